@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from facecues.errors import FacecuesError
+from facecues.splits import balanced_split, read_split, seed_from, write_split
+
+
+def _labels(n=2000, p=0.3, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.where(rng.random(n) < p, 1, -1).astype(np.int8)
+    partition = rng.choice([0, 1, 2], size=n, p=[0.7, 0.1, 0.2]).astype(np.int8)
+    return labels, partition
+
+
+def test_authors_seed_string():
+    import hashlib
+
+    digest = hashlib.sha1(b"smartsenselab").hexdigest()
+    assert seed_from("smartsenselab") == int(digest, 16) % (2**32 - 1)
+    assert seed_from(5) == 5
+    assert seed_from("smartsenselab") == seed_from("smartsenselab")
+
+
+def test_balanced_disjoint_pool_only_and_reproducible():
+    labels, partition = _labels()
+    s = balanced_split(labels, partition, "A", train_per_class=50, val_per_class=100, seed="x")
+    assert len(s.train) == 100 and len(s.val) == 200
+    assert (s.train_y == 1).sum() == 50 and (s.val_y == 1).sum() == 100
+    assert not set(s.train) & set(s.val)
+    assert np.isin(partition[np.concatenate([s.train, s.val])], [0, 1]).all()
+    assert (labels[s.train] == s.train_y).all() and (labels[s.val] == s.val_y).all()
+    again = balanced_split(labels, partition, "B", train_per_class=50, val_per_class=100, seed="x")
+    np.testing.assert_array_equal(s.train, again.train)
+    np.testing.assert_array_equal(s.val, again.val)
+
+
+def test_validation_drawn_first():
+    # The validation sample does not depend on the training size.
+    labels, partition = _labels()
+    a = balanced_split(labels, partition, "A", train_per_class=10, val_per_class=100, seed=3)
+    b = balanced_split(labels, partition, "A", train_per_class=60, val_per_class=100, seed=3)
+    np.testing.assert_array_equal(a.val, b.val)
+
+
+def test_shortage_is_a_clear_error_or_a_logged_reduction(caplog):
+    labels, partition = _labels(n=600, p=0.1)
+    with pytest.raises(FacecuesError, match=r"attribute Bald: .* found \d+ positives"):
+        balanced_split(labels, partition, "Bald", train_per_class=40, val_per_class=120, seed=0)
+    s = balanced_split(
+        labels,
+        partition,
+        "Bald",
+        train_per_class=40,
+        val_per_class=120,
+        seed=0,
+        allow_reduction=True,
+    )
+    pos = int(((labels == 1) & (partition < 2)).sum())
+    assert len(s.train) // 2 + len(s.val) // 2 == pos
+    assert "reduced" in caplog.text
+
+
+def test_tsv_round_trip(tmp_path):
+    labels, partition = _labels()
+    s = balanced_split(labels, partition, "A", train_per_class=20, val_per_class=30, seed=1)
+    names = [f"{i + 1:06d}.jpg" for i in range(len(labels))]
+    write_split(s, names, tmp_path / "A.tsv")
+    r = read_split(tmp_path / "A.tsv", "A")
+    for field in ("train", "train_y", "val", "val_y"):
+        np.testing.assert_array_equal(getattr(r, field), getattr(s, field))

@@ -1,0 +1,46 @@
+# Helpers shared by the rules: wildcard values, data locations, inputs.
+
+from pathlib import Path
+
+from facecues.probe_points import N_POINTS, point_id
+
+POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
+ATTRIBUTES = config["attributes"]
+SYNTHETIC = config["data"]["source"] == "synthetic"
+CHECKPOINTS = config["model"]["checkpoints"]
+NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
+WORLD = "results/synthetic/world.json"
+
+
+wildcard_constraints:
+    seed=r"[A-Za-z0-9_.-]+",
+    attribute=r"[A-Za-z0-9_]+",
+    point=r"L\d\d",
+
+
+def data_root(name):
+    """Root folder of dataset `name` (celeba, vggface2, lfw)."""
+    if SYNTHETIC:
+        return f"results/synthetic/{name}"
+    root = config["data"][f"{name}_root"]
+    if not root:
+        raise WorkflowError(
+            f"config key data.{name}_root is required when data.source is 'real'"
+        )
+    return root
+
+
+def world_input(wildcards):
+    """The synthetic world, when the study runs on it (nothing for real data)."""
+    return [WORLD] if SYNTHETIC else []
+
+
+def network_file(wildcards):
+    """The checkpoint of network `seed`: a given one, or the one trained here."""
+    if CHECKPOINTS:
+        return CHECKPOINTS[wildcards.seed]
+    return f"results/models/{wildcards.seed}/model.pt"
+
+
+def shard(point):
+    return f"results/activations/{{seed}}/{{attribute}}/{point}.h5"

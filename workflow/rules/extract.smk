@@ -1,0 +1,22 @@
+# Training and validation activations of one attribute's balanced sample, one
+# shard per probe point; temp(): removed once every point's probes are fitted.
+rule extract:
+    input:
+        world_input,
+        model=network_file,
+        split="results/splits/{attribute}.tsv",
+    output:
+        temp([shard(p) for p in POINTS]),
+    params:
+        celeba=data_root("celeba"),
+        model=config["model"],
+        probe=config["probe"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+    log:
+        "results/logs/extract/{seed}/{attribute}.log",
+    benchmark:
+        "results/benchmarks/extract/{seed}/{attribute}.tsv"
+    script:
+        "../scripts/extract.py"

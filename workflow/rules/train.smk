@@ -1,0 +1,20 @@
+rule train:
+    input:
+        world_input,
+    output:
+        model="results/models/{seed}/model.pt",
+        history="results/models/{seed}/train_log.tsv",
+    params:
+        vggface2=data_root("vggface2"),
+        lfw=data_root("lfw"),
+        model=config["model"],
+        train=config["train"],
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=4000,
+    log:
+        "results/logs/train/{seed}.log",
+    benchmark:
+        "results/benchmarks/train/{seed}.tsv"
+    script:
+        "../scripts/train.py"

@@ -1,0 +1,9 @@
+"""Rule aggregate: one table with every probe accuracy of the study."""
+
+import pandas as pd
+
+from facecues.logs import log_to
+
+log_to(snakemake.log[0])
+table = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
+table.to_csv(snakemake.output[0], sep="\t", index=False)

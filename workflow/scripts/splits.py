@@ -1,0 +1,22 @@
+"""Rule splits: the balanced validation and training samples of one attribute."""
+
+from facecues.logs import log_to
+
+log_to(snakemake.log[0])
+
+from facecues.data import load_celeba  # noqa: E402
+from facecues.splits import balanced_split, write_split  # noqa: E402
+
+p = snakemake.params.probe
+attribute = snakemake.wildcards.attribute
+celeba = load_celeba(snakemake.params.celeba)
+split = balanced_split(
+    celeba.attribute(attribute),
+    celeba.partition,
+    attribute,
+    train_per_class=p["train_per_class"],
+    val_per_class=p["val_per_class"],
+    seed=p["split_seed"],
+    allow_reduction=p["allow_reduction"],
+)
+write_split(split, celeba.filenames, snakemake.output[0])

@@ -1,0 +1,25 @@
+"""Rule train: one face-identification network per seed."""
+
+from facecues.logs import log_to
+
+log_to(snakemake.log[0])
+
+from facecues.train import TrainConfig, train_network  # noqa: E402
+
+m, t = snakemake.params.model, dict(snakemake.params.train)
+t.pop("threads")
+cfg = TrainConfig(
+    base_width=m["base_width"],
+    stride_in_1x1=m["stride_in_1x1"],
+    input_size=m["input_size"],
+    **t,
+)
+train_network(
+    cfg,
+    snakemake.params.vggface2,
+    snakemake.params.lfw,
+    snakemake.output.model,
+    snakemake.output.history,
+    seed=int(snakemake.wildcards.seed),
+    threads=snakemake.threads,
+)
