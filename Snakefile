@@ -2,9 +2,19 @@
 # `snakemake --cores 2` runs the embedded default (config.yaml);
 # `--configfile configs/paper.yaml` the full reproduction.
 
+import os
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version, validate
 
 min_version("9.0")
+
+# The facecues library lives in src/: importable here and in every job, also
+# inside --use-conda environments (which pin its dependencies, not facecues).
+SRC = str(Path(workflow.basedir) / "src")
+sys.path.insert(0, SRC)
+os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
 
 
 configfile: "config.yaml"

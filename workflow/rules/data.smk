@@ -11,6 +11,8 @@ rule synthesize:
         "results/logs/synthesize.log",
     benchmark:
         "results/benchmarks/synthesize.tsv"
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/synthesize.py"
 
@@ -25,5 +27,7 @@ rule splits:
         probe=config["probe"],
     log:
         "results/logs/splits/{attribute}.log",
+    conda:
+        "../../envs/probe.yaml"
     script:
         "../scripts/splits.py"

@@ -18,5 +18,7 @@ rule extract:
         "results/logs/extract/{seed}/{attribute}.log",
     benchmark:
         "results/benchmarks/extract/{seed}/{attribute}.tsv"
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/extract.py"

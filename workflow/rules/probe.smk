@@ -9,6 +9,8 @@ rule pls_vip:
     priority: 10
     log:
         "results/logs/pls_vip/{seed}/{attribute}/{point}.log",
+    conda:
+        "../../envs/probe.yaml"
     script:
         "../scripts/pls_vip.py"
 
@@ -22,5 +24,7 @@ rule qda:
     priority: 10
     log:
         "results/logs/qda/{seed}/{attribute}.log",
+    conda:
+        "../../envs/probe.yaml"
     script:
         "../scripts/qda.py"

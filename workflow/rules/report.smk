@@ -9,6 +9,8 @@ rule aggregate:
         ),
     log:
         "results/logs/aggregate.log",
+    conda:
+        "../../envs/probe.yaml"
     script:
         "../scripts/aggregate.py"
 
@@ -23,5 +25,7 @@ rule fig3:
         pdf="results/figures/fig3.pdf",
     log:
         "results/logs/fig3.log",
+    conda:
+        "../../envs/report.yaml"
     script:
         "../scripts/fig3.py"

@@ -16,5 +16,7 @@ rule train:
         "results/logs/train/{seed}.log",
     benchmark:
         "results/benchmarks/train/{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
     script:
         "../scripts/train.py"

@@ -1,0 +1,59 @@
+import pytest
+import torch
+import torchvision
+
+from facecues.checkpoint import load_network, save_network
+from facecues.errors import FacecuesError
+from facecues.model import FaceResNet
+
+
+def _same(a, b):
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(a.eval().embed(x), b.eval().embed(x))
+
+
+def test_own_checkpoint_round_trip_without_head(tmp_path):
+    net = FaceResNet(7, base_width=4, stride_in_1x1=True)
+    save_network(net, tmp_path / "m.pt", seed=3)
+    loaded = load_network(tmp_path / "m.pt")
+    assert loaded.fc is None and loaded.base_width == 4 and loaded.stride_in_1x1
+    _same(net, loaded)
+
+
+@pytest.mark.parametrize("wrap", ["bare", "module", "state_dict"])
+def test_torchvision_state_dicts(tmp_path, wrap):
+    ref = torchvision.models.resnet50(num_classes=10).eval()
+    state = ref.state_dict()
+    if wrap == "module":
+        state = {f"module.{k}": v for k, v in state.items()}
+    obj = {"state_dict": state, "epoch": 3} if wrap == "state_dict" else state
+    torch.save(obj, tmp_path / "tv.pt")
+    net = load_network(tmp_path / "tv.pt", base_width=64, stride_in_1x1=False)
+    x = torch.randn(1, 3, 64, 64)
+    with torch.no_grad():
+        feats = torch.flatten(ref.avgpool(ref.layer4(ref.layer3(ref.layer2(ref.layer1(
+            ref.maxpool(ref.relu(ref.bn1(ref.conv1(x))))))))), 1)
+        torch.testing.assert_close(net.embed(x), feats)
+
+
+def test_mismatch_names_keys_and_shapes(tmp_path):
+    state = torchvision.models.resnet50().state_dict()
+    del state["layer1.0.conv1.weight"]
+    state["extra.weight"] = torch.zeros(1)
+    state["conv1.weight"] = torch.zeros(32, 3, 7, 7)
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(FacecuesError) as e:
+        load_network(tmp_path / "bad.pt", base_width=64)
+    msg = str(e.value)
+    assert "bad.pt" in msg and "missing keys: layer1.0.conv1.weight" in msg
+    assert "unexpected keys: extra.weight" in msg
+    assert "conv1.weight: file (32, 3, 7, 7) vs model (64, 3, 7, 7)" in msg
+
+
+def test_missing_and_unreadable_files(tmp_path):
+    with pytest.raises(FacecuesError, match="does not exist"):
+        load_network(tmp_path / "nope.pt")
+    (tmp_path / "junk.pt").write_text("not a checkpoint")
+    with pytest.raises(FacecuesError, match="junk.pt: not a readable PyTorch checkpoint"):
+        load_network(tmp_path / "junk.pt")
