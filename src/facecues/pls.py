@@ -123,8 +123,9 @@ def _n_threads() -> int:
 
 
 def _column_stats(X, xp, scale: bool):
-    """Column means and ddof=1 standard deviations of X, in float64, in one pass.
+    """Column means, ddof=1 standard deviations and the non-constant mask of X.
 
+    All float64, in one pass over X.
     The sums are taken of X - x0, x0 = the first row: a constant column then
     gives exactly zero variance (scikit-learn's test for "unscaled"), and the
     variance (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a large
@@ -159,13 +160,14 @@ def _column_stats(X, xp, scale: bool):
         s1, s2 = sums(0, n)
 
     mean = xp.astype(x0, xp.float64) + s1 / n
+    live = s2 > 0.0  # False exactly where the column is constant
     if not scale:
-        return mean, xp.ones(m, dtype=xp.float64, device=dev)
+        return mean, xp.ones(m, dtype=xp.float64, device=dev), live
     var = (s2 - s1 * s1 / n) / (n - 1)
     std = xp.sqrt(xp.clip(var, 0.0, None))
     # scikit-learn: zero-variance columns are left unscaled (std := 1).
-    std = xp.where(std == 0.0, xp.ones_like(std), std)
-    return mean, std
+    std = xp.where(live & (std > 0.0), std, xp.ones_like(std))
+    return mean, std, live
 
 
 def _response(y, n: int) -> np.ndarray:
@@ -231,7 +233,8 @@ class PLS1:
         eps = float(np.finfo(np.float64).eps)
 
         # Centring and scaling (scikit-learn's _center_scale_xy), kept as vectors.
-        mu, s = _column_stats(X, xp, self.scale)
+        mu, s, live = _column_stats(X, xp, self.scale)
+        zero = xp.zeros(m, dtype=f64, device=dev)
         y_np = _response(y, n)
         y_mean = float(y_np.mean())
         y_std = float(y_np.std(ddof=1)) if self.scale else 1.0
@@ -239,14 +242,17 @@ class PLS1:
             y_std = 1.0
         yk = xp.asarray((y_np - y_mean) / y_std, dtype=f64, device=dev)
 
+        # A constant column of Xc is exactly zero (as in scikit-learn, where
+        # X - mean leaves 0); masking it keeps it exactly zero here too,
+        # instead of the rounding left by X^T v - mu sum(v).
         def xc_t(v):
             """Xc^T v = (X^T v - mu sum(v)) / s  -- one pass over X."""
             xtv = xp.astype(X.T @ xp.astype(v, cdt), f64)
-            return (xtv - mu * xp.sum(v)) / s
+            return xp.where(live, (xtv - mu * xp.sum(v)) / s, zero)
 
         def xc(w):
             """Xc w = X (w / s) - mu . (w / s)  -- one pass over X."""
-            ws = w / s
+            ws = xp.where(live, w / s, zero)
             return xp.astype(X @ xp.astype(ws, cdt), f64) - xp.sum(mu * ws)
 
         W = xp.zeros((m, k), dtype=f64, device=dev)
