@@ -174,6 +174,18 @@ def test_fit_does_not_copy_x(monkeypatch):
     assert peak < 0.25 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.1f} MB"
 
 
+def test_constant_x_gives_zero_components():
+    X = np.zeros((30, 12))
+    X[:, 3] = 2.0
+    y = np.repeat([-1.0, 1.0], 15)
+    with pytest.warns(UserWarning, match="X residual is zero at iteration 0"):
+        me = PLS1(n_components=3).fit(X, y)
+    assert np.all(me.x_weights_ == 0) and np.all(me.x_scores_ == 0)
+    assert np.all(me.transform(X) == 0)
+    with pytest.raises(ValueError, match="VIP is undefined"):
+        vip(me)
+
+
 def test_errors():
     X, y = relu_data(10, 5, dead=0, constant=0)
     with pytest.raises(ValueError, match="upper bound"):

@@ -278,6 +278,12 @@ class PLS1:
             # x scores t = X_k w = Xc w - T (P^T w)
             t = xc(w) - T[:, :j] @ (P[:, :j].T @ w)
             tt = xp.sum(t * t)
+            if not float(tt) > 0.0:
+                # X_k is exactly zero (e.g. every unit constant, a dead
+                # filter): no further component exists.  scikit-learn would
+                # divide 0 by 0 here; stop instead, leaving zero components.
+                warnings.warn(f"X residual is zero at iteration {j}", stacklevel=2)
+                break
             # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
             xkt = xc_t(t) - P[:, :j] @ (T[:, :j].T @ t)
             p = xkt / tt
