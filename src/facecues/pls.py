@@ -67,7 +67,6 @@ when a pass over X is very expensive (X streamed from disk or over PCIe).
 from __future__ import annotations
 
 import math
-import os
 import warnings
 from typing import Any
 
@@ -115,49 +114,40 @@ def _prepare_x(X: Any, dtype: Any, device: Any):
     return X, xp
 
 
-def _n_threads() -> int:
-    try:
-        return max(1, min(4, len(os.sched_getaffinity(0))))
-    except AttributeError:  # pragma: no cover - non-Linux
-        return max(1, min(4, os.cpu_count() or 1))
-
-
 def _column_stats(X, xp, scale: bool):
     """Column means, ddof=1 standard deviations and the non-constant mask of X.
 
-    All float64, in one pass over X.
-    The sums are taken of X - x0, x0 = the first row: a constant column then
-    gives exactly zero variance (scikit-learn's test for "unscaled"), and the
-    variance (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a large
-    mean.  Rows are processed in chunks of a few MB (numpy: in parallel
-    threads), so no copy of X is made.
+    All float64, in one pass over X.  The sums are taken of X - x0, x0 = the
+    first row: a constant column then gives exactly zero variance
+    (scikit-learn's test for "unscaled"), and the variance
+    (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a large mean.
+    Rows are processed in chunks of a few MB, so no copy of X is made.
     """
     n, m = X.shape
     dev = array_api_compat.device(X)
     x0 = X[0, :]
     itemsize = 8 if X.dtype == xp.float64 else 4
     rows = max(1, _STATS_CHUNK_BYTES // (m * itemsize))
-
-    def sums(start: int, stop: int):
-        s1 = xp.zeros(m, dtype=xp.float64, device=dev)
-        s2 = xp.zeros(m, dtype=xp.float64, device=dev)
-        for i in range(start, stop, rows):
-            d = X[i : min(i + rows, stop), :] - x0
+    s1 = xp.zeros(m, dtype=xp.float64, device=dev)
+    s2 = xp.zeros(m, dtype=xp.float64, device=dev)
+    if array_api_compat.is_numpy_array(X):
+        # numpy: the same sums with one reused buffer (about 2.5 passes of
+        # X.T @ v in time, against 4+ with fresh temporaries).
+        buf = np.empty((min(rows, n), m), dtype=X.dtype)
+        tmp = np.empty(m, dtype=X.dtype)
+        for i in range(0, n, rows):
+            chunk = X[i : i + rows]
+            d = buf[: chunk.shape[0]]
+            np.subtract(chunk, x0, out=d)
+            np.add.reduce(d, axis=0, out=tmp)
+            s1 += tmp
+            np.einsum("ij,ij->j", d, d, out=tmp)
+            s2 += tmp
+    else:
+        for i in range(0, n, rows):
+            d = X[i : i + rows, :] - x0
             s1 += xp.astype(xp.sum(d, axis=0), xp.float64)
             s2 += xp.astype(xp.sum(d * d, axis=0), xp.float64)
-        return s1, s2
-
-    n_threads = _n_threads() if array_api_compat.is_numpy_array(X) else 1
-    if n_threads > 1 and n >= 2 * rows:
-        from concurrent.futures import ThreadPoolExecutor  # numpy releases the GIL
-
-        bounds = [round(i * n / n_threads) for i in range(n_threads + 1)]
-        with ThreadPoolExecutor(n_threads) as pool:
-            parts = list(pool.map(sums, bounds[:-1], bounds[1:]))
-        s1 = sum(p[0] for p in parts)
-        s2 = sum(p[1] for p in parts)
-    else:
-        s1, s2 = sums(0, n)
 
     mean = xp.astype(x0, xp.float64) + s1 / n
     live = s2 > 0.0  # False exactly where the column is constant
@@ -234,7 +224,6 @@ class PLS1:
 
         # Centring and scaling (scikit-learn's _center_scale_xy), kept as vectors.
         mu, s, live = _column_stats(X, xp, self.scale)
-        zero = xp.zeros(m, dtype=f64, device=dev)
         y_np = _response(y, n)
         y_mean = float(y_np.mean())
         y_std = float(y_np.std(ddof=1)) if self.scale else 1.0
@@ -242,21 +231,25 @@ class PLS1:
             y_std = 1.0
         yk = xp.asarray((y_np - y_mean) / y_std, dtype=f64, device=dev)
 
-        # A constant column of Xc is exactly zero (as in scikit-learn, where
-        # X - mean leaves 0); masking it keeps it exactly zero here too,
-        # instead of the rounding left by X^T v - mu sum(v).
+        # 1/s, and 0 for constant columns: a constant column of Xc is exactly
+        # zero (as in scikit-learn, where X - mean leaves 0); the mask keeps
+        # it exactly zero here too, instead of the rounding left by
+        # X^T v - mu sum(v).
+        inv_s = xp.where(live, 1.0 / s, xp.zeros(m, dtype=f64, device=dev))
+
         def xc_t(v):
             """Xc^T v = (X^T v - mu sum(v)) / s  -- one pass over X."""
             xtv = xp.astype(X.T @ xp.astype(v, cdt), f64)
-            return xp.where(live, (xtv - mu * xp.sum(v)) / s, zero)
+            return (xtv - mu * xp.sum(v)) * inv_s
 
         def xc(w):
             """Xc w = X (w / s) - mu . (w / s)  -- one pass over X."""
-            ws = xp.where(live, w / s, zero)
-            return xp.astype(X @ xp.astype(ws, cdt), f64) - xp.sum(mu * ws)
+            ws = w * inv_s
+            return xp.astype(X @ xp.astype(ws, cdt), f64) - mu @ ws
 
-        W = xp.zeros((m, k), dtype=f64, device=dev)
-        P = xp.zeros((m, k), dtype=f64, device=dev)
+        # Components are stored as rows (k, m) while fitting: contiguous.
+        Wr = xp.zeros((k, m), dtype=f64, device=dev)
+        Pr = xp.zeros((k, m), dtype=f64, device=dev)
         T = xp.zeros((n, k), dtype=f64, device=dev)
         q = xp.zeros((1, k), dtype=f64, device=dev)
 
@@ -270,14 +263,14 @@ class PLS1:
                 break
             # x weights: w = X_k^T y_k / (y_k^T y_k), normalised (with
             # scikit-learn's "+ eps" in the norm).
-            w = c / xp.sum(yk * yk)
-            w = w / (xp.sqrt(xp.sum(w * w)) + eps)
+            w = c / (yk @ yk)
+            w = w / (xp.sqrt(w @ w) + eps)
             # Sign convention (scikit-learn's _svd_flip_1d): the entry of w with
             # the largest magnitude (first one on ties) is made positive.
             w = w * xp.sign(w[int(xp.argmax(xp.abs(w)))])
             # x scores t = X_k w = Xc w - T (P^T w)
-            t = xc(w) - T[:, :j] @ (P[:, :j].T @ w)
-            tt = xp.sum(t * t)
+            t = xc(w) - T[:, :j] @ (Pr[:j, :] @ w)
+            tt = t @ t
             if not float(tt) > 0.0:
                 # X_k is exactly zero (e.g. every unit constant, a dead
                 # filter): no further component exists.  scikit-learn would
@@ -285,15 +278,16 @@ class PLS1:
                 warnings.warn(f"X residual is zero at iteration {j}", stacklevel=2)
                 break
             # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
-            xkt = xc_t(t) - P[:, :j] @ (T[:, :j].T @ t)
+            xkt = xc_t(t) - (T[:, :j].T @ t) @ Pr[:j, :]
             p = xkt / tt
-            qj = xp.sum(yk * t) / tt
+            qj = (yk @ t) / tt
             # Deflation of y; for X only the next weight direction is needed:
             # X_{k+1}^T y_{k+1} = X_k^T y_k - q X_k^T t  (as t^T y_{k+1} = 0).
             yk = yk - qj * t
             c = c - qj * xkt
-            W[:, j], P[:, j], T[:, j], q[0, j] = w, p, t, qj
+            Wr[j, :], Pr[j, :], T[:, j], q[0, j] = w, p, t, qj
 
+        W, P = Wr.T, Pr.T
         # Rotations W* = W (P^T W)^+ (pseudo-inverse, as scikit-learn), so
         # that the scores of any rows are ((X - mu) / s) W*.
         R = W @ xp.linalg.pinv(P.T @ W)
