@@ -1,0 +1,178 @@
+"""Configuration of the synthetic face world."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from facecues.errors import FacecuesError
+
+
+def _pair(name: str, value: Any, kind: type) -> tuple:
+    if isinstance(value, (list, tuple)) and len(value) == 2:
+        try:
+            out = tuple(kind(v) for v in value)
+        except (TypeError, ValueError):
+            out = None
+        if out is not None and all(isinstance(v, (int, float)) for v in value):
+            return out
+    raise FacecuesError(f"synthetic config {name!r}: expected a pair [low, high], got {value!r}")
+
+
+@dataclass(frozen=True)
+class SyntheticConfig:
+    """Sizes and nuisance of the synthetic face world (defaults: a few tens of seconds on 2 cores).
+
+    Ranges are ``(low, high)`` pairs. Face geometry jitter is relative to the face crop:
+    ``shift`` is a fraction of the crop width (2 px at 64 px is about 0.03).
+    """
+
+    seed: int = 0
+    # VGGFace2-like identity set: faces inside a larger canvas, loose boxes in a csv
+    vgg_identities: int = 100
+    vgg_images_per_identity: int = 40
+    vgg_canvas: tuple[int, int] = (96, 112)  # canvas side range (px), width and height drawn apart
+    vgg_face_width: tuple[int, int] = (64, 72)  # face-crop width range (px); height = 1.22 x width
+    # LFW-like verification set (identities disjoint from the other two sets)
+    lfw_identities: int = 40
+    lfw_images_per_identity: int = 6
+    lfw_folds: int = 10
+    lfw_pairs_per_fold: int = 30  # matched pairs per fold (and as many mismatched)
+    lfw_size: int = 112  # square canvas (real LFW: 250)
+    lfw_face_width: int = 64  # centred face crop width (height = 1.22 x width)
+    # CelebA-like attribute set, aligned crops, partitions disjoint by identity
+    celeba_train_identities: int = 340
+    celeba_val_identities: int = 60
+    celeba_test_identities: int = 80
+    celeba_images_per_identity: int = 12
+    celeba_size: tuple[int, int] = (64, 78)  # width, height (real CelebA: 178 x 218)
+    # nuisance
+    shift: float = 0.03
+    rotation: float = 5.0  # degrees
+    scale: tuple[float, float] = (0.94, 1.06)
+    occlusion_rate: float = 0.05
+    noise_sigma: tuple[float, float] = (1.0, 6.0)  # sensor noise, in 0-255 units
+    jpeg_quality: tuple[int, int] = (60, 95)
+    label_noise: float = 1.0  # multiplies each attribute's built-in label-noise rate
+    # rendering
+    supersample: int = 3
+    workers: int = 0  # processes; 0 = all available cores (results identical for any value)
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def field_names(cls) -> list[str]:
+        """The accepted configuration keys."""
+        return [f.name for f in dataclasses.fields(cls)]
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None) -> SyntheticConfig:
+        """Build a config from a mapping; unknown keys are a FacecuesError naming the valid ones."""
+        d = dict(d or {})
+        valid = cls.field_names()
+        unknown = sorted(k for k in d if k not in valid)
+        if unknown:
+            raise FacecuesError(
+                f"unknown synthetic-world config key(s) {', '.join(map(repr, unknown))}; "
+                f"valid keys: {', '.join(valid)}"
+            )
+        kwargs: dict[str, Any] = {}
+        for f in dataclasses.fields(cls):
+            if f.name not in d:
+                continue
+            v = d[f.name]
+            default = f.default
+            if isinstance(default, tuple):
+                kwargs[f.name] = _pair(f.name, v, type(default[0]))
+            elif isinstance(default, bool):
+                kwargs[f.name] = bool(v)
+            elif isinstance(default, int):
+                if isinstance(v, bool) or not isinstance(v, int):
+                    raise FacecuesError(
+                        f"synthetic config {f.name!r}: expected an integer, got {v!r}"
+                    )
+                kwargs[f.name] = v
+            elif isinstance(default, float):
+                if isinstance(v, bool) or not isinstance(v, (int, float)):
+                    raise FacecuesError(
+                        f"synthetic config {f.name!r}: expected a number, got {v!r}"
+                    )
+                kwargs[f.name] = float(v)
+            else:
+                kwargs[f.name] = v
+        return cls(**kwargs)
+
+    def to_dict(self, include_workers: bool = True) -> dict[str, Any]:
+        """Plain-JSON view of the config (tuples as lists)."""
+        out = {}
+        for name in self.field_names():
+            if name == "workers" and not include_workers:
+                continue
+            v = getattr(self, name)
+            out[name] = list(v) if isinstance(v, tuple) else v
+        return out
+
+    def validate(self) -> None:
+        """Raise FacecuesError when a value is out of range or the LFW pairs cannot be drawn."""
+
+        def need(cond: bool, msg: str) -> None:
+            if not cond:
+                raise FacecuesError(f"synthetic config: {msg}")
+
+        for name in (
+            "vgg_identities",
+            "vgg_images_per_identity",
+            "lfw_folds",
+            "lfw_pairs_per_fold",
+            "celeba_train_identities",
+            "celeba_val_identities",
+            "celeba_test_identities",
+            "celeba_images_per_identity",
+            "supersample",
+        ):
+            need(getattr(self, name) >= 1, f"{name} must be >= 1, got {getattr(self, name)}")
+        need(self.workers >= 0, f"workers must be >= 0, got {self.workers}")
+        need(self.lfw_images_per_identity >= 2, "lfw_images_per_identity must be >= 2")
+        need(
+            self.lfw_identities >= 2 * self.lfw_folds,
+            f"lfw_identities ({self.lfw_identities}) must be at least 2 per fold "
+            f"(lfw_folds={self.lfw_folds}): folds are disjoint by identity",
+        )
+        per_fold = self.lfw_identities // self.lfw_folds
+        m = self.lfw_images_per_identity
+        matched = per_fold * m * (m - 1) // 2
+        need(
+            matched >= self.lfw_pairs_per_fold,
+            f"lfw_pairs_per_fold={self.lfw_pairs_per_fold} exceeds the {matched} distinct matched "
+            f"pairs a fold of {per_fold} identities x {m} images offers",
+        )
+        lo, hi = self.vgg_face_width
+        need(
+            8 <= lo <= hi,
+            f"vgg_face_width must satisfy 8 <= low <= high, got {self.vgg_face_width}",
+        )
+        clo, chi = self.vgg_canvas
+        need(clo <= chi, f"vgg_canvas must satisfy low <= high, got {self.vgg_canvas}")
+        need(
+            clo >= round(hi * 1.22),
+            f"vgg_canvas low ({clo}) must hold the largest face crop "
+            f"({hi} x {round(hi * 1.22)} px)",
+        )
+        need(
+            8 <= self.lfw_face_width and round(self.lfw_face_width * 1.22) <= self.lfw_size,
+            f"lfw_face_width ({self.lfw_face_width}) x 1.22 must fit in lfw_size ({self.lfw_size})",
+        )
+        need(min(self.celeba_size) >= 8, f"celeba_size too small: {self.celeba_size}")
+        need(0 < self.scale[0] <= self.scale[1], f"scale must be 0 < low <= high: {self.scale}")
+        need(0.0 <= self.occlusion_rate <= 1.0, "occlusion_rate must be in [0, 1]")
+        need(0.0 <= self.label_noise <= 5.0, "label_noise must be in [0, 5]")
+        need(
+            1 <= self.jpeg_quality[0] <= self.jpeg_quality[1] <= 100,
+            f"jpeg_quality must satisfy 1 <= low <= high <= 100: {self.jpeg_quality}",
+        )
+        need(
+            0 <= self.noise_sigma[0] <= self.noise_sigma[1], "noise_sigma must be 0 <= low <= high"
+        )
