@@ -292,8 +292,11 @@ class PLS1:
         # that the scores of any rows are ((X - mu) / s) W*.
         R = W @ xp.linalg.pinv(P.T @ W)
 
+        # For transform: ((X - mu) / s) R = X (R / s) - (mu / s) R, so new rows
+        # need no centred copy; R / s is zero on constant columns, as R is.
         self._xp, self._device = xp, dev
-        self._x_mean64, self._x_std64, self._rotations64 = mu, s, R
+        self._rot_scaled = xp.astype(R * inv_s[:, None], cdt)
+        self._offset = (mu * inv_s) @ R
         self.x_weights_ = xp.astype(W, cdt)
         self.x_loadings_ = xp.astype(P, cdt)
         self.y_loadings_ = xp.astype(q, cdt)
@@ -324,24 +327,20 @@ class PLS1:
         rows at a time, so it need not fit in memory.  Returns an array of
         the model's namespace, device and compute dtype.
         """
-        if not hasattr(self, "_rotations64"):
+        if not hasattr(self, "_offset"):
             raise RuntimeError("PLS1 is not fitted; call fit(X, y) first")
         xp = self._xp
         if len(X.shape) != 2 or X.shape[1] != self.n_features_in_:
             raise ValueError(
                 f"X must have shape (rows, {self.n_features_in_}), got {tuple(X.shape)}"
             )
-        cdt = self.x_rotations_.dtype
-        # ((X - mu) / s) R = X (R / s) - (mu / s) R: no centred copy of a chunk.
-        rs = self._rotations64 / self._x_std64[:, None]
-        offset = (self._x_mean64 / self._x_std64) @ self._rotations64
-        rs_c = xp.astype(rs, cdt)
+        rs, cdt = self._rot_scaled, self._rot_scaled.dtype
         n_rows, k = X.shape[0], rs.shape[1]
         out = xp.zeros((n_rows, k), dtype=xp.float64, device=self._device)
         step = max(1, int(chunk_rows))
         for i in range(0, n_rows, step):
-            chunk = xp.astype(self._to_model(X[i : i + step]), cdt)
-            out[i : i + chunk.shape[0], :] = xp.astype(chunk @ rs_c, xp.float64) - offset
+            chunk = xp.astype(self._to_model(X[i : i + step]), cdt, copy=False)
+            out[i : i + chunk.shape[0], :] = xp.astype(chunk @ rs, xp.float64) - self._offset
         return xp.astype(out, cdt)
 
 
