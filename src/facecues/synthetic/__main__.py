@@ -7,28 +7,8 @@ import sys
 from pathlib import Path
 
 from facecues.errors import FacecuesError
-from facecues.synthetic.config import SyntheticConfig
+from facecues.synthetic.config import load_config
 from facecues.synthetic.world import write_world
-
-
-def load_config(path: str | Path | None, **overrides) -> SyntheticConfig:
-    """Read a YAML/JSON mapping of SyntheticConfig keys (None: defaults), then apply overrides."""
-    data: dict = {}
-    if path is not None:
-        import yaml
-
-        p = Path(path)
-        try:
-            loaded = yaml.safe_load(p.read_text())
-        except FileNotFoundError:
-            raise FacecuesError(f"{p}: config file not found") from None
-        except yaml.YAMLError as exc:
-            raise FacecuesError(f"{p}: not valid YAML/JSON ({exc})") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise FacecuesError(f"{p}: expected a mapping of synthetic-world settings")
-        data = dict(loaded or {})
-    data.update({k: v for k, v in overrides.items() if v is not None})
-    return SyntheticConfig.from_dict(data)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,6 +21,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--config", help="YAML or JSON file with SyntheticConfig keys")
     ap.add_argument("--workers", type=int, help="processes (0 = all cores)")
     ap.add_argument("--seed", type=int, help="override the config's seed")
+    ap.add_argument("--contact-sheet", type=Path, help="also save a PNG grid of sample images")
     args = ap.parse_args(argv)
     try:
         cfg = load_config(args.config, workers=args.workers, seed=args.seed)
@@ -48,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     except FacecuesError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    if args.contact_sheet:
+        from facecues.synthetic.preview import contact_sheet
+
+        contact_sheet(args.out_dir).save(args.contact_sheet)
     ds = m["datasets"]
     parts = ds["celeba"]["partition_images"]
     print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from facecues.errors import FacecuesError
@@ -149,6 +150,12 @@ class SyntheticConfig:
             f"lfw_pairs_per_fold={self.lfw_pairs_per_fold} exceeds the {matched} distinct matched "
             f"pairs a fold of {per_fold} identities x {m} images offers",
         )
+        mismatched = per_fold * (per_fold - 1) // 2 * m * m
+        need(
+            mismatched >= self.lfw_pairs_per_fold,
+            f"lfw_pairs_per_fold={self.lfw_pairs_per_fold} exceeds the {mismatched} distinct "
+            f"mismatched pairs a fold of {per_fold} identities x {m} images offers",
+        )
         lo, hi = self.vgg_face_width
         need(
             8 <= lo <= hi,
@@ -176,3 +183,23 @@ class SyntheticConfig:
         need(
             0 <= self.noise_sigma[0] <= self.noise_sigma[1], "noise_sigma must be 0 <= low <= high"
         )
+
+
+def load_config(path: str | Path | None, **overrides) -> SyntheticConfig:
+    """Read a YAML/JSON mapping of SyntheticConfig keys (None: defaults), then apply overrides."""
+    data: dict = {}
+    if path is not None:
+        import yaml
+
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text())
+        except FileNotFoundError:
+            raise FacecuesError(f"{p}: config file not found") from None
+        except yaml.YAMLError as exc:
+            raise FacecuesError(f"{p}: not valid YAML/JSON ({exc})") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise FacecuesError(f"{p}: expected a mapping of synthetic-world settings")
+        data = dict(loaded or {})
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return SyntheticConfig.from_dict(data)

@@ -198,7 +198,8 @@ def _continuous(rng: np.random.Generator, p: dict) -> dict:
     t = rng.beta(1.5, 2.4) * (len(SKIN_STOPS) - 1)
     i = min(int(t), len(SKIN_STOPS) - 2)
     skin = SKIN_STOPS[i] * (1 - (t - i)) + SKIN_STOPS[i + 1] * (t - i) + rng.normal(0, 6, 3)
-    hair = np.array(HAIR_RGB[p["hair_color"]], float) * u(0.8, 1.2) + rng.normal(0, 8, 3)
+    tint = rng.normal(0, 8, 3) if p["hair_color"] != "gray" else np.full(3, rng.normal(0, 10))
+    hair = np.array(HAIR_RGB[p["hair_color"]], float) * u(0.8, 1.2) + tint
     face_a = u(0.245, 0.275) + (0.012 if male else 0.0) + (0.03 if chubby else 0.0)
     face_a -= 0.015 if oval else 0.0
     face_bb = u(0.31, 0.35) + (0.035 if oval else 0.0) - (0.015 if chubby else 0.0)
@@ -257,10 +258,10 @@ def _continuous(rng: np.random.Generator, p: dict) -> dict:
         "moles": moles,
         "freckles": bool(rng.random() < 0.15),
         "glasses_rgb": _rgb(
-            [(25, 25, 30), (120, 70, 40), (170, 170, 180), (150, 30, 40)][int(rng.integers(4))]
+            [(25, 25, 30), (95, 55, 30), (70, 72, 85), (140, 25, 35)][int(rng.integers(4))]
         ),
         "glasses_round": bool(rng.random() < 0.4),
-        "glasses_th": u(0.009, 0.016),
+        "glasses_th": u(0.013, 0.02),
         "sunglasses": bool(p["glasses"] and rng.random() < 0.2),
         "hat_rgb": list(HAT_RGB[int(rng.integers(len(HAT_RGB)))]),
         "hat_style": ["cap", "beanie", "brim"][int(rng.integers(3))],
@@ -301,7 +302,7 @@ def sample_image_state(
         "yaw": float(u(-0.02, 0.02)),
         "brow_raise": float(u(-0.006, 0.01)),
         "gain": float(u(0.78, 1.15)),
-        "cast": [float(x) for x in u(0.93, 1.07, 3)],
+        "cast": [float(x) for x in u(0.95, 1.05, 3)],
         "grad": float(u(-0.35, 0.35)),
         "noise_sigma": float(u(*cfg_nuisance["noise_sigma"])),
         "jpeg": int(

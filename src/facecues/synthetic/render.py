@@ -159,7 +159,7 @@ def _side_locks(pen: Pen, p: dict, col, strand) -> None:
             pen.line(np.stack([xs, ys], 1), 0.008, strand)
 
 
-def _hair_cap(pen: Pen, p: dict, col, strand, rng: np.random.Generator) -> None:
+def _hair_cap(pen: Pen, p: dict, col, strand) -> None:
     """Hair on top of the head down to the hairline, with style-specific outline and strands."""
     a, cy, bt, vol = p["face_a"], p["face_cy"], p["face_bt"], p["hair_vol"]
     style = p["hair_style"]
@@ -504,8 +504,7 @@ def _glasses(pen: Pen, p: dict, st: dict) -> None:
             xs = np.array([-1, -0.8, 0.8, 1, 1, 0.8, -0.8, -1]) * rx
             ys = np.array([-0.7, -1, -1, -0.7, 0.7, 1, 1, 0.7]) * ry
             pts = np.stack([cx + xs, ey + ys], 1)
-        if p["sunglasses"]:
-            pen.poly(pts, (22, 22, 28, 235))
+        pen.poly(pts, (22, 22, 28, 235) if p["sunglasses"] else (255, 255, 255, 40))
         pen.line(np.vstack([pts, pts[:1]]), th, col)
         hw = _half_width_at(p, ey)
         pen.line([[cx + s * rx, ey - ry * 0.5], [0.5 + s * (hw + 0.01), ey - 0.01]], th * 0.8, col)
@@ -655,8 +654,8 @@ def _clothes(pen: Pen, p: dict, st: dict, skin) -> None:
 def pale(skin) -> tuple[int, int, int]:
     """Pale (washed-out) version of a skin colour: desaturated and lightened."""
     lum = 0.3 * skin[0] + 0.59 * skin[1] + 0.11 * skin[2]
-    desat = [lum + (c - lum) * 0.35 for c in skin]
-    return _mix(desat, (255, 252, 250), 0.28)
+    desat = [lum + (c - lum) * 0.5 for c in skin]
+    return _mix(desat, (250, 244, 240), 0.45)
 
 
 def draw_person(pen: Pen, p: dict, st: dict, rng: np.random.Generator) -> None:
@@ -757,7 +756,7 @@ def draw_person(pen: Pen, p: dict, st: dict, rng: np.random.Generator) -> None:
     _facial_hair(pen, p, st, contour)
     _mouth(pen, p, st, skin)
     if has_hair:
-        _hair_cap(pen, p, hair, strand, rng)
+        _hair_cap(pen, p, hair, strand)
         if p["bangs"]:
             _bangs(pen, p, hair, strand)
     else:

@@ -186,7 +186,7 @@ def _plan_lfw(cfg: SyntheticConfig, nuis: dict, jobs: list, people: dict):
         for t in rng.choice(len(matched), n, replace=False):
             i, a, b = matched[t]
             pairs.append((names[i], a + 1, b + 1))
-        for t in rng.choice(len(mism), min(n, len(mism)), replace=False):
+        for t in rng.choice(len(mism), n, replace=False):
             i, a, j, b = mism[t]
             if rng.random() < 0.5:
                 i, a, j, b = j, b, i, a
@@ -386,7 +386,10 @@ def write_world(out_dir: str | Path, cfg: SyntheticConfig | None = None) -> dict
     if workers <= 1:
         n_images = sum(_render_job(t) for t in tasks)
     else:
-        ctx = multiprocessing.get_context("spawn")
+        # fork where available: spawn would re-execute an unguarded calling script (e.g. a
+        # Snakemake script:) in every worker; workers only use numpy and PIL
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             n_images = sum(pool.map(_render_job, tasks, chunksize=2))
 
