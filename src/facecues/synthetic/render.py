@@ -283,68 +283,54 @@ def _brow(pen: Pen, p: dict, st: dict, side: int, col) -> None:
 
 
 def _nose(pen: Pen, p: dict, st: dict, skin) -> None:
-    yaw = st["yaw"] * 1.6
+    cx = 0.5 + st["yaw"] * 1.6
     top_y = p["eye_y"] + 0.02
     tip_y = p["eye_y"] + p["nose_len"]
     w = p["nose_w"]
-    dark = _mul(skin, 0.72)
+    dark = _mul(skin, 0.6)
+    light = _mul(skin, 1.16)
     side = 1 if st["grad"] < 0 else -1
     pen.poly(
         [
-            [0.5 + yaw + side * 0.012, top_y],
-            [0.5 + yaw + side * (w * 0.9), tip_y - 0.01],
-            [0.5 + yaw, tip_y - 0.005],
+            [cx + side * 0.01, top_y],
+            [cx + side * w * 0.95, tip_y - 0.012],
+            [cx + side * w * 0.3, tip_y],
         ],
-        _rgba(dark, 90),
+        _rgba(dark, 110),
     )
     if p["pointy_nose"]:
+        pen.line([[cx, top_y + 0.03], [cx, tip_y - 0.006]], 0.008, _rgba(light, 160))
         pen.poly(
-            [
-                [0.5 + yaw - w * 0.55, tip_y - 0.018],
-                [0.5 + yaw + w * 0.55, tip_y - 0.018],
-                [0.5 + yaw, tip_y + 0.014],
-            ],
-            _rgba(_mul(skin, 1.18), 170),
-        )
-        pen.line(
-            [
-                [0.5 + yaw - w * 0.5, tip_y + 0.004],
-                [0.5 + yaw, tip_y + 0.014],
-                [0.5 + yaw + w * 0.5, tip_y + 0.004],
-            ],
-            0.006,
-            _rgba(dark, 200),
+            [[cx - w * 0.7, tip_y - 0.004], [cx + w * 0.7, tip_y - 0.004], [cx, tip_y + 0.024]],
+            _rgba(dark, 170),
         )
     else:
-        pen.ellipse(0.5 + yaw, tip_y - 0.006, w * 0.55, 0.014, _rgba(_mul(skin, 1.12), 140), 12)
+        pen.ellipse(cx, tip_y + 0.006, w * 0.85, 0.014, _rgba(dark, 150), 14)
+        pen.ellipse(cx, tip_y - 0.01, w * 0.45, 0.012, _rgba(light, 140), 12)
+    big = p["big_nose"]
     for s in (-1, 1):
         pen.ellipse(
-            0.5 + yaw + s * w * 0.45,
-            tip_y + 0.006,
-            0.008 * (1.3 if p["big_nose"] else 1),
-            0.005,
-            _mul(skin, 0.42),
-            8,
+            cx + s * w * 0.5, tip_y + 0.008, 0.009 * (1.4 if big else 1), 0.006, _mul(skin, 0.38), 8
         )
         wing = _ell(
-            0.5 + yaw + s * w * 0.8,
+            cx + s * w * 0.8,
             tip_y - 0.002,
             w * 0.35,
-            0.014,
+            0.016,
             8,
             math.pi / 2 - s * 1.4,
             math.pi / 2 + s * 1.4,
         )
-        pen.line(wing, 0.008 if p["big_nose"] else 0.005, _rgba(dark, 220))
+        pen.line(wing, 0.009 if big else 0.006, _rgba(dark, 220))
 
 
 def _mouth(pen: Pen, p: dict, st: dict, skin) -> None:
     smiling, opened = st["smiling"], st["mouth_open"]
     cx = 0.5 + st["yaw"] * 1.2
     my = p["mouth_y"]
-    w = p["mouth_w"] * (1.2 if smiling else 1.0)
-    curve = 0.03 if smiling else 0.002
-    gap = (0.036 if smiling else 0.03) if opened else (0.012 if smiling else 0.0)
+    w = p["mouth_w"] * (1.25 if smiling else 1.0)
+    curve = 0.04 if smiling else 0.002
+    gap = (0.044 if smiling else 0.034) if opened else (0.018 if smiling else 0.0)
     xs = np.linspace(-w, w, 15)
     f = np.clip(1 - (xs / w) ** 2, 0, None)
     mid = my - curve * (xs / w) ** 2  # where the lips meet (corners raised when smiling)
@@ -363,8 +349,8 @@ def _mouth(pen: Pen, p: dict, st: dict, skin) -> None:
                     [cx + s * (w + 0.022), my + 0.025],
                     7,
                 ),
-                0.008,
-                _rgba(_mul(skin, 0.7), 200),
+                0.01,
+                _rgba(_mul(skin, 0.62), 230),
             )
     if gap > 0:
         pen.poly(
@@ -374,7 +360,7 @@ def _mouth(pen: Pen, p: dict, st: dict, skin) -> None:
             (55, 20, 25),
         )
         if smiling:
-            teeth_h = min(gap, 0.014)
+            teeth_h = min(gap, 0.018)
             pen.poly(
                 np.vstack(
                     [
@@ -521,32 +507,29 @@ def _glasses(pen: Pen, p: dict, st: dict) -> None:
 
 
 def _wrinkles(pen: Pen, p: dict, st: dict, skin) -> None:
-    k = p["wrinkle"]
-    col = _rgba(_mul(skin, 0.68), int(150 * k + 60))
+    """Age lines: forehead (unless covered by bangs), nose-to-mouth folds, jowls, crow's feet."""
+    col = _rgba(_mul(skin, 0.58), int(120 * p["wrinkle"] + 110))
     if not p["bangs"] or p["bald"]:
         for j in range(3):
-            y = p["hairline"] + 0.05 + j * 0.018
-            pen.line(
-                _bez([0.5 - 0.11, y + 0.006], [0.5, y - 0.008], [0.5 + 0.11, y + 0.006], 7),
-                0.006,
-                col,
-            )
+            y = p["hairline"] + 0.05 + j * 0.02
+            pen.line(_bez([0.39, y + 0.006], [0.5, y - 0.008], [0.61, y + 0.006], 7), 0.008, col)
+    my, mw = p["mouth_y"], p["mouth_w"]
     for s in (-1, 1):
         nx = 0.5 + s * (p["nose_w"] + 0.035)
+        fold = _bez(
+            [nx, p["eye_y"] + p["nose_len"] - 0.02],
+            [nx + s * 0.03, my - 0.01],
+            [nx + s * 0.035, my + 0.045],
+            7,
+        )
+        pen.line(fold, 0.01, col)
         pen.line(
-            _bez(
-                [nx, p["eye_y"] + p["nose_len"] - 0.02],
-                [nx + s * 0.03, p["mouth_y"] - 0.01],
-                [nx + s * 0.035, p["mouth_y"] + 0.045],
-                7,
-            ),
-            0.007,
-            col,
+            [[0.5 + s * (mw + 0.012), my + 0.012], [0.5 + s * (mw + 0.022), my + 0.07]], 0.008, col
         )
         ex = 0.5 + s * (p["eye_dx"] + p["eye_w"] + 0.012)
         for dy in (-0.012, 0.0, 0.012):
             pen.line(
-                [[ex, p["eye_y"] + dy * 0.5], [ex + s * 0.022, p["eye_y"] + dy * 1.6]], 0.005, col
+                [[ex, p["eye_y"] + dy * 0.5], [ex + s * 0.026, p["eye_y"] + dy * 1.8]], 0.007, col
             )
 
 
@@ -739,8 +722,8 @@ def draw_person(pen: Pen, p: dict, st: dict, rng: np.random.Generator) -> None:
                 _bez(
                     [cx - p["eye_w"], yb - 0.006], [cx, yb + 0.02], [cx + p["eye_w"], yb - 0.006], 8
                 ),
-                0.011,
-                _rgba(_mix(_mul(skin, 0.55), (90, 60, 110), 0.35), 170),
+                0.016,
+                _rgba(_mix(_mul(skin, 0.5), (80, 50, 100), 0.4), 200),
             )
     lid = _mul(skin, 0.45)
     for s in (-1, 1):
