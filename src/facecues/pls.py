@@ -39,8 +39,8 @@ X (n, m) raw activations, y (n,) responses in {-1, +1}.
 
       X_{k+1}^T y_{k+1} = X_k^T y_k - q_k (t_k^T t_k) p_k.
 
-  So each component reads X twice (X w, then X^T t), plus one pass for X^T y
-  and one for the column statistics: 2k + 2 passes in all.
+  So each component reads X twice (X w, then X^T t), plus one pass for the
+  column statistics and X^T y: 2k + 1 passes in all.
 - Rotations (the projection of new samples): W* = W (P^T W)^+, so that the
   scores of new rows are ((X - mu) / s) W*.
 - Signs: scikit-learn flips each w_k so that its entry of largest magnitude
@@ -114,14 +114,15 @@ def _prepare_x(X: Any, dtype: Any, device: Any):
     return X, xp
 
 
-def _column_stats(X, xp, scale: bool):
-    """Column means, ddof=1 standard deviations and the non-constant mask of X.
+def _column_stats(X, xp, scale: bool, v):
+    """Column means, ddof=1 standard deviations, non-constant mask, and X^T v.
 
-    All float64, in one pass over X.  The sums are taken of X - x0, x0 = the
-    first row: a constant column then gives exactly zero variance
-    (scikit-learn's test for "unscaled"), and the variance
-    (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a large mean.
-    Rows are processed in chunks of a few MB, so no copy of X is made.
+    All float64, in one pass over X (v: a float64 n-vector of the namespace).
+    The sums are taken of D = X - x0, x0 = the first row: a constant column
+    then gives exactly zero variance (scikit-learn's test for "unscaled"),
+    and the variance (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a
+    large mean.  X^T v = D^T v + x0 sum(v) comes from the same chunks.  Rows
+    are processed in chunks of a few MB, so no copy of X is made.
     """
     n, m = X.shape
     dev = array_api_compat.device(X)
@@ -131,33 +132,40 @@ def _column_stats(X, xp, scale: bool):
     s1 = xp.zeros(m, dtype=xp.float64, device=dev)
     s2 = xp.zeros(m, dtype=xp.float64, device=dev)
     if array_api_compat.is_numpy_array(X):
-        # numpy: the same sums with one reused buffer (about 2.5 passes of
-        # X.T @ v in time, against 4+ with fresh temporaries).
+        # numpy: one reused buffer, no BLAS (a chunk is in cache; small
+        # multi-threaded BLAS calls stall on a busy machine).  About 4 passes
+        # of X.T @ v in time, against 6+ with fresh temporaries.
         buf = np.empty((min(rows, n), m), dtype=X.dtype)
         tmp = np.empty(m, dtype=X.dtype)
+        vc = v.astype(X.dtype)
+        xtv = np.zeros(m)
         for i in range(0, n, rows):
             chunk = X[i : i + rows]
             d = buf[: chunk.shape[0]]
             np.subtract(chunk, x0, out=d)
             np.add.reduce(d, axis=0, out=tmp)
             s1 += tmp
+            np.einsum("i,ij->j", vc[i : i + rows], d, out=tmp)
+            xtv += tmp
             np.einsum("ij,ij->j", d, d, out=tmp)
             s2 += tmp
+        xtv += x0 * float(v.sum())
     else:
         for i in range(0, n, rows):
             d = X[i : i + rows, :] - x0
             s1 += xp.astype(xp.sum(d, axis=0), xp.float64)
             s2 += xp.astype(xp.sum(d * d, axis=0), xp.float64)
+        xtv = xp.astype(X.T @ xp.astype(v, X.dtype), xp.float64)
 
     mean = xp.astype(x0, xp.float64) + s1 / n
     live = s2 > 0.0  # False exactly where the column is constant
     if not scale:
-        return mean, xp.ones(m, dtype=xp.float64, device=dev), live
+        return mean, xp.ones(m, dtype=xp.float64, device=dev), live, xtv
     var = (s2 - s1 * s1 / n) / (n - 1)
     std = xp.sqrt(xp.clip(var, 0.0, None))
     # scikit-learn: zero-variance columns are left unscaled (std := 1).
     std = xp.where(live & (std > 0.0), std, xp.ones_like(std))
-    return mean, std, live
+    return mean, std, live, xtv
 
 
 def _response(y, n: int) -> np.ndarray:
@@ -223,13 +231,14 @@ class PLS1:
         eps = float(np.finfo(np.float64).eps)
 
         # Centring and scaling (scikit-learn's _center_scale_xy), kept as vectors.
-        mu, s, live = _column_stats(X, xp, self.scale)
         y_np = _response(y, n)
         y_mean = float(y_np.mean())
         y_std = float(y_np.std(ddof=1)) if self.scale else 1.0
         if y_std == 0.0:
             y_std = 1.0
         yk = xp.asarray((y_np - y_mean) / y_std, dtype=f64, device=dev)
+        # One pass: the column statistics and X^T y_1 (for the first weights).
+        mu, s, live, xty = _column_stats(X, xp, self.scale, yk)
 
         # 1/s, and 0 for constant columns: a constant column of Xc is exactly
         # zero (as in scikit-learn, where X - mean leaves 0); the mask keeps
@@ -245,15 +254,19 @@ class PLS1:
         def xc(w):
             """Xc w = X (w / s) - mu . (w / s)  -- one pass over X."""
             ws = w * inv_s
-            return xp.astype(X @ xp.astype(ws, cdt), f64) - mu @ ws
+            return xp.astype(X @ xp.astype(ws, cdt), f64) - xp.sum(mu * ws)
 
-        # Components are stored as rows (k, m) while fitting: contiguous.
+        # Components are stored as rows (k, m) while fitting: contiguous.  The
+        # m-sized dot products below are written as sum(a * b) rather than with
+        # BLAS: on a busy machine every multi-threaded BLAS call can stall for
+        # a scheduler slice, and only the passes over X need BLAS.
         Wr = xp.zeros((k, m), dtype=f64, device=dev)
         Pr = xp.zeros((k, m), dtype=f64, device=dev)
         T = xp.zeros((n, k), dtype=f64, device=dev)
         q = xp.zeros((1, k), dtype=f64, device=dev)
 
-        c = xc_t(yk)  # X_1^T y_1, the (unnormalised) first weight direction
+        # X_1^T y_1 = Xc^T y_1, the (unnormalised) first weight direction.
+        c = (xty - mu * xp.sum(yk)) * inv_s
         for j in range(k):
             # scikit-learn zeroes a residual y whose entries are all below
             # 10 eps and then stops: "y residual is constant".  The remaining
@@ -264,12 +277,12 @@ class PLS1:
             # x weights: w = X_k^T y_k / (y_k^T y_k), normalised (with
             # scikit-learn's "+ eps" in the norm).
             w = c / (yk @ yk)
-            w = w / (xp.sqrt(w @ w) + eps)
+            w = w / (xp.sqrt(xp.sum(w * w)) + eps)
             # Sign convention (scikit-learn's _svd_flip_1d): the entry of w with
             # the largest magnitude (first one on ties) is made positive.
             w = w * xp.sign(w[int(xp.argmax(xp.abs(w)))])
             # x scores t = X_k w = Xc w - T (P^T w)
-            t = xc(w) - T[:, :j] @ (Pr[:j, :] @ w)
+            t = xc(w) - T[:, :j] @ xp.sum(Pr[:j, :] * w, axis=1)
             tt = t @ t
             if not float(tt) > 0.0:
                 # X_k is exactly zero (e.g. every unit constant, a dead
@@ -278,7 +291,7 @@ class PLS1:
                 warnings.warn(f"X residual is zero at iteration {j}", stacklevel=2)
                 break
             # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
-            xkt = xc_t(t) - (T[:, :j].T @ t) @ Pr[:j, :]
+            xkt = xc_t(t) - xp.sum((T[:, :j].T @ t)[:, None] * Pr[:j, :], axis=0)
             p = xkt / tt
             qj = (yk @ t) / tt
             # Deflation of y; for X only the next weight direction is needed:
