@@ -74,6 +74,18 @@ def test_matches_sklearn(n, m, k, scale):
     close(vip(me), authors_vip(ref))
 
 
+def test_statistics_chunks_match_sklearn(monkeypatch):
+    # Force many statistics chunks, uneven at the end.
+    monkeypatch.setattr(pls_module, "_STATS_CHUNK_BYTES", 5 * 90 * 8)
+    X, y = relu_data(53, 90, seed=12)
+    ref = PLSRegression(n_components=8).fit(X, y)
+    me = PLS1(n_components=8).fit(X, y)
+    for a in ATTRS:
+        close(getattr(me, a), getattr(ref, a))
+    close(me.x_mean_, ref._x_mean)
+    close(me.x_std_, ref._x_std)
+
+
 def test_sign_convention_is_sklearns():
     X, y = relu_data(50, 80, seed=3)
     me = PLS1(n_components=8).fit(X, y)
