@@ -55,13 +55,20 @@ in float32); the small vectors are kept in float64.  Fitted attributes have
 the compute dtype: float64 in, float64 out; float32 (or float16) in, float32
 out.
 
-Measured alternative, not kept: the kernel ("Gram") form, which builds
-Xc Xc^T (n x n) once and runs NIPALS in n-space, reads X only 3 times but
-costs n^2 m multiply-adds, against the (2k + 2) n m of the passes here.  At
-n = 2,048, m = 100,352, float32, on 2 CPU cores it took about 5x longer than
-this matrix-free form; on a GPU holding X both are well under a second and
-the matrix-free one still does ~100x fewer flops.  The Gram form only pays
-when a pass over X is very expensive (X streamed from disk or over PCIe).
+Measured alternatives, not kept:
+- The kernel ("Gram") form builds Xc Xc^T (n x n) once and runs NIPALS in
+  n-space: 3 reads of X, but n^2 m multiply-adds against the (2k + 1) n m
+  here, ~120x more flops at n = 2,048.  On this project's 2-core machine
+  (n = 2,048, m = 32,768, float32) forming X X^T alone took 1.8 s (155
+  GFLOP/s), the whole matrix-free fit 1.0 s, and the gap grows on an idle
+  machine, where the passes run at full memory bandwidth.  On a GPU holding
+  X (estimated, not measured: m = 802,816, ~3 TB/s, ~50 TFLOP/s float32)
+  the 17 passes take ~40 ms and X X^T alone ~130 ms.  The Gram form would
+  pay only where a pass over X is very expensive (X streamed from disk or
+  over PCIe for every pass).
+- Fusing X w and X^T t per cache-sized row block (one read of X from memory
+  per component): no gain measured on 2 shared cores, and many more BLAS
+  calls, each of which can stall when the other core is busy.
 """
 
 from __future__ import annotations
