@@ -67,8 +67,9 @@ Measured alternatives, not kept:
   pay only where a pass over X is very expensive (X streamed from disk or
   over PCIe for every pass).
 - Fusing X w and X^T t per cache-sized row block (one read of X from memory
-  per component): no gain measured on 2 shared cores, and many more BLAS
-  calls, each of which can stall when the other core is busy.
+  per component): no reliable gain on 2 shared cores (up to ~30% faster
+  with one BLAS thread in a prototype, ~1.5x slower with two), since it makes
+  many more BLAS calls, each of which can stall while the other core is busy.
 """
 
 from __future__ import annotations
