@@ -77,12 +77,14 @@ def train_data(n: int, m: int, seed: int, g, block: int = 16):
     return X, y
 
 
-def held_out_chunks(n_eval: int, m: int, seed: int, g, block: int = 32):
+def held_out_chunks(n_eval: int, m: int, seed: int, g, block: int = 128, piece: int = 16):
+    """Held-out rows, ``block`` at a time in one reused buffer."""
     y = labels(n_eval, seed, 1)
     buf = np.empty((block, m), dtype=np.float32)
     for i in range(0, n_eval, block):
         rows = buf[: min(block, n_eval - i)]
-        fill_rows(rows, y[i : i + rows.shape[0]], i, seed, 1, g)
+        for j in range(0, rows.shape[0], piece):  # small generation temporaries
+            fill_rows(rows[j : j + piece], y[i + j : i + j + piece], i + j, seed, 1, g)
         yield rows, y[i : i + rows.shape[0]]
 
 
@@ -137,16 +139,19 @@ def child(which: str, args) -> dict:
         project = pls.transform
         classify = probe.predict
     t3 = time.perf_counter()
-    # Held-out rows: generated chunk by chunk (not timed), projected and classified.
-    scores, pred, ye, t_eval = [], [], [], 0.0
+    # Held-out rows: generated chunk by chunk (not timed), projected, then
+    # all classified at once.
+    scores, ye, t_eval = [], [], 0.0
     for rows, yr in held_out_chunks(args.n_eval, args.m, args.seed, g):
         e0 = time.perf_counter()
-        sc = project(rows)
-        pred.append(classify(sc))
+        scores.append(project(rows))
         t_eval += time.perf_counter() - e0
-        scores.append(sc)
         ye.append(yr)
-    pred, ye = np.concatenate(pred), np.concatenate(ye)
+    e0 = time.perf_counter()
+    scores = np.concatenate(scores)
+    pred = classify(scores)
+    t_eval += time.perf_counter() - e0
+    ye = np.concatenate(ye)
     res.update(
         fit=t1 - t0,
         vip=t2 - t1,
@@ -158,7 +163,7 @@ def child(which: str, args) -> dict:
     out = Path(args.out)
     np.save(out / f"{which}_pred.npy", pred)
     np.save(out / f"{which}_vip.npy", np.asarray(v, dtype=np.float64))
-    np.save(out / f"{which}_scores.npy", np.concatenate(scores).astype(np.float64))
+    np.save(out / f"{which}_scores.npy", scores.astype(np.float64))
 
     if which == "facecues":  # the memory floor: 2k passes over X, after the fit
         vn = np.ones(args.n, dtype=np.float32)
