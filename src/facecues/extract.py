@@ -50,6 +50,7 @@ def extract_shards(
     model = model.to(device).eval()
     points = [p for p in probe_points(model, input_size) if p.index in out_paths]
     np_dtype = np.dtype(dtype)
+    torch_dtype = getattr(torch, dtype)  # cast in torch: h5py's own conversion is slow
     files: dict[int, h5py.File] = {}
     tmp = {i: Path(str(p) + ".tmp") for i, p in out_paths.items()}
     try:
@@ -76,7 +77,7 @@ def extract_shards(
                     model(x.to(device))
                     n = len(x)
                     for i, f in files.items():
-                        f[sample][row : row + n] = acts[i].flatten(1).cpu().numpy()
+                        f[sample][row : row + n] = acts[i].flatten(1).to(torch_dtype).cpu().numpy()
                     row += n
         for f in files.values():
             f.close()

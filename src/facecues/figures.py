@@ -15,7 +15,9 @@ import seaborn as sns  # noqa: E402
 
 CURVES = {"layer": "whole layer", "filters": "8 filters", "neurons": "8 neurons"}
 COLORS = dict(zip(CURVES, sns.color_palette("colorblind", 3), strict=True))
+# First probe point of each ResNet stage (L01 is the stem, L50 the global pool).
 STAGE_STARTS = {"stem": 1, "layer1": 2, "layer2": 11, "layer3": 23, "layer4": 41, "pool": 50}
+TICKS = (1, 11, 23, 41, 50)
 
 
 def _save(fig, png: str | Path, pdf: str | Path | None) -> None:
@@ -39,8 +41,8 @@ def _stage_axis(ax) -> None:
     for start in STAGE_STARTS.values():
         if start > 1:
             ax.axvline(start - 0.5, color="0.85", lw=0.6, zorder=0)
-    ax.set_xticks(list(STAGE_STARTS.values()))
-    ax.set_xticklabels([f"L{v:02d}" for v in STAGE_STARTS.values()], fontsize=6)
+    ax.set_xticks(TICKS)
+    ax.set_xticklabels([f"L{v:02d}" for v in TICKS], fontsize=6)
     ax.set_xlim(0.5, 50.5)
 
 
@@ -90,20 +92,25 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
         ax.set_xlabel("probe point", fontsize=7)
     seeds = table["seed"].nunique()
     handles, labels = axes.flat[0].get_legend_handles_labels()
+    note = f"mean over {seeds} network seed{'s' if seeds > 1 else ''}"
+    note += " (band ±2 std)" if seeds > 1 else ""
     fig.legend(
         handles,
         labels,
-        loc="upper center",
+        loc="upper left",
         ncol=3,
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.5, 1.0),
+        bbox_to_anchor=(0.0, 1.0),
     )
-    fig.suptitle(
-        f"mean over {seeds} network seed{'s' if seeds > 1 else ''}"
-        + (", band = ±2 std" if seeds > 1 else ""),
-        fontsize=7,
-        y=0.955,
+    fig.text(
+        0.99,
+        0.985,
+        note + "; grey lines: ResNet stage boundaries",
+        ha="right",
+        va="top",
+        fontsize=6.5,
+        color="0.3",
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.94))
+    fig.tight_layout(rect=(0, 0, 1, 0.95))
     _save(fig, png, pdf)

@@ -49,6 +49,14 @@ def loose_crop(img: Image.Image, box: tuple[int, int, int, int], scale: float) -
     return img.crop((round(cx - w2), round(cy - h2), round(cx + w2), round(cy + h2)))
 
 
+def center_crop(img: Image.Image, fraction: float) -> Image.Image:
+    """The centred square whose side is ``fraction`` of the image's shorter side."""
+    w, h = img.size
+    side = round(min(w, h) * fraction)
+    x0, y0 = (w - side) // 2, (h - side) // 2
+    return img.crop((x0, y0, x0 + side, y0 + side))
+
+
 def resize_shorter(img: Image.Image, size: int) -> Image.Image:
     """Resize so that the shorter side is ``size``, keeping the aspect ratio."""
     w, h = img.size
