@@ -252,7 +252,9 @@ def train_network(
             seen += len(y)
             loss_sum += loss.item() * len(y)
             correct += (logits.argmax(1) == y).sum().item()
-            bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
+            bar.set_postfix(
+                loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False
+            )
         secs = time.time() - t0
         lfw = lfw_accuracy(model, pairs, cfg.input_size, dev, cfg.lfw_crop)
         row = {
