@@ -1,0 +1,94 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from facecues.selection import COLUMNS, is_control_seed, select_units
+
+
+def _row(seed, attr, depth, probe, rank, acc, kind="output"):
+    return {
+        "seed": seed,
+        "attribute": attr,
+        "point": f"L{depth:02d}",
+        "name": f"p{depth}",
+        "kind": kind,
+        "depth": depth,
+        "probe": probe,
+        "rank": rank,
+        "units": f"{depth * 100 + rank}",
+        "vip": 1.0,
+        "accuracy": acc,
+    }
+
+
+@pytest.fixture
+def table():
+    rows = []
+    # seed 0, Male: layer best at depth 3; tie 0.9 at depths 3 and 5 -> 3.
+    for d, a in [(1, 0.7), (3, 0.9), (5, 0.9), (7, 0.8)]:
+        rows.append(_row("0", "Male", d, "layer", 0, a))
+    # neurons: tie 0.85 at (depth 5, rank 2) and (depth 5, rank 1) and (depth 7, rank 1)
+    rows += [
+        _row("0", "Male", 3, "neuron", 1, 0.80),
+        _row("0", "Male", 5, "neuron", 2, 0.85),
+        _row("0", "Male", 5, "neuron", 1, 0.85),
+        _row("0", "Male", 7, "neuron", 1, 0.85),
+        _row("0", "Male", 7, "neuron", 3, np.nan),
+    ]
+    # filters: clear winner at depth 7 rank 4
+    rows += [
+        _row("0", "Male", 3, "filter", 1, 0.81),
+        _row("0", "Male", 7, "filter", 4, 0.88),
+        _row("0", "Male", 7, "filter", 1, 0.87),
+    ]
+    # joint probes and VIP neurons must never be selected, even when higher
+    rows += [
+        _row("0", "Male", 1, "filters", 0, 0.99),
+        _row("0", "Male", 1, "neurons", 0, 0.99),
+        _row("0", "Male", 1, "vip", 7, 0.99),
+    ]
+    # seed 1, Smiling: only layer rows
+    rows += [_row("1", "Smiling", d, "layer", 0, 0.6 + d / 100) for d in (1, 2)]
+    return pd.DataFrame(rows)
+
+
+def test_winners_and_ties(table):
+    sel = select_units(table)
+    assert list(sel.columns) == COLUMNS
+    got = {(r.seed, r.attribute, r.selection): r for r in sel.itertuples()}
+    assert set(got) == {
+        ("0", "Male", "layer"),
+        ("0", "Male", "filter"),
+        ("0", "Male", "neuron"),
+        ("1", "Smiling", "layer"),
+    }
+    layer = got[("0", "Male", "layer")]
+    assert (layer.depth, layer.point, layer.rank, layer.val_accuracy) == (3, "L03", 0, 0.9)
+    neuron = got[("0", "Male", "neuron")]
+    assert (neuron.depth, neuron.rank, neuron.val_accuracy) == (5, 1, 0.85)
+    assert neuron.units == "501"
+    filt = got[("0", "Male", "filter")]
+    assert (filt.depth, filt.rank, filt.val_accuracy) == (7, 4, 0.88)
+    assert got[("1", "Smiling", "layer")].depth == 2
+
+
+def test_order_independent(table):
+    a = select_units(table)
+    b = select_units(table.sample(frac=1.0, random_state=3))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_integer_seeds_become_strings(table):
+    t = table.copy()
+    t["seed"] = t["seed"].astype(int)
+    assert select_units(t)["seed"].tolist()[0] == "0"
+
+
+def test_missing_columns():
+    with pytest.raises(ValueError, match="accuracy"):
+        select_units(pd.DataFrame({"seed": [], "attribute": []}))
+
+
+def test_control_seed():
+    assert is_control_seed("random0") and is_control_seed("shuffled_2")
+    assert not is_control_seed("0") and not is_control_seed(3)
