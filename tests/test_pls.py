@@ -75,8 +75,9 @@ def test_matches_sklearn(n, m, k, scale):
 
 
 def test_statistics_chunks_match_sklearn(monkeypatch):
-    # Force many statistics chunks, uneven at the end.
+    # Force many statistics chunks, uneven at the end, over 3 threads.
     monkeypatch.setattr(pls_module, "_STATS_CHUNK_BYTES", 5 * 90 * 8)
+    monkeypatch.setattr(pls_module, "_n_threads", lambda: 3)
     X, y = relu_data(53, 90, seed=12)
     ref = PLSRegression(n_components=8).fit(X, y)
     me = PLS1(n_components=8).fit(X, y)

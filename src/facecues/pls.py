@@ -75,6 +75,7 @@ Measured alternatives, not kept:
 from __future__ import annotations
 
 import math
+import os
 import warnings
 from typing import Any
 
@@ -122,6 +123,18 @@ def _prepare_x(X: Any, dtype: Any, device: Any):
     return X, xp
 
 
+def _n_threads() -> int:
+    """Threads for numpy work: the BLAS/OpenMP setting if given, else the CPUs we may use."""
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 0:
+            return min(int(value), 8)
+    try:
+        return max(1, min(len(os.sched_getaffinity(0)), 8))
+    except AttributeError:  # not Linux
+        return max(1, min(os.cpu_count() or 1, 8))
+
+
 def _column_stats(X, xp, scale: bool, v):
     """Column means, ddof=1 standard deviations, non-constant mask, and X^T v.
 
@@ -137,28 +150,42 @@ def _column_stats(X, xp, scale: bool, v):
     x0 = X[0, :]
     itemsize = 8 if X.dtype == xp.float64 else 4
     rows = max(1, _STATS_CHUNK_BYTES // (m * itemsize))
-    s1 = xp.zeros(m, dtype=xp.float64, device=dev)
-    s2 = xp.zeros(m, dtype=xp.float64, device=dev)
     if array_api_compat.is_numpy_array(X):
-        # numpy: one reused buffer, no BLAS (a chunk is in cache; small
-        # multi-threaded BLAS calls stall on a busy machine).  About 4 passes
-        # of X.T @ v in time, against 6+ with fresh temporaries.
-        buf = np.empty((min(rows, n), m), dtype=X.dtype)
-        tmp = np.empty(m, dtype=X.dtype)
+        # numpy: reused buffers, no BLAS (a chunk is in cache; small
+        # multi-threaded BLAS calls stall on a busy machine), the rows split
+        # between threads (numpy releases the GIL).  About 3-5 passes of
+        # X.T @ v in time, against 6+ with fresh temporaries.
         vc = v.astype(X.dtype)
-        xtv = np.zeros(m)
-        for i in range(0, n, rows):
-            chunk = X[i : i + rows]
-            d = buf[: chunk.shape[0]]
-            np.subtract(chunk, x0, out=d)
-            np.add.reduce(d, axis=0, out=tmp)
-            s1 += tmp
-            np.einsum("i,ij->j", vc[i : i + rows], d, out=tmp)
-            xtv += tmp
-            np.einsum("ij,ij->j", d, d, out=tmp)
-            s2 += tmp
-        xtv += x0 * float(v.sum())
+
+        def sums(start: int, stop: int):
+            buf = np.empty((min(rows, stop - start), m), dtype=X.dtype)
+            tmp = np.empty(m, dtype=X.dtype)
+            acc = np.zeros((3, m))  # S1, S2, D^T v
+            for i in range(start, stop, rows):
+                d = buf[: min(rows, stop - i)]
+                np.subtract(X[i : i + d.shape[0]], x0, out=d)
+                np.add.reduce(d, axis=0, out=tmp)
+                acc[0] += tmp
+                np.einsum("ij,ij->j", d, d, out=tmp)
+                acc[1] += tmp
+                np.einsum("i,ij->j", vc[i : i + d.shape[0]], d, out=tmp)
+                acc[2] += tmp
+            return acc
+
+        n_threads = min(_n_threads(), max(1, n // rows))
+        if n_threads > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            cut = [n * i // n_threads for i in range(n_threads + 1)]
+            with ThreadPoolExecutor(n_threads) as pool:
+                acc = sum(pool.map(sums, cut[:-1], cut[1:]))
+        else:
+            acc = sums(0, n)
+        s1, s2 = acc[0], acc[1]
+        xtv = acc[2] + x0 * float(v.sum())
     else:
+        s1 = xp.zeros(m, dtype=xp.float64, device=dev)
+        s2 = xp.zeros(m, dtype=xp.float64, device=dev)
         for i in range(0, n, rows):
             d = X[i : i + rows, :] - x0
             s1 += xp.astype(xp.sum(d, axis=0), xp.float64)
