@@ -1,17 +1,19 @@
 """The per-(network, probe point, attribute) step: PLS + VIP on the training
-activations, then the features every QDA probe of PROTOCOL.md sections 5-7
-needs, for the training and validation samples.
+activations, then, for every probe of PROTOCOL.md sections 5-7, its training
+features and how to compute the same features for new images.
 
 Output file (``results/probes/<seed>/<attribute>/L07.h5``):
-- attributes ``point``, ``name``, ``kind``, ``shape`` copied from the shard;
-- ``vip`` (units,) and ``filter_score`` (channels,);
-- ``train_y``, ``val_y``;
-- one group per probe under ``features/``: ``layer`` (the 8 PLS scores of the
+- attributes ``point``, ``name``, ``kind``, ``shape``, ``index`` from the shard;
+- ``vip`` (units,) and ``filter_score`` (channels,); ``train_y``;
+- one group per probe under ``features/``: ``layer`` (the PLS scores of the
   whole map), ``neurons`` (the top-k neurons' raw values, jointly),
   ``filters`` (PLS scores of the top-k filters' maps together),
   ``neuron_<r>`` / ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th
-  VIP-uniform single neuron); each with datasets ``train``, ``val`` and the
-  attribute ``units`` (unit or channel indices) and ``vip``.
+  VIP-uniform single neuron). Each holds ``train`` (features), ``columns``
+  (the units it reads; absent = all) and, for PLS probes, ``projection`` A
+  and ``offset`` b with features = X[:, columns] A - b (A = W* / s,
+  b = (mu / s) W*: PLS1.transform without a centred copy), plus the
+  attributes ``units`` (unit or channel indices) and ``vip``.
 Only numpy, h5py and facecues' numpy path are imported, so the thousands of
 such jobs start fast.
 """
@@ -25,6 +27,14 @@ import h5py
 import numpy as np
 
 from .probes import unit_features
+
+
+def projection(model) -> tuple[np.ndarray, np.ndarray]:
+    """(A, b) with model.transform(X) == X @ A - b: A = W* / s, b = (mu / s) W*."""
+    rot = np.asarray(model.x_rotations_, dtype=np.float64)
+    std = np.asarray(model.x_std_, dtype=np.float64)
+    mean = np.asarray(model.x_mean_, dtype=np.float64)
+    return rot / std[:, None], (mean / std) @ rot
 
 
 def fit_layer_probes(
@@ -42,12 +52,11 @@ def fit_layer_probes(
     with h5py.File(shard, "r") as f:
         meta = dict(f.attrs)
         xtr = f["train"][...].astype(np.float32)
-        xva = f["val"][...].astype(np.float32)
-        ytr, yva = f["train_y"][...], f["val_y"][...]
+        ytr = f["train_y"][...]
     features = unit_features(
         xtr,
         ytr,
-        xva,
+        None,
         tuple(int(s) for s in meta["shape"]),
         n_components=n_components,
         top_k=top_k,
@@ -62,11 +71,15 @@ def fit_layer_probes(
         g.attrs.update(meta)
         g.create_dataset("vip", data=features.pop("_vip")["score"].astype(np.float32))
         g.create_dataset("filter_score", data=features.pop("_filter_scores")["score"])
-        g["train_y"], g["val_y"] = ytr, yva
+        g["train_y"] = ytr
         for name, feat in features.items():
             grp = g.create_group(f"features/{name}")
             grp["train"] = np.asarray(feat["train"], dtype=np.float64)
-            grp["val"] = np.asarray(feat["eval"], dtype=np.float64)
+            if feat["columns"] is not None:
+                grp["columns"] = feat["columns"]
+            if feat["model"] is not None:
+                a, b = projection(feat["model"])
+                grp["projection"], grp["offset"] = a.astype(np.float32), b
             grp.attrs["units"] = feat["units"]
             grp.attrs["vip"] = feat["score"]
     os.replace(tmp, out)

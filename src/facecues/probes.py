@@ -137,7 +137,10 @@ def unit_features(
     ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th VIP-uniform neuron)
     and, with ``all_filters``, ``channel_<c>`` for every channel c
     (expensive: one PLS per channel).  "units" holds unit or channel indices
-    and "score" their VIP / filter score.  Also returns ``"_vip"`` and
+    and "score" their VIP / filter score; "columns" the units the probe reads
+    (None = all) and "model" its fitted PLS1 (None for raw-value probes), so
+    the same features can be computed later for other rows.  ``X_eval`` may
+    be None (then "eval" is None).  Also returns ``"_vip"`` and
     ``"_filter_scores"`` (the arrays themselves).  ``model``: an already
     fitted whole-map PLS1 to reuse.
     """
@@ -151,33 +154,34 @@ def unit_features(
     v = _np(vip(model)).astype(np.float64)
     fs = np.asarray(filter_scores(v, (C, H, W)), dtype=np.float64)
     out["_vip"], out["_filter_scores"] = {"score": v}, {"score": fs}
-    out["layer"] = _entry(model.x_scores_, model.transform(X_eval), [], [v.mean()])
+    out["layer"] = _entry(model.x_scores_, _transform(model, X_eval), [], [v.mean()], None, model)
 
     neurons = top_neurons(v, top_k)
-    out["neurons"] = _entry(X_train[:, neurons], X_eval[:, neurons], neurons, v[neurons])
+    out["neurons"] = _raw_entry(X_train, X_eval, neurons, v)
     for r, u in enumerate(neurons, start=1):
-        out[f"neuron_{r}"] = _entry(X_train[:, [u]], X_eval[:, [u]], [u], v[[u]])
+        out[f"neuron_{r}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
     filters = top_filters(fs, top_k)
     sets = [filter_columns(int(c), (C, H, W)) for c in filters]
     joint = [np.concatenate(sets)] if len(sets) else []
     models = fit_column_pls(X_train, y_train, sets + joint, n_components, **pls_kwargs)
-    evals = column_pls_scores(models, sets + joint, X_eval)
+    evals = column_pls_scores(models, sets + joint, X_eval) if X_eval is not None else None
     for r, c in enumerate(filters, start=1):
-        m, e = models[r - 1], evals[r - 1]
-        out[f"filter_{r}"] = _entry(m.x_scores_, e, [c], fs[[c]])
+        m, e = models[r - 1], evals[r - 1] if evals else None
+        out[f"filter_{r}"] = _entry(m.x_scores_, e, [c], fs[[c]], sets[r - 1], m)
     if joint:
-        out["filters"] = _entry(models[-1].x_scores_, evals[-1], filters, fs[filters])
+        e = evals[-1] if evals else None
+        out["filters"] = _entry(models[-1].x_scores_, e, filters, fs[filters], joint[0], models[-1])
 
     for j, u in enumerate(vip_uniform_neurons(v, vip_neurons, seed=seed), start=1):
-        out[f"vip_{j}"] = _entry(X_train[:, [u]], X_eval[:, [u]], [u], v[[u]])
+        out[f"vip_{j}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
     if all_filters:
         for c in range(C):
             cols = [filter_columns(c, (C, H, W))]
             (m,) = fit_column_pls(X_train, y_train, cols, n_components, **pls_kwargs)
-            (e,) = column_pls_scores([m], cols, X_eval)
-            out[f"channel_{c}"] = _entry(m.x_scores_, e, [c], fs[[c]])
+            e = column_pls_scores([m], cols, X_eval)[0] if X_eval is not None else None
+            out[f"channel_{c}"] = _entry(m.x_scores_, e, [c], fs[[c]], cols[0], m)
     return out
 
 
@@ -187,13 +191,25 @@ def _np(a) -> np.ndarray:
     return np.asarray(a)
 
 
-def _entry(train, eval_, units, score) -> dict:
+def _entry(train, eval_, units, score, columns=None, model=None) -> dict:
     return {
         "train": _np(train),
-        "eval": _np(eval_),
+        "eval": None if eval_ is None else _np(eval_),
         "units": np.asarray(units, dtype=np.int64),
         "score": np.asarray(score, dtype=np.float64),
+        "columns": None if columns is None else np.asarray(columns, dtype=np.int64),
+        "model": model,
     }
+
+
+def _raw_entry(X_train, X_eval, units: np.ndarray, v) -> dict:
+    """A probe on raw unit values (no PLS): its features are the columns ``units``."""
+    e = None if X_eval is None else X_eval[:, units]
+    return _entry(X_train[:, units], e, units, v[units], units, None)
+
+
+def _transform(model: PLS1, X):
+    return None if X is None else model.transform(X)
 
 
 def score_features(features: dict[str, dict], y_train, y_eval, **qda_kwargs) -> dict[str, float]:

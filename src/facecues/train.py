@@ -9,6 +9,7 @@ per-epoch LFW verification accuracy in the log.
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -217,7 +218,7 @@ def train_network(
 
     out_path, log_tsv = Path(out_path), Path(log_tsv)
     resume = out_path.with_name(out_path.name + ".resume")
-    meta = {"config": asdict(cfg), "seed": seed}
+    meta = json.loads(json.dumps({"config": asdict(cfg), "seed": seed}))  # tuples -> lists
     start, history = 0, []
     if resume.exists():
         ck = torch.load(resume, map_location=dev, weights_only=False)

@@ -18,16 +18,21 @@ wildcard_constraints:
     point=r"L\d\d",
 
 
+if not SYNTHETIC:
+    from facecues.data.roots import check_data_roots
+    from facecues.errors import FacecuesError
+
+    try:  # at start-up, before any job: every unset or wrong root in one message
+        check_data_roots(config["data"], ["celeba"] if CHECKPOINTS else ["celeba", "vggface2", "lfw"])
+    except FacecuesError as e:
+        raise WorkflowError(str(e))
+
+
 def data_root(name):
     """Root folder of dataset `name` (celeba, vggface2, lfw)."""
     if SYNTHETIC:
         return f"results/synthetic/{name}"
-    root = config["data"][f"{name}_root"]
-    if not root:
-        raise WorkflowError(
-            f"config key data.{name}_root is required when data.source is 'real'"
-        )
-    return root
+    return config["data"][f"{name}_root"]
 
 
 def world_input(wildcards):

@@ -1,5 +1,6 @@
-# Training and validation activations of one attribute's balanced sample, one
-# shard per probe point; temp(): removed once every point's probes are fitted.
+# Training activations of one attribute's balanced sample, one shard per probe
+# point; temp(): removed once every point's probes are fitted. Validation and
+# test images are streamed later, never stored as activations.
 rule extract:
     input:
         world_input,
@@ -14,6 +15,7 @@ rule extract:
     threads: 2
     resources:
         mem_mb=4000,
+        gpu=config["probe"]["gpus"],
     log:
         "results/logs/extract/{seed}/{attribute}.log",
     benchmark:

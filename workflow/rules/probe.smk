@@ -15,16 +15,30 @@ rule pls_vip:
         "../scripts/pls_vip.py"
 
 
-# QDA on every probe's features, per (network, attribute): imports scikit-learn once.
-rule qda:
+# Validation: stream the validation images once through the network, project
+# them with every point's saved probes, QDA per probe (imports scikit-learn once).
+rule score_val:
     input:
-        expand("results/probes/{{seed}}/{{attribute}}/{point}.h5", point=POINTS),
+        world_input,
+        model=network_file,
+        split="results/splits/{attribute}.tsv",
+        probes=expand("results/probes/{{seed}}/{{attribute}}/{point}.h5", point=POINTS),
     output:
         "results/accuracy/{seed}/{attribute}.tsv",
+    params:
+        celeba=data_root("celeba"),
+        model=config["model"],
+        probe=config["probe"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["probe"]["gpus"],
     priority: 10
     log:
-        "results/logs/qda/{seed}/{attribute}.log",
+        "results/logs/score_val/{seed}/{attribute}.log",
+    benchmark:
+        "results/benchmarks/score_val/{seed}/{attribute}.tsv"
     conda:
-        "../../envs/probe.yaml"
+        "../../envs/torch.yaml"
     script:
-        "../scripts/qda.py"
+        "../scripts/score_val.py"

@@ -12,6 +12,7 @@ rule train:
     threads: config["train"]["threads"]
     resources:
         mem_mb=4000,
+        gpu=config["train"]["gpus"],
     log:
         "results/logs/train/{seed}.log",
     benchmark:

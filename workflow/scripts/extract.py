@@ -1,4 +1,4 @@
-"""Rule extract: activations of one attribute's samples at every probe point."""
+"""Rule extract: activations of one attribute's training sample at every probe point."""
 
 from pathlib import Path
 
@@ -24,10 +24,7 @@ model = load_network(
 outputs = {int(Path(f).stem[1:]): Path(f) for f in snakemake.output}
 extract_shards(
     model,
-    {
-        "train": ([celeba.image_path(i) for i in split.train], split.train_y),
-        "val": ([celeba.image_path(i) for i in split.val], split.val_y),
-    },
+    {"train": ([celeba.image_path(i) for i in split.train], split.train_y)},
     outputs,
     input_size=m["input_size"],
     dtype=p["dtype"],

@@ -6,8 +6,8 @@ log_to(snakemake.log[0])
 
 from facecues.train import TrainConfig, train_network  # noqa: E402
 
-m, t = snakemake.params.model, dict(snakemake.params.train)
-t.pop("threads")
+m = snakemake.params.model
+t = {k: v for k, v in snakemake.params.train.items() if k not in ("threads", "gpus")}
 cfg = TrainConfig(
     base_width=m["base_width"],
     stride_in_1x1=m["stride_in_1x1"],

@@ -1,0 +1,56 @@
+"""Start-up checks of the dataset roots named in the config (``data.*_root``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from facecues.data.celeba import find_celeba_files
+from facecues.data.vggface2 import box_csv_path
+from facecues.errors import DataFormatError, FacecuesError
+
+EXPECTED = {
+    "celeba": "CelebA: Anno/list_attr_celeba.txt, Eval/list_eval_partition.txt and "
+    "Img/img_align_celeba/ (original layout) or celeba/list_attr_celeba.txt, ... (torchvision's)",
+    "vggface2": "VGGFace2: train/<id>/<image>.jpg and bb_landmark/loose_bb_train.csv",
+    "lfw": "LFW: pairs.txt and lfw/<name>/<name>_<nnnn>.jpg",
+}
+
+
+def _problem(name: str, root: Path) -> str | None:
+    if not root.is_dir():
+        return "does not exist or is not a folder"
+    if name == "celeba":
+        try:
+            files = find_celeba_files(root)
+        except DataFormatError:
+            return "holds no list_attr_celeba.txt in either layout"
+        if not files["images"].is_dir():
+            return f"has no image folder {files['images']}"
+    elif name == "vggface2":
+        if not box_csv_path(root).is_file():
+            return f"has no {box_csv_path(root).relative_to(root)}"
+        if not (root / "train").is_dir():
+            return "has no train/ folder"
+    elif name == "lfw":
+        if not (root / "pairs.txt").is_file():
+            return "has no pairs.txt"
+        if not (root / "lfw").is_dir():
+            return "has no lfw/ image folder"
+    return None
+
+
+def check_data_roots(data: dict, needed=("celeba", "vggface2", "lfw")) -> None:
+    """Raise one FacecuesError listing every ``data.<name>_root`` that is unset or wrong,
+    with the path and what was expected inside it."""
+    problems = []
+    for name in needed:
+        key = f"data.{name}_root"
+        value = data.get(f"{name}_root")
+        if not value:
+            problems.append(f"{key} is not set; expected the folder with {EXPECTED[name]}")
+            continue
+        why = _problem(name, Path(value))
+        if why:
+            problems.append(f"{key} = {value} {why}; expected {EXPECTED[name]}")
+    if problems:
+        raise FacecuesError("dataset roots:\n  " + "\n  ".join(problems))

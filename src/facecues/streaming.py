@@ -1,0 +1,99 @@
+"""Probe features of images that are never stored as activations.
+
+``facecues.layer_probe`` saves, for every probe of a probe point, the training
+features and how to compute the same features for any new image: the unit
+columns it reads and, for PLS probes, the projection ``X[:, columns] @ A - b``
+(with A = W* / s and b = (mu / s) W*, the same scores as PLS1.transform).
+Here validation or test images stream through the network once; at every
+probe point each batch's activations are projected and only the (rows, <= 8)
+features are kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .probe_points import capture
+from .train import ImageFiles
+
+
+@dataclass(frozen=True)
+class Projector:
+    """Features of one probe from a probe point's flattened activations (rows, units)."""
+
+    columns: np.ndarray | None  # unit indices read; None = every unit
+    projection: np.ndarray | None  # (len(columns), k) for PLS probes; None = raw values
+    offset: np.ndarray | None  # (k,)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.columns is not None:
+            x = x[:, self.columns]
+        if self.projection is None:
+            return x.astype(np.float64)
+        return (x @ self.projection).astype(np.float64) - self.offset
+
+
+@dataclass
+class PointProbes:
+    """Everything saved for one probe point: metadata, labels, training features, projectors."""
+
+    meta: dict
+    train_y: np.ndarray
+    train: dict[str, np.ndarray]
+    projectors: dict[str, Projector]
+    units: dict[str, np.ndarray]
+    vip: dict[str, float]
+
+
+def load_point_probes(path: str | Path) -> PointProbes:
+    """Read a file written by ``facecues.layer_probe.fit_layer_probes``."""
+    with h5py.File(path, "r") as f:
+        meta = dict(f.attrs)
+        train, projectors, units, vip = {}, {}, {}, {}
+        for name, g in f["features"].items():
+            train[name] = g["train"][...]
+            projectors[name] = Projector(
+                g["columns"][...] if "columns" in g else None,
+                g["projection"][...] if "projection" in g else None,
+                g["offset"][...] if "offset" in g else None,
+            )
+            units[name] = g.attrs["units"]
+            vip[name] = float(np.mean(g.attrs["vip"]))
+        return PointProbes(meta, f["train_y"][...], train, projectors, units, vip)
+
+
+@torch.no_grad()
+def stream_features(
+    model: torch.nn.Module,
+    paths: list[Path],
+    projectors: dict[int, dict[str, Projector]],
+    *,
+    input_size: int,
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+    desc: str = "stream",
+) -> dict[int, dict[str, np.ndarray]]:
+    """Features of ``paths`` for every probe point ``projectors[index][probe]``."""
+    model = model.to(device).eval()
+    chunks: dict[int, dict[str, list[np.ndarray]]] = {
+        i: {name: [] for name in probes} for i, probes in projectors.items()
+    }
+    loader = DataLoader(ImageFiles(paths, input_size), batch_size=batch_size)
+    with capture(model, list(projectors)) as acts:
+        for x in tqdm(loader, desc=desc, mininterval=5):
+            model(x.to(device))
+            for i, probes in projectors.items():
+                a = acts[i].flatten(1).float().cpu().numpy()
+                for name, project in probes.items():
+                    chunks[i][name].append(project(a))
+    return {
+        i: {name: np.concatenate(parts) for name, parts in probes.items()}
+        for i, probes in chunks.items()
+    }

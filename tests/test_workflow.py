@@ -1,0 +1,64 @@
+"""The whole DAG, for real, on a tiny configuration in a temporary folder."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import TINY_WORLD
+
+ROOT = Path(__file__).resolve().parents[1]
+
+TINY_STUDY = {
+    "synthetic": TINY_WORLD,
+    "seeds": [0],
+    "attributes": ["Male", "Smiling"],
+    "model": {"base_width": 4, "input_size": 32},
+    "train": {"resize": 36, "epochs": 1, "batch_size": 16, "threads": 1},
+    "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
+}
+
+
+def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
+           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.workflow
+def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY_STUDY))
+    dry = snakemake(tmp_path, "-n")
+    assert dry.returncode == 0, dry.stderr + dry.stdout
+    assert re.search(r"^pls_vip\s+100$", dry.stdout, re.M)  # 1 seed x 50 points x 2 attributes
+
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-5000:] + run.stdout[-5000:]
+
+    table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t")
+    layer = table[table["probe"] == "layer"]
+    assert len(layer) == 100
+    assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(1, 51)]
+    assert set(table["probe"]) == {"layer", "neurons", "neuron", "filters", "filter", "vip"}
+    assert table["accuracy"].between(0, 1).all()
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"results/figures/fig3.{ext}").stat().st_size > 10_000
+    assert (tmp_path / "results/logs/train/0.log").stat().st_size > 0
+    assert not list((tmp_path / "results").glob("activations/**/*.h5")), "shards are temp()"
+
+    again = snakemake(tmp_path, "-n")
+    assert again.returncode == 0
+    assert "Nothing to be done" in again.stdout + again.stderr
+
+
+@pytest.mark.workflow
+def test_bad_config_fails_at_start_with_the_key(tmp_path):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump({**TINY_STUDY, "attributes": ["Mael"]}))
+    run = snakemake(tmp_path, "-n")
+    assert run.returncode != 0
+    assert "Mael" in run.stderr + run.stdout
+    assert not (tmp_path / "results").exists()
