@@ -180,7 +180,9 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         f"- layer - filter = {_pp(g_filter)} (claim < 4 p.p.; paper 3.6)",
     ]
     ok = g_neuron < 0.06 and g_filter < 0.04
-    why = "both gaps below their thresholds." if ok else "a gap reaches its threshold."
+    fails = [f"layer - neuron {_pp(g_neuron)} is not below 6 p.p."] * bool(g_neuron >= 0.06)
+    fails += [f"layer - filter {_pp(g_filter)} is not below 4 p.p."] * bool(g_filter >= 0.04)
+    why = "; ".join(fails) + "." if fails else "both gaps below their thresholds."
     if n_attr < 40:
         why += f" Only {n_attr} of 40 attributes probed."
     return Claim("b", statement, SUPPORTED if ok else NOT_SUPPORTED, why, lines)
@@ -288,11 +290,14 @@ def _claim_d(trained: pd.DataFrame, controls: pd.DataFrame, tol: float) -> Claim
         )
     base = depth_change(trained)
     lines, verdicts, why = [], [], []
-    for prefix, label in (("random", "random-weight network"), ("shuffled", "shuffled labels")):
+    for prefix, label in (
+        ("random", "random-weight network"),
+        ("shuffled", "shuffled-label network"),
+    ):
         c = controls[controls["seed"].str.startswith(prefix)]
         if c.empty:
             lines.append(f"- {label}: not in this run")
-            why.append(f"no {label} control in this run")
+            why.append(f"no {label} in this run")
             continue
         d = depth_change(c).merge(base, on="attribute", suffixes=("_control", "_trained"))
         if d.empty:
