@@ -28,11 +28,13 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/probe.smk"
+include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
 rule all:
     input:
         "results/tables/layer_accuracy.tsv",
-        "results/figures/fig3.png",
-        "results/figures/fig3.pdf",
+        expand("results/tables/table1.{ext}", ext=["md", "csv", "tex"]),
+        expand("results/figures/fig{n}.{ext}", n=[1, 3, 4, 5, 6], ext=["png", "pdf"]),
+        "results/summary.md",

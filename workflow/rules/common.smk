@@ -12,6 +12,17 @@ NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"
 WORLD = "results/synthetic/world.json"
 
 
+FIGURES = config["figures"]
+for key in ("fig4_attribute", "fig5_attribute"):
+    if FIGURES[key] not in ATTRIBUTES:
+        raise WorkflowError(
+            f"config figures.{key} = {FIGURES[key]} is not among the probed attributes "
+            f"{ATTRIBUTES}"
+        )
+_fig1 = [a for a in FIGURES["fig1_attributes"] if a in ATTRIBUTES] or ATTRIBUTES[:3]
+FACE_FIGURES = {"fig1": _fig1, "fig6": [a for a in ATTRIBUTES if a not in _fig1] or _fig1}
+
+
 wildcard_constraints:
     seed=r"[A-Za-z0-9_.-]+",
     attribute=r"[A-Za-z0-9_]+",

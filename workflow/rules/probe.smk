@@ -29,7 +29,7 @@ rule score_val:
         celeba=data_root("celeba"),
         model=config["model"],
         probe=config["probe"],
-    threads: 2
+    threads: 1  # mostly QDA fits, single-threaded
     resources:
         mem_mb=4000,
         gpu=config["probe"]["gpus"],

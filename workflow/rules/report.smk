@@ -29,3 +29,95 @@ rule fig3:
         "../../envs/report.yaml"
     script:
         "../scripts/fig3.py"
+
+
+rule table1:
+    input:
+        expand("results/test/{seed}.tsv", seed=NETWORKS),
+    output:
+        scores="results/tables/test_scores.tsv",
+        md=report("results/tables/table1.md", caption="../report/table1.rst", category="Tables"),
+        csv="results/tables/table1.csv",
+        tex="results/tables/table1.tex",
+    log:
+        "results/logs/table1.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/table1.py"
+
+
+rule fig4:
+    input:
+        "results/tables/layer_accuracy.tsv",
+    output:
+        png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Figures"),
+        pdf="results/figures/fig4.pdf",
+    params:
+        attribute=config["figures"]["fig4_attribute"],
+    log:
+        "results/logs/fig4.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/fig4.py"
+
+
+rule fig5:
+    input:
+        table="results/tables/layer_accuracy.tsv",
+        probes=expand(
+            "results/probes/{seed}/{attribute}/{point}.h5",
+            seed=NETWORKS,
+            attribute=config["figures"]["fig5_attribute"],
+            point=POINTS,
+        ),
+    output:
+        png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figures"),
+        pdf="results/figures/fig5.pdf",
+    params:
+        attribute=config["figures"]["fig5_attribute"],
+    log:
+        "results/logs/fig5.log",
+    conda:
+        "../../envs/probe.yaml"
+    script:
+        "../scripts/fig5.py"
+
+
+rule average_faces:
+    input:
+        world_input,
+        neurons=f"results/test/{NETWORKS[0]}_neurons.h5",
+    output:
+        png=report(
+            "results/figures/{fig}.png", caption="../report/{fig}.rst", category="Figures"
+        ),
+        pdf="results/figures/{fig}.pdf",
+    wildcard_constraints:
+        fig="fig1|fig6",
+    params:
+        celeba=data_root("celeba"),
+        attributes=lambda w: FACE_FIGURES[w.fig],
+        k=config["figures"]["average_k"],
+    log:
+        "results/logs/{fig}.log",
+    conda:
+        "../../envs/probe.yaml"
+    script:
+        "../scripts/average_faces.py"
+
+
+rule summary:
+    input:
+        world_input,
+        table="results/tables/layer_accuracy.tsv",
+        scores="results/tables/test_scores.tsv",
+    output:
+        report("results/summary.md", caption="../report/summary.rst", category="Summary"),
+    log:
+        "results/logs/summary.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/summary.py"

@@ -1,0 +1,87 @@
+"""The per-network test step (PROTOCOL.md section 8): one pass over the official
+CelebA test partition (unbalanced, plain accuracy) scores every attribute's
+validation-selected best layer, best single filter and best single neuron.
+The raw test activations of the best neurons are kept for the average faces
+of Figs. 1 and 6.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pandas as pd
+import torch
+
+from .qda import qda_accuracy
+from .streaming import load_point_probes, stream_features
+
+TEST_PARTITION = 2
+
+
+def probe_name(selection: str, rank: int) -> str:
+    """The probe file's feature group of a selection: ``layer``, ``filter_3``, ``neuron_1``."""
+    return "layer" if selection == "layer" else f"{selection}_{int(rank)}"
+
+
+def score_test(
+    model: torch.nn.Module,
+    selections: pd.DataFrame,
+    probe_file,
+    celeba,
+    *,
+    input_size: int,
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Test accuracy of each row of ``selections`` (columns of ``select_units``).
+
+    ``probe_file(attribute, point)`` gives the path of the saved probes. Returns
+    the selections with a ``test_accuracy`` column, and for each attribute with
+    a ``neuron`` selection that neuron's activation on every test image.
+    """
+    test = celeba.indices(TEST_PARTITION)
+    if len(test) == 0:
+        raise ValueError(f"{celeba.root}: the CelebA test partition (2) is empty")
+    loaded, projectors, keys = {}, {}, []
+    for row in selections.itertuples():
+        point = loaded.setdefault(
+            (row.attribute, row.point), load_point_probes(probe_file(row.attribute, row.point))
+        )
+        index, name = int(point.meta["index"]), probe_name(row.selection, row.rank)
+        key = f"{row.attribute}/{name}"
+        projectors.setdefault(index, {})[key] = point.projectors[name]
+        keys.append((index, key, point, name))
+    features = stream_features(
+        model,
+        [celeba.image_path(i) for i in test],
+        projectors,
+        input_size=input_size,
+        batch_size=batch_size,
+        device=device,
+        desc="test",
+    )
+    accuracy, neurons = [], {}
+    for row, (index, key, point, name) in zip(selections.itertuples(), keys, strict=True):
+        y = celeba.attribute(row.attribute)[test]
+        f = features[index][key]
+        accuracy.append(qda_accuracy(point.train[name], point.train_y, f, y))
+        if row.selection == "neuron":
+            neurons[row.attribute] = f[:, 0]
+    out = selections.copy()
+    out["test_accuracy"] = accuracy
+    return out, neurons
+
+
+def write_neuron_activations(path, scores: pd.DataFrame, neurons, test_index) -> None:
+    """Save the best neurons' test activations (``<attribute>`` datasets) with their
+    probe point, ResNet position and unit as attributes, and the test image indices."""
+    tmp = Path(str(path) + ".tmp")
+    with h5py.File(tmp, "w") as f:
+        f["test_index"] = np.asarray(test_index, dtype=np.int64)
+        for row in scores[scores["selection"] == "neuron"].itertuples():
+            d = f.create_dataset(row.attribute, data=neurons[row.attribute].astype(np.float32))
+            d.attrs.update(point=row.point, name=row.name, unit=int(str(row.units).split()[0]),
+                           test_accuracy=row.test_accuracy)
+    tmp.replace(path)

@@ -1,0 +1,41 @@
+# Selection on validation, then one pass over the CelebA test partition per network.
+rule select:
+    input:
+        expand("results/accuracy/{{seed}}/{attribute}.tsv", attribute=ATTRIBUTES),
+    output:
+        "results/selection/{seed}.tsv",
+    log:
+        "results/logs/select/{seed}.log",
+    conda:
+        "../../envs/probe.yaml"
+    script:
+        "../scripts/select.py"
+
+
+rule score_test:
+    input:
+        world_input,
+        model=network_file,
+        selection="results/selection/{seed}.tsv",
+        probes=expand(
+            "results/probes/{{seed}}/{attribute}/{point}.h5", attribute=ATTRIBUTES, point=POINTS
+        ),
+    output:
+        scores="results/test/{seed}.tsv",
+        neurons="results/test/{seed}_neurons.h5",
+    params:
+        celeba=data_root("celeba"),
+        model=config["model"],
+        probe=config["probe"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["probe"]["gpus"],
+    log:
+        "results/logs/score_test/{seed}.log",
+    benchmark:
+        "results/benchmarks/score_test/{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/score_test.py"

@@ -1,0 +1,15 @@
+"""Rule fig5: VIP distribution over all layers and single-neuron accuracy against VIP."""
+
+import h5py
+import pandas as pd
+
+from facecues.logs import log_to
+from facecues.paper_figures import fig5
+
+log_to(snakemake.log[0])
+vip = []
+for path in snakemake.input.probes:
+    with h5py.File(path, "r") as f:
+        vip.append(f["vip"][...])
+table = pd.read_csv(snakemake.input.table, sep="\t", dtype={"seed": str})
+fig5(vip, table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)

@@ -1,0 +1,10 @@
+"""Rule select: best layer, single filter and single neuron per attribute, on validation."""
+
+import pandas as pd
+
+from facecues.logs import log_to
+from facecues.selection import select_units
+
+log_to(snakemake.log[0])
+table = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
+select_units(table).to_csv(snakemake.output[0], sep="\t", index=False)
