@@ -20,6 +20,8 @@ TINY_STUDY = {
     "model": {"base_width": 4, "input_size": 32},
     "train": {"resize": 36, "epochs": 1, "batch_size": 16, "threads": 1},
     "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
+    "figures": {"fig4_attribute": "Smiling", "fig5_attribute": "Male",
+                "fig1_attributes": ["Male"], "average_k": 4},
 }
 
 
@@ -45,14 +47,28 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tmp_path):
     assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(1, 51)]
     assert set(table["probe"]) == {"layer", "neurons", "neuron", "filters", "filter", "vip"}
     assert table["accuracy"].between(0, 1).all()
-    for ext in ("png", "pdf"):
-        assert (tmp_path / f"results/figures/fig3.{ext}").stat().st_size > 10_000
+    for fig in ("fig1", "fig3", "fig4", "fig5", "fig6"):
+        for ext in ("png", "pdf"):
+            assert (tmp_path / f"results/figures/{fig}.{ext}").stat().st_size > 10_000, fig
+    scores = pd.read_csv(tmp_path / "results/tables/test_scores.tsv", sep="\t")
+    assert set(scores["selection"]) == {"layer", "filter", "neuron"}
+    assert len(scores) == 2 * 3 and scores["test_accuracy"].between(0, 1).all()
+    table1 = (tmp_path / "results/tables/table1.md").read_text()
+    assert "Best Layer" in table1 and "Male" in table1
+    assert "Best Layer" in (tmp_path / "results/tables/table1.tex").read_text()
+    summary = (tmp_path / "results/summary.md").read_text()
+    assert "planted" in summary.lower()
     assert (tmp_path / "results/logs/train/0.log").stat().st_size > 0
     assert not list((tmp_path / "results").glob("activations/**/*.h5")), "shards are temp()"
 
     again = snakemake(tmp_path, "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
+
+    report = snakemake(tmp_path, "--report", "results/report.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    html = (tmp_path / "results/report.html").read_text()
+    assert "fig3.png" in html and "table1.md" in html
 
 
 @pytest.mark.workflow
