@@ -185,7 +185,6 @@ def child(which: str, args) -> dict:
                 PLS1(n_components=k).fit(X, y)
                 fits.append(time.perf_counter() - f0)
         res["floor"], res["fit_min"] = min(floors), min(fits)
-        res["rss"] = peak_rss()
     return res
 
 
