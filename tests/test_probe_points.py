@@ -2,6 +2,7 @@ import pytest
 import torch
 import torchvision
 
+from facecues.layout import point_shapes, units_per_image
 from facecues.model import FaceResNet
 from facecues.probe_points import N_POINTS, capture, probe_points
 
@@ -59,3 +60,11 @@ def test_captured_values_are_post_relu_and_match_manual_forward():
     torch.testing.assert_close(acts[4], out)
     torch.testing.assert_close(acts[50], model.embed(x))
     assert (acts[2] == 0).any(), "relu1 should clip some units"
+
+
+@pytest.mark.parametrize("v1", [True, False])
+@pytest.mark.parametrize("width,size", [(4, 32), (16, 64), (8, 50)])
+def test_torch_free_layout_matches_the_model(width, size, v1):
+    points = probe_points(FaceResNet(0, base_width=width, stride_in_1x1=v1), size)
+    assert [(p.name, p.kind, p.shape) for p in points] == point_shapes(width, size, v1)
+    assert units_per_image(width, size, v1) == sum(p.units for p in points)

@@ -78,3 +78,38 @@ def test_bad_config_fails_at_start_with_the_key(tmp_path):
     assert run.returncode != 0
     assert "Mael" in run.stderr + run.stdout
     assert not (tmp_path / "results").exists()
+
+
+def _job_counts(stdout: str) -> dict[str, int]:
+    block = stdout.split("Job stats:")[1].split("\n\n")[0]
+    return {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+
+
+@pytest.mark.workflow
+def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_path):
+    roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path), "-n", "--configfile", str(ROOT / "configs/paper.yaml"), "--config",
+           f"data={{{roots}}}"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    counts = _job_counts(run.stdout)
+    assert counts["train"] == 6 and counts["splits"] == 40
+    assert counts["extract"] == 6 * 40 and counts["score_val"] == 6 * 40
+    assert counts["pls_vip"] == 6 * 50 * 40
+    assert counts["score_test"] == 6 and counts["select"] == 6
+    assert "synthesize" not in counts
+    assert "37.21 GB" in run.stderr  # PROTOCOL/DESIGN: ~37 GB per (seed, attribute) in float16
+
+
+@pytest.mark.workflow
+def test_paper_preset_without_roots_stops_at_start_naming_each_key(tmp_path):
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path), "-n", "--configfile", str(ROOT / "configs/paper.yaml"), "--config",
+           f"data={{lfw_root: {tmp_path / 'nowhere'}}}"]
+    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert run.returncode != 0
+    out = run.stdout + run.stderr
+    assert "data.celeba_root is not set" in out and "data.vggface2_root is not set" in out
+    assert f"data.lfw_root = {tmp_path / 'nowhere'} does not exist" in out
+    assert not (tmp_path / "results").exists()

@@ -23,7 +23,8 @@ import torch
 from torch import nn
 from torchvision.models.resnet import Bottleneck
 
-N_POINTS = 50
+from .layout import N_POINTS, point_id
+
 
 
 @dataclass(frozen=True)
@@ -45,11 +46,6 @@ class ProbePoint:
         for s in self.shape:
             n *= s
         return n
-
-
-def point_id(index: int) -> str:
-    """``7 -> 'L07'``: the file and figure name of probe point ``index`` (1-based)."""
-    return f"L{index:02d}"
 
 
 def _hook_sites(model: nn.Module) -> list[tuple[str, str, nn.Module, bool]]:

@@ -1,8 +1,9 @@
 # Helpers shared by the rules: wildcard values, data locations, inputs.
 
+import sys
 from pathlib import Path
 
-from facecues.probe_points import N_POINTS, point_id
+from facecues.layout import N_POINTS, point_id, units_per_image
 
 POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
 ATTRIBUTES = config["attributes"]
@@ -11,6 +12,24 @@ CHECKPOINTS = config["model"]["checkpoints"]
 NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
 WORLD = "results/synthetic/world.json"
 
+
+
+def _say_disk_needs():
+    """Tell, before any job runs, how much disk the temporary activation shards take."""
+    m, p = config["model"], config["probe"]
+    units = units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"])
+    itemsize = 2 if p["dtype"] == "float16" else 4
+    per_set = units * itemsize * 2 * p["train_per_class"]
+    print(
+        f"facecues: {units:,} probe units per image; the training activations of one "
+        f"(network, attribute) take {per_set / 1e9:.2f} GB ({p['dtype']}), deleted once its "
+        f"50 points are probed ({len(NETWORKS) * len(ATTRIBUTES)} such sets; peak about one "
+        f"set per extract job running at once, plus one)",
+        file=sys.stderr,
+    )
+
+
+_say_disk_needs()
 
 FIGURES = config["figures"]
 for key in ("fig4_attribute", "fig5_attribute"):
