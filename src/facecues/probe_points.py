@@ -26,7 +26,6 @@ from torchvision.models.resnet import Bottleneck
 from .layout import N_POINTS, point_id
 
 
-
 @dataclass(frozen=True)
 class ProbePoint:
     """One probe point: its number (1-based), id (``L07``), ResNet position and kind."""
