@@ -20,6 +20,7 @@ TINY_STUDY = {
     "model": {"base_width": 4, "input_size": 32},
     "train": {"resize": 36, "epochs": 1, "batch_size": 16, "threads": 1},
     "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
+    "multitask": {"epochs": 1, "batch_size": 16},
     "figures": {"fig4_attribute": "Smiling", "fig5_attribute": "Male",
                 "fig1_attributes": ["Male"], "average_k": 4},
 }
@@ -51,10 +52,10 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tmp_path):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"results/figures/{fig}.{ext}").stat().st_size > 10_000, fig
     scores = pd.read_csv(tmp_path / "results/tables/test_scores.tsv", sep="\t")
-    assert set(scores["selection"]) == {"layer", "filter", "neuron"}
-    assert len(scores) == 2 * 3 and scores["test_accuracy"].between(0, 1).all()
+    assert set(scores["selection"]) == {"layer", "filter", "neuron", "multitask"}
+    assert len(scores) == 2 * 4 and scores["test_accuracy"].between(0, 1).all()
     table1 = (tmp_path / "results/tables/table1.md").read_text()
-    assert "Best Layer" in table1 and "Male" in table1
+    assert "Best Layer" in table1 and "Multitask" in table1 and "Male" in table1
     assert "Best Layer" in (tmp_path / "results/tables/table1.tex").read_text()
     summary = (tmp_path / "results/summary.md").read_text()
     assert "planted" in summary.lower()
@@ -97,7 +98,7 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
     assert counts["train"] == 6 and counts["splits"] == 40
     assert counts["extract"] == 6 * 40 and counts["score_val"] == 6 * 40
     assert counts["pls_vip"] == 6 * 50 * 40
-    assert counts["score_test"] == 6 and counts["select"] == 6
+    assert counts["score_test"] == 6 and counts["select"] == 6 and counts["finetune"] == 6
     assert "synthesize" not in counts
     assert "37.21 GB" in run.stderr  # PROTOCOL/DESIGN: ~37 GB per (seed, attribute) in float16
 

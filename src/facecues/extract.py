@@ -47,6 +47,7 @@ def extract_shards(
 ) -> list[ProbePoint]:
     """Run ``samples`` ({"train": (paths, y), "val": (paths, y)}) through ``model`` and
     write each probe point's activations to ``out_paths[index]``."""
+    log.info("extracting on %s", device)
     model = model.to(device).eval()
     points = [p for p in probe_points(model, input_size) if p.index in out_paths]
     np_dtype = np.dtype(dtype)

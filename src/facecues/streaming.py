@@ -11,6 +11,7 @@ features are kept.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ from tqdm import tqdm
 
 from .probe_points import capture
 from .train import ImageFiles
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,7 @@ def stream_features(
     desc: str = "stream",
 ) -> dict[int, dict[str, np.ndarray]]:
     """Features of ``paths`` for every probe point ``projectors[index][probe]``."""
+    log.info("%s: %d images on %s", desc, len(paths), device)
     model = model.to(device).eval()
     chunks: dict[int, dict[str, list[np.ndarray]]] = {
         i: {name: [] for name in probes} for i, probes in projectors.items()

@@ -39,3 +39,28 @@ rule score_test:
         "../../envs/torch.yaml"
     script:
         "../scripts/score_test.py"
+
+
+# The supervised baseline: each network fine-tuned for all probed attributes at once.
+rule finetune:
+    input:
+        world_input,
+        model=network_file,
+    output:
+        "results/multitask/{seed}.tsv",
+    params:
+        celeba=data_root("celeba"),
+        model=config["model"],
+        multitask=config["multitask"],
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["train"]["gpus"],
+    log:
+        "results/logs/finetune/{seed}.log",
+    benchmark:
+        "results/benchmarks/finetune/{seed}.tsv"
+    conda:
+        "../../envs/torch.yaml"
+    script:
+        "../scripts/finetune.py"

@@ -34,6 +34,7 @@ rule fig3:
 rule table1:
     input:
         expand("results/test/{seed}.tsv", seed=NETWORKS),
+        expand("results/multitask/{seed}.tsv", seed=NETWORKS),
     output:
         scores="results/tables/test_scores.tsv",
         md=report("results/tables/table1.md", caption="../report/table1.rst", category="Tables"),
