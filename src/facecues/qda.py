@@ -30,6 +30,17 @@ are added around it, both documented choices:
    feature constant in both classes carries no information and the
    prediction follows the priors (a tie goes to the first class).
    ``QDAProbe.reg_param_`` and ``fallback_used_`` record what was used.
+
+   Measured (ReLU-like data, PLS(8) scores, mean over 10 seeds): n = 300,
+   m = 2,500: scikit-learn's default QDA refused 10/10 fits (smallest
+   standardised class-covariance eigenvalue ~1e-7); this fit needs no
+   fallback and equals ``QDA(tol=0)``, accuracy 0.869; a fixed reg_param of
+   1e-6 / 1e-4 / 1e-2 would give 0.875 / 0.876 / 0.876.  n = 2,048,
+   m = 20,000: refused 10/10, 0.852 here, 0.851-0.852 regularised.  n = m =
+   300: no refusal, 0.898 everywhere (1e-2: 0.896).  A single neuron that is
+   0 on one whole class: scikit-learn refuses (also with tol=0); fallback
+   1e-4 gives 0.776 against 0.780 for the ideal rule "x > 0" (1e-6: 0.780,
+   1e-3: 0.772, 1e-2: 0.758).
 """
 
 from __future__ import annotations
