@@ -16,14 +16,16 @@ with h5py.File(snakemake.input.neurons, "r") as f:
     for attribute in snakemake.params.attributes:
         d = f[attribute]
         top, bottom = average_faces(paths, d[...], k=min(k, len(paths) // 2), loader="pil")
-        panels.append({
-            "top": top,
-            "bottom": bottom,
-            "attribute": attribute,
-            "point": d.attrs["point"],
-            "name": d.attrs["name"],
-            "unit": int(d.attrs["unit"]),
-            "k": min(k, len(paths) // 2),
-            "accuracy": float(d.attrs["test_accuracy"]),
-        })
+        panels.append(
+            {
+                "top": top,
+                "bottom": bottom,
+                "attribute": attribute,
+                "point": d.attrs["point"],
+                "name": d.attrs["name"],
+                "unit": int(d.attrs["unit"]),
+                "k": min(k, len(paths) // 2),
+                "accuracy": float(d.attrs["test_accuracy"]),
+            }
+        )
 fig_average_faces(panels, snakemake.output.png, snakemake.output.pdf)

@@ -7,20 +7,15 @@ from facecues.logs import log_to
 log_to(snakemake.log[0])
 
 import pandas as pd  # noqa: E402
-import torch  # noqa: E402
 
-from facecues.checkpoint import load_network  # noqa: E402
 from facecues.data import load_celeba  # noqa: E402
-from facecues.device import pick_device  # noqa: E402
+from facecues.jobs import job_network  # noqa: E402
 from facecues.test_scores import TEST_PARTITION, score_test, write_neuron_activations  # noqa: E402
 
-torch.set_num_threads(snakemake.threads)
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba)
 selection = pd.read_csv(snakemake.input.selection, sep="\t", dtype={"seed": str, "units": str})
-model = load_network(
-    snakemake.input.model, base_width=m["base_width"], stride_in_1x1=m["stride_in_1x1"]
-)
+model, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
 probe_files = {(Path(f).parent.name, Path(f).stem): f for f in snakemake.input.probes}
 scores, neurons = score_test(
     model,
@@ -29,9 +24,7 @@ scores, neurons = score_test(
     celeba,
     input_size=m["input_size"],
     batch_size=p["batch_size"],
-    device=pick_device(),
+    device=device,
 )
 scores.to_csv(snakemake.output.scores, sep="\t", index=False)
-write_neuron_activations(
-    snakemake.output.neurons, scores, neurons, celeba.indices(TEST_PARTITION)
-)
+write_neuron_activations(snakemake.output.neurons, scores, neurons, celeba.indices(TEST_PARTITION))
