@@ -21,14 +21,28 @@ TINY_STUDY = {
     "train": {"resize": 36, "epochs": 1, "batch_size": 16, "threads": 1},
     "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
     "multitask": {"epochs": 1, "batch_size": 16},
-    "figures": {"fig4_attribute": "Smiling", "fig5_attribute": "Male",
-                "fig1_attributes": ["Male"], "average_k": 4},
+    "figures": {
+        "fig4_attribute": "Smiling",
+        "fig5_attribute": "Male",
+        "fig1_attributes": ["Male"],
+        "average_k": 4,
+    },
 }
 
 
 def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"),
-           "--directory", str(workdir), "--configfile", str(workdir / "config.yaml"), *args]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(workdir),
+        "--configfile",
+        str(workdir / "config.yaml"),
+        *args,
+    ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
 
 
@@ -89,9 +103,20 @@ def _job_counts(stdout: str) -> dict[str, int]:
 @pytest.mark.workflow
 def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_path):
     roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
-           str(tmp_path), "-n", "--configfile", str(ROOT / "configs/paper.yaml"), "--config",
-           f"data={{{roots}}}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "-n",
+        "--configfile",
+        str(ROOT / "configs/paper.yaml"),
+        "--config",
+        f"data={{{roots}}}",
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr[-3000:]
     counts = _job_counts(run.stdout)
@@ -105,12 +130,42 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
 
 @pytest.mark.workflow
 def test_paper_preset_without_roots_stops_at_start_naming_each_key(tmp_path):
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(ROOT / "Snakefile"), "--directory",
-           str(tmp_path), "-n", "--configfile", str(ROOT / "configs/paper.yaml"), "--config",
-           f"data={{lfw_root: {tmp_path / 'nowhere'}}}"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(ROOT / "Snakefile"),
+        "--directory",
+        str(tmp_path),
+        "-n",
+        "--configfile",
+        str(ROOT / "configs/paper.yaml"),
+        "--config",
+        f"data={{lfw_root: {tmp_path / 'nowhere'}}}",
+    ]
     run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert run.returncode != 0
     out = run.stdout + run.stderr
     assert "data.celeba_root is not set" in out and "data.vggface2_root is not set" in out
     assert f"data.lfw_root = {tmp_path / 'nowhere'} does not exist" in out
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.workflow
+def test_a_given_checkpoint_is_probed_without_training(tmp_path):
+    from facecues.checkpoint import save_network
+    from facecues.model import FaceResNet
+
+    save_network(FaceResNet(3, base_width=4), tmp_path / "mine.pt")
+    study = {
+        **TINY_STUDY,
+        "model": {**TINY_STUDY["model"], "checkpoint": str(tmp_path / "mine.pt")},
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(study))
+    dry = snakemake(tmp_path, "-n")
+    assert dry.returncode == 0, dry.stderr[-3000:]
+    counts = _job_counts(dry.stdout)
+    assert "train" not in counts
+    assert counts["extract"] == 2 and counts["pls_vip"] == 100 and counts["score_test"] == 1
+    assert "results/test/checkpoint.tsv" in dry.stdout

@@ -8,7 +8,9 @@ from facecues.layout import N_POINTS, point_id, units_per_image
 POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
 ATTRIBUTES = config["attributes"]
 SYNTHETIC = config["data"]["source"] == "synthetic"
-CHECKPOINTS = config["model"]["checkpoints"]
+CHECKPOINTS = dict(config["model"]["checkpoints"])
+if config["model"]["checkpoint"]:
+    CHECKPOINTS.setdefault("checkpoint", config["model"]["checkpoint"])
 NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
 WORLD = "results/synthetic/world.json"
 
