@@ -14,6 +14,18 @@ if config["model"]["checkpoint"]:
 NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
 WORLD = "results/synthetic/world.json"
 
+# What each rule's results depend on, passed as its params: a config change
+# reruns exactly the rules it concerns (threads, workers and GPUs rerun nothing).
+ARCH = {k: config["model"][k] for k in ("base_width", "input_size", "stride_in_1x1")}
+TRAIN = {k: v for k, v in config["train"].items() if k not in ("threads", "gpus", "workers")}
+SAMPLE = {
+    k: config["probe"][k]
+    for k in ("train_per_class", "val_per_class", "split_seed", "allow_reduction")
+}
+PLS = {k: config["probe"][k] for k in ("n_components", "scale", "top_k", "vip_neurons")}
+STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
+MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
+
 
 
 def _say_disk_needs():

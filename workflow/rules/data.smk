@@ -24,7 +24,7 @@ rule splits:
         "results/splits/{attribute}.tsv",
     params:
         celeba=data_root("celeba"),
-        probe=config["probe"],
+        probe=SAMPLE,
     log:
         "results/logs/splits/{attribute}.log",
     conda:

@@ -25,8 +25,8 @@ rule score_test:
         neurons="results/test/{seed}_neurons.h5",
     params:
         celeba=data_root("celeba"),
-        model=config["model"],
-        probe=config["probe"],
+        model=ARCH,
+        probe=STREAM,
     threads: 2
     resources:
         mem_mb=4000,
@@ -50,8 +50,8 @@ rule finetune:
         "results/multitask/{seed}.tsv",
     params:
         celeba=data_root("celeba"),
-        model=config["model"],
-        multitask=config["multitask"],
+        model=ARCH,
+        multitask=MULTITASK,
     threads: 2
     resources:
         mem_mb=4000,

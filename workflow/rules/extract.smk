@@ -10,8 +10,8 @@ rule extract:
         temp([shard(p) for p in POINTS]),
     params:
         celeba=data_root("celeba"),
-        model=config["model"],
-        probe=config["probe"],
+        model=ARCH,
+        probe=STREAM,
     threads: 2
     resources:
         mem_mb=4000,

@@ -5,7 +5,7 @@ rule pls_vip:
     output:
         "results/probes/{seed}/{attribute}/{point}.h5",
     params:
-        probe=config["probe"],
+        probe=PLS,
     priority: 10
     log:
         "results/logs/pls_vip/{seed}/{attribute}/{point}.log",
@@ -27,8 +27,8 @@ rule score_val:
         "results/accuracy/{seed}/{attribute}.tsv",
     params:
         celeba=data_root("celeba"),
-        model=config["model"],
-        probe=config["probe"],
+        model=ARCH,
+        probe=STREAM,
     threads: 1  # mostly QDA fits, single-threaded
     resources:
         mem_mb=4000,

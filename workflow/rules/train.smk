@@ -7,8 +7,8 @@ rule train:
     params:
         vggface2=data_root("vggface2"),
         lfw=data_root("lfw"),
-        model=config["model"],
-        train=config["train"],
+        model=ARCH,
+        train=TRAIN,
     threads: config["train"]["threads"]
     resources:
         mem_mb=4000,

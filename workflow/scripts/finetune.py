@@ -15,7 +15,7 @@ table = finetune_multitask(
     trunk,
     load_celeba(snakemake.params.celeba),
     snakemake.config["attributes"],
-    MultitaskConfig(**snakemake.params.multitask),
+    MultitaskConfig(**snakemake.params.multitask, workers=snakemake.config["multitask"]["workers"]),
     input_size=m["input_size"],
     network=network,
     seed=int(network) if network.isdigit() else 0,

@@ -7,7 +7,7 @@ log_to(snakemake.log[0])
 from facecues.train import TrainConfig, train_network  # noqa: E402
 
 m = snakemake.params.model
-t = {k: v for k, v in snakemake.params.train.items() if k not in ("threads", "gpus")}
+t = {**snakemake.params.train, "workers": snakemake.config["train"]["workers"]}
 cfg = TrainConfig(
     base_width=m["base_width"],
     stride_in_1x1=m["stride_in_1x1"],
