@@ -1,5 +1,6 @@
 """The conda environments pin versions that pyproject.toml allows."""
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -50,7 +51,7 @@ def test_every_rule_names_an_existing_env():
     named = {line.strip().strip('"').split("/")[-1] for line in rules.splitlines()
              if line.strip().startswith('"../../envs/')}
     assert named == {e.name for e in ENVS}
-    n_rules = rules.count("\nrule ") + rules.startswith("rule ")
+    n_rules = len(re.findall(r"^\s*rule(\s+\w+)?:", rules, re.M))
     assert rules.count("conda:") == n_rules, "every rule declares its conda environment"
 
 
