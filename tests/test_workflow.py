@@ -12,6 +12,7 @@ import yaml
 from tests.conftest import TINY_WORLD
 
 ROOT = Path(__file__).resolve().parents[1]
+PAPER = ROOT / "configs/paper.yaml"
 
 TINY_STUDY = {
     "synthetic": TINY_WORLD,
@@ -30,7 +31,8 @@ TINY_STUDY = {
 }
 
 
-def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None):
+    """Run Snakemake on this workflow in ``workdir`` (config: ``workdir/config.yaml``)."""
     cmd = [
         sys.executable,
         "-m",
@@ -40,7 +42,7 @@ def snakemake(workdir: Path, *args: str) -> subprocess.CompletedProcess:
         "--directory",
         str(workdir),
         "--configfile",
-        str(workdir / "config.yaml"),
+        str(configfile or workdir / "config.yaml"),
         *args,
     ]
     return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
@@ -103,21 +105,7 @@ def _job_counts(stdout: str) -> dict[str, int]:
 @pytest.mark.workflow
 def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_path):
     roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "-n",
-        "--configfile",
-        str(ROOT / "configs/paper.yaml"),
-        "--config",
-        f"data={{{roots}}}",
-    ]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    run = snakemake(tmp_path, "-n", "--config", f"data={{{roots}}}", configfile=PAPER)
     assert run.returncode == 0, run.stderr[-3000:]
     counts = _job_counts(run.stdout)
     assert counts["train"] == 6 and counts["splits"] == 40
@@ -130,21 +118,9 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
 
 @pytest.mark.workflow
 def test_paper_preset_without_roots_stops_at_start_naming_each_key(tmp_path):
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(tmp_path),
-        "-n",
-        "--configfile",
-        str(ROOT / "configs/paper.yaml"),
-        "--config",
-        f"data={{lfw_root: {tmp_path / 'nowhere'}}}",
-    ]
-    run = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    run = snakemake(
+        tmp_path, "-n", "--config", f"data={{lfw_root: {tmp_path / 'nowhere'}}}", configfile=PAPER
+    )
     assert run.returncode != 0
     out = run.stdout + run.stderr
     assert "data.celeba_root is not set" in out and "data.vggface2_root is not set" in out
