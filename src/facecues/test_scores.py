@@ -15,9 +15,10 @@ import pandas as pd
 import torch
 
 from .qda import qda_accuracy
+from .splits import TEST_PARTITION
 from .streaming import load_point_probes, stream_features
 
-TEST_PARTITION = 2
+__all__ = ["TEST_PARTITION", "probe_name", "score_test", "write_neuron_activations"]
 
 
 def probe_name(selection: str, rank: int) -> str:
