@@ -104,10 +104,17 @@ def child(which: str, args) -> dict:
     else:
         from facecues.pls import PLS1, vip
         from facecues.qda import qda_fit
+    dev = args.device if which == "facecues" else None
+    sync = _device_sync(dev)  # also starts CUDA and its BLAS: not part of the timings
     rss_imports = peak_rss()
     g = _globals(args.m, args.seed)
     X, y = train_data(args.n, args.m, args.seed, g)
-    res = {"which": which, "rss_imports": rss_imports, "x_bytes": X.nbytes}
+    res = {"which": which, "rss_imports": rss_imports, "x_bytes": X.nbytes, "device": dev}
+    if dev is not None:
+        import torch
+
+        X = torch.as_tensor(X, device=dev)  # X lives on the device, as a shard loaded there
+        sync()
     k = args.k
 
     t0 = time.perf_counter()
@@ -131,9 +138,11 @@ def child(which: str, args) -> dict:
         project = pls.transform
         classify = qda.predict
     else:
-        pls = PLS1(n_components=k).fit(X, y)
+        pls = PLS1(n_components=k, device=dev).fit(X, y)
+        sync()
         t1 = time.perf_counter()
         v = vip(pls)
+        sync()
         t2 = time.perf_counter()
         probe = qda_fit(pls.x_scores_, y)
         res["qda"] = f"qda_fit: reg_param {probe.reg_param_:g}, fallback {probe.fallback_used_}"
@@ -145,7 +154,7 @@ def child(which: str, args) -> dict:
     scores, ye, t_eval = [], [], 0.0
     for rows, yr in held_out_chunks(args.n_eval, args.m, args.seed, g):
         e0 = time.perf_counter()
-        scores.append(project(rows))
+        scores.append(_numpy(project(rows)))
         t_eval += time.perf_counter() - e0
         ye.append(yr)
     e0 = time.perf_counter()
@@ -163,7 +172,7 @@ def child(which: str, args) -> dict:
     )
     out = Path(args.out)
     np.save(out / f"{which}_pred.npy", pred)
-    np.save(out / f"{which}_vip.npy", np.asarray(v, dtype=np.float64))
+    np.save(out / f"{which}_vip.npy", _numpy(v).astype(np.float64))
     np.save(out / f"{which}_scores.npy", scores.astype(np.float64))
 
     if which == "facecues":
@@ -171,27 +180,63 @@ def child(which: str, args) -> dict:
         # ``repeat`` times (min of each: on a shared machine the load varies).
         vn = np.ones(args.n, dtype=np.float32)
         vm = np.ones(args.m, dtype=np.float32)
+        if dev is not None:
+            vn, vm = torch.as_tensor(vn, device=dev), torch.as_tensor(vm, device=dev)
         X.T @ vn, X @ vm  # warm
         floors, fits = [], [res["fit"]]
         del pls, probe
         for r in range(args.repeat):
+            sync()
             f0 = time.perf_counter()
             for _ in range(k):
                 X.T @ vn
                 X @ vm
+            sync()
             floors.append(time.perf_counter() - f0)
             if r + 1 < args.repeat:
                 f0 = time.perf_counter()
-                PLS1(n_components=k).fit(X, y)
+                PLS1(n_components=k, device=dev).fit(X, y)
+                sync()
                 fits.append(time.perf_counter() - f0)
         res["floor"], res["fit_min"] = min(floors), min(fits)
+        if dev is not None and dev.startswith("cuda"):
+            # The kernel ("Gram") form's first step alone, X X^T (n x n), in
+            # the same float32, for the choice between the two forms.
+            grams = []
+            for _ in range(args.repeat):
+                sync()
+                f0 = time.perf_counter()
+                X @ X.T
+                sync()
+                grams.append(time.perf_counter() - f0)
+            res["gram"] = min(grams)
+            res["gpu_peak"] = torch.cuda.max_memory_allocated(dev)
+            res["gpu_name"] = torch.cuda.get_device_name(dev)
     return res
+
+
+def _device_sync(dev):
+    """A function that waits for the device's queued work (a no-op off CUDA)."""
+    if dev is None or not dev.startswith("cuda"):
+        return lambda: None
+    import torch
+
+    torch.ones(64, 64, device=dev) @ torch.ones(64, 64, device=dev)  # CUDA and cuBLAS start-up
+    torch.cuda.synchronize(dev)
+    return lambda: torch.cuda.synchronize(dev)
+
+
+def _numpy(a) -> np.ndarray:
+    """A numpy copy of a numpy array or (device) torch tensor."""
+    return a.detach().cpu().numpy() if hasattr(a, "detach") else np.asarray(a)
 
 
 def run_child(which: str, args, out: Path) -> dict:
     cmd = [sys.executable, __file__, "--child", which, "--out", str(out)]
     cmd += ["--m", str(args.m[0]), "--n", str(args.n), "--n-eval", str(args.n_eval)]
     cmd += ["--k", str(args.k), "--seed", str(args.seed), "--repeat", str(args.repeat)]
+    if args.device:
+        cmd += ["--device", args.device]
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
     if args.threads:  # the same BLAS thread count for both paths
@@ -241,8 +286,8 @@ def bench_one(m: int, args) -> None:
 
         def line(name, r):
             print(
-                f"  {name:<15} fit {r['fit']:8.2f} s   vip {r['vip']:6.3f} s   "
-                f"qda+held-out {r['qda_eval']:6.2f} s   total {r['total']:8.2f} s   "
+                f"  {name:<15} fit {r['fit']:8.3f} s   vip {r['vip']:6.3f} s   "
+                f"qda+held-out {r['qda_eval']:6.3f} s   total {r['total']:8.3f} s   "
                 f"peak RSS {r['rss'] / GB:6.2f} GB = {r['rss'] / r['x_bytes']:.2f}x X   "
                 f"(imports {r['rss_imports'] / GB:.2f} GB)   accuracy {r['accuracy']:.4f}"
             )
@@ -252,10 +297,16 @@ def bench_one(m: int, args) -> None:
             line("(a) sklearn", a)
         line("(b) facecues", b)
         print(
-            f"  floor: 2k = {2 * args.k} passes over X {b['floor']:.2f} s, "
-            f"(b) fit {b['fit_min']:.2f} s (min of {args.repeat} each);  "
+            f"  floor: 2k = {2 * args.k} passes over X {b['floor']:.3f} s, "
+            f"(b) fit {b['fit_min']:.3f} s (min of {args.repeat} each);  "
             f"(b) fit / floor = {b['fit_min'] / b['floor']:.2f}"
         )
+        if "gram" in b:
+            print(
+                f"  {b['gpu_name']}: X on the GPU; peak GPU memory {b['gpu_peak'] / GB:.2f} GB "
+                f"= {b['gpu_peak'] / b['x_bytes']:.2f}x X;  Gram form's X X^T alone "
+                f"{b['gram']:.3f} s = {b['gram'] / b['fit_min']:.1f}x the whole matrix-free fit"
+            )
         if a is not None:
             pa, pb = np.load(out / "sklearn_pred.npy"), np.load(out / "facecues_pred.npy")
             diff = int(np.sum(pa != pb))
@@ -289,6 +340,9 @@ def main(argv=None) -> None:
     p.add_argument(
         "--threads", type=int, help="BLAS threads in both children (default: the library's)"
     )
+    p.add_argument(
+        "--device", help="facecues on this torch device, X held there (e.g. cuda); default numpy"
+    )
     p.add_argument("--child", choices=["sklearn", "facecues"], help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -299,7 +353,8 @@ def main(argv=None) -> None:
     if args.quick:
         args.m, args.n, args.n_eval = [4096, 16384], 512, 512
     print(
-        f"probe benchmark: numpy {np.__version__}, {os.cpu_count()} CPUs, "
+        f"probe benchmark: facecues on {args.device or 'numpy (CPU)'}, "
+        f"numpy {np.__version__}, {os.cpu_count()} CPUs, "
         f"BLAS threads {args.threads or 'default'}, "
         f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}, "
         f"load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"

@@ -184,7 +184,10 @@ def test_fit_does_not_copy_x(monkeypatch):
     PLS1(n_components=2).fit(X, y)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    assert peak < 0.25 * X.nbytes, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.1f} MB"
+    # Each statistics thread keeps its own sums (3 float64 m-vectors) and a
+    # buffer row: 0.5 MB per thread here, 4 MB on a 16-core machine.
+    allowed = 0.25 * X.nbytes + pls_module._n_threads() * 4 * X.shape[1] * 8
+    assert peak < allowed, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.1f} MB"
 
 
 def test_constant_x_gives_zero_components():

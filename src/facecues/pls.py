@@ -80,11 +80,13 @@ import warnings
 from typing import Any
 
 import array_api_compat
+import array_api_compat.numpy  # noqa: F401  (the CPU path's namespace, resolved at import)
 import numpy as np
 
 __all__ = ["PLS1", "vip", "filter_scores"]
 
-# Bytes of X converted or shifted at a time while computing column statistics.
+# Bytes of X converted or shifted at a time while computing column statistics
+# (16 times as many on a GPU).
 _STATS_CHUNK_BYTES = 16 << 20
 
 
@@ -184,6 +186,9 @@ def _column_stats(X, xp, scale: bool, v):
         s1, s2 = acc[0], acc[1]
         xtv = acc[2] + x0 * float(v.sum())
     else:
+        if getattr(dev, "type", "cpu") != "cpu":
+            # A GPU: fewer, larger chunks (each a few kernel launches).
+            rows = max(1, (_STATS_CHUNK_BYTES << 4) // (m * itemsize))
         s1 = xp.zeros(m, dtype=xp.float64, device=dev)
         s2 = xp.zeros(m, dtype=xp.float64, device=dev)
         for i in range(0, n, rows):
@@ -292,9 +297,10 @@ class PLS1:
             return xp.astype(X @ xp.astype(ws, cdt), f64) - xp.sum(mu * ws)
 
         # Components are stored as rows (k, m) while fitting: contiguous.  The
-        # m-sized dot products below are written as sum(a * b) rather than with
-        # BLAS: on a busy machine every multi-threaded BLAS call can stall for
-        # a scheduler slice, and only the passes over X need BLAS.
+        # m-vector dot products below are written as sum(a * b) rather than
+        # with BLAS: on a busy machine every multi-threaded BLAS call can stall
+        # for a scheduler slice.  The passes over X and the deflation products
+        # with the earlier components (j x m) use BLAS.
         Wr = xp.zeros((k, m), dtype=f64, device=dev)
         Pr = xp.zeros((k, m), dtype=f64, device=dev)
         T = xp.zeros((n, k), dtype=f64, device=dev)
@@ -317,7 +323,7 @@ class PLS1:
             # the largest magnitude (first one on ties) is made positive.
             w = w * xp.sign(w[int(xp.argmax(xp.abs(w)))])
             # x scores t = X_k w = Xc w - T (P^T w)
-            t = xc(w) - T[:, :j] @ xp.sum(Pr[:j, :] * w, axis=1)
+            t = xc(w) - T[:, :j] @ (Pr[:j, :] @ w)
             tt = t @ t
             if not float(tt) > 0.0:
                 # X_k is exactly zero (e.g. every unit constant, a dead
@@ -326,7 +332,7 @@ class PLS1:
                 warnings.warn(f"X residual is zero at iteration {j}", stacklevel=2)
                 break
             # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
-            xkt = xc_t(t) - xp.sum((T[:, :j].T @ t)[:, None] * Pr[:j, :], axis=0)
+            xkt = xc_t(t) - (T[:, :j].T @ t) @ Pr[:j, :]
             p = xkt / tt
             qj = (yk @ t) / tt
             # Deflation of y; for X only the next weight direction is needed:
