@@ -75,8 +75,9 @@ def test_matches_sklearn(n, m, k, scale):
 
 
 def test_statistics_chunks_match_sklearn(monkeypatch):
-    # Force many statistics chunks, uneven at the end, over 3 threads.
-    monkeypatch.setattr(pls_module, "_STATS_CHUNK_BYTES", 5 * 90 * 8)
+    # Force many statistics tiles, uneven at the ends, over 3 threads.
+    monkeypatch.setattr(pls_module, "_TILE_ROWS", 5)
+    monkeypatch.setattr(pls_module, "_TILE_COLS", 7)
     monkeypatch.setattr(pls_module, "_n_threads", lambda: 3)
     X, y = relu_data(53, 90, seed=12)
     ref = PLSRegression(n_components=8).fit(X, y)
@@ -176,7 +177,7 @@ def test_transform_streams_an_h5py_dataset(tmp_path):
 
 
 def test_fit_does_not_copy_x(monkeypatch):
-    monkeypatch.setattr(pls_module, "_STATS_CHUNK_BYTES", 64 << 10)
+    monkeypatch.setattr(pls_module, "_TILE_COLS", 256)
     rng = np.random.default_rng(11)
     X = np.maximum(rng.standard_normal((256, 20_000), dtype=np.float32), 0)
     y = np.where(rng.random(256) < 0.5, -1.0, 1.0)
@@ -184,9 +185,8 @@ def test_fit_does_not_copy_x(monkeypatch):
     PLS1(n_components=2).fit(X, y)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    # Each statistics thread keeps its own sums (3 float64 m-vectors) and a
-    # buffer row: 0.5 MB per thread here, 4 MB on a 16-core machine.
-    allowed = 0.25 * X.nbytes + pls_module._n_threads() * 4 * X.shape[1] * 8
+    # Each statistics thread has a tile buffer of its own (64 KB here).
+    allowed = 0.25 * X.nbytes + pls_module._n_threads() * 64 * 256 * 4
     assert peak < allowed, f"peak {peak / 1e6:.1f} MB for X of {X.nbytes / 1e6:.1f} MB"
 
 

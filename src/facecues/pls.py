@@ -77,6 +77,7 @@ from __future__ import annotations
 import math
 import os
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import array_api_compat
@@ -85,8 +86,10 @@ import numpy as np
 
 __all__ = ["PLS1", "vip", "filter_scores"]
 
-# Bytes of X converted or shifted at a time while computing column statistics
-# (16 times as many on a GPU).
+# Column statistics: numpy sweeps X in tiles of this many rows x columns (a
+# tile's shifted copy stays in a core's cache); torch in row chunks of this
+# many bytes (16 times as many on a GPU).
+_TILE_ROWS, _TILE_COLS = 64, 8192
 _STATS_CHUNK_BYTES = 16 << 20
 
 
@@ -144,48 +147,51 @@ def _column_stats(X, xp, scale: bool, v):
     The sums are taken of D = X - x0, x0 = the first row: a constant column
     then gives exactly zero variance (scikit-learn's test for "unscaled"),
     and the variance (S2 - S1^2 / n) / (n - 1) suffers no cancellation from a
-    large mean.  X^T v = D^T v + x0 sum(v) comes from the same chunks.  Rows
-    are processed in chunks of a few MB, so no copy of X is made.
+    large mean.  X^T v = D^T v + x0 sum(v) comes from the same sweep.  X is
+    read in cache-sized tiles (numpy) or row chunks (torch): no copy of X.
     """
     n, m = X.shape
     dev = array_api_compat.device(X)
     x0 = X[0, :]
     itemsize = 8 if X.dtype == xp.float64 else 4
-    rows = max(1, _STATS_CHUNK_BYTES // (m * itemsize))
     if array_api_compat.is_numpy_array(X):
-        # numpy: reused buffers, no BLAS (a chunk is in cache; small
-        # multi-threaded BLAS calls stall on a busy machine), the rows split
-        # between threads (numpy releases the GIL).  About 3-5 passes of
-        # X.T @ v in time, against 6+ with fresh temporaries.
+        # numpy: X is swept in tiles of _TILE_ROWS x _TILE_COLS, each shifted
+        # into a buffer that stays in the core's cache, reduced there in X's
+        # dtype and added to float64 sums.  Each thread owns a range of columns
+        # (numpy releases the GIL), so the float64 sums are touched once per
+        # tile, not once per row chunk, and no partial sums are merged.  No
+        # BLAS: a tile is in cache, and small multi-threaded BLAS calls stall
+        # on a busy machine.  About 4-5 passes of X.T @ v in time.
         vc = v.astype(X.dtype)
+        acc = np.zeros((3, m))  # S1, S2, D^T v
 
-        def sums(start: int, stop: int):
-            buf = np.empty((min(rows, stop - start), m), dtype=X.dtype)
-            tmp = np.empty(m, dtype=X.dtype)
-            acc = np.zeros((3, m))  # S1, S2, D^T v
-            for i in range(start, stop, rows):
-                d = buf[: min(rows, stop - i)]
-                np.subtract(X[i : i + d.shape[0]], x0, out=d)
-                np.add.reduce(d, axis=0, out=tmp)
-                acc[0] += tmp
-                np.einsum("ij,ij->j", d, d, out=tmp)
-                acc[1] += tmp
-                np.einsum("i,ij->j", vc[i : i + d.shape[0]], d, out=tmp)
-                acc[2] += tmp
-            return acc
+        def sums(c0: int, c1: int) -> None:
+            buf = np.empty((_TILE_ROWS, _TILE_COLS), dtype=X.dtype)
+            tmp = np.empty(_TILE_COLS, dtype=X.dtype)
+            for c in range(c0, c1, _TILE_COLS):
+                cols = slice(c, min(c + _TILE_COLS, c1))
+                a, t = acc[:, cols], tmp[: cols.stop - c]
+                for i in range(0, n, _TILE_ROWS):
+                    d = buf[: min(_TILE_ROWS, n - i), : cols.stop - c]
+                    np.subtract(X[i : i + d.shape[0], cols], x0[cols], out=d)
+                    np.add.reduce(d, axis=0, out=t)
+                    a[0] += t
+                    np.einsum("ij,ij->j", d, d, out=t)
+                    a[1] += t
+                    np.einsum("i,ij->j", vc[i : i + d.shape[0]], d, out=t)
+                    a[2] += t
 
-        n_threads = min(_n_threads(), max(1, n // rows))
+        n_threads = min(_n_threads(), -(-m // _TILE_COLS))
+        cut = [m * i // n_threads for i in range(n_threads + 1)]
         if n_threads > 1:
-            from concurrent.futures import ThreadPoolExecutor
-
-            cut = [n * i // n_threads for i in range(n_threads + 1)]
             with ThreadPoolExecutor(n_threads) as pool:
-                acc = sum(pool.map(sums, cut[:-1], cut[1:]))
+                list(pool.map(sums, cut[:-1], cut[1:]))
         else:
-            acc = sums(0, n)
+            sums(0, m)
         s1, s2 = acc[0], acc[1]
         xtv = acc[2] + x0 * float(v.sum())
     else:
+        rows = max(1, _STATS_CHUNK_BYTES // (m * itemsize))
         if getattr(dev, "type", "cpu") != "cpu":
             # A GPU: fewer, larger chunks (each a few kernel launches).
             rows = max(1, (_STATS_CHUNK_BYTES << 4) // (m * itemsize))
