@@ -59,17 +59,17 @@ Measured alternatives, not kept:
 - The kernel ("Gram") form builds Xc Xc^T (n x n) once and runs NIPALS in
   n-space: 3 reads of X, but n^2 m multiply-adds against the (2k + 1) n m
   here, ~120x more flops at n = 2,048.  On this project's 2-core machine
-  (n = 2,048, m = 32,768, float32) forming X X^T alone took 1.8 s (155
-  GFLOP/s), the whole matrix-free fit 1.0 s, and the gap grows on an idle
-  machine, where the passes run at full memory bandwidth.  On a GPU holding
-  X (estimated, not measured: m = 802,816, ~3 TB/s, ~50 TFLOP/s float32)
-  the 17 passes take ~40 ms and X X^T alone ~130 ms.  The Gram form would
-  pay only where a pass over X is very expensive (X streamed from disk or
-  over PCIe for every pass).
+  (n = 2,048, m = 32,768, float32) forming X X^T alone took 1.8 s, the whole
+  matrix-free fit 1.0 s.  On an H200 holding X (``benchmarks/probe_bench.py
+  --device cuda``, float32, n = 2,048), X X^T alone took 16 ms at m = 100,352
+  and 72 ms at m = 401,408, against 12 ms and 24 ms for the whole
+  matrix-free fit: the matrix-free form is kept on every device.
 - Fusing X w and X^T t per cache-sized row block (one read of X from memory
   per component): no reliable gain on 2 shared cores (up to ~30% faster
   with one BLAS thread in a prototype, ~1.5x slower with two), since it makes
   many more BLAS calls, each of which can stall while the other core is busy.
+  Measured again at m = 100,352: blocks of 8 rows with one BLAS thread per
+  core took 0.107 s per component against 0.067 s for the two passes.
 """
 
 from __future__ import annotations
