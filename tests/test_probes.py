@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tracemalloc
 
+import h5py
 import numpy as np
 import pytest
 
+from facecues.layer_probe import read_float32
 from facecues.pls import PLS1, filter_scores, vip
 from facecues.probes import (
     column_pls_scores,
@@ -125,3 +128,21 @@ def test_probes_import_is_light():
         "assert 'sklearn' not in sys.modules and 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_shards_are_read_as_float32_in_row_blocks(tmp_path):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 5000)).astype(np.float16)
+    with h5py.File(tmp_path / "s.h5", "w") as f:
+        f.create_dataset("f16", data=x, chunks=(7, 5000))
+        f.create_dataset("f32", data=x.astype(np.float32), chunks=(7, 5000))
+    with h5py.File(tmp_path / "s.h5", "r") as f:
+        for name in ("f16", "f32"):
+            tracemalloc.start()
+            got = read_float32(f[name], block_bytes=64 << 10)
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+            assert got.dtype == np.float32
+            np.testing.assert_array_equal(got, x.astype(np.float32))
+            # the float32 array plus about one block, not a whole float16 copy
+            assert peak < got.nbytes + 3 * (64 << 10), f"{name}: peak {peak / 1e6:.2f} MB"

@@ -37,6 +37,25 @@ def projection(model) -> tuple[np.ndarray, np.ndarray]:
     return rot / std[:, None], (mean / std) @ rot
 
 
+def read_float32(dataset, block_bytes: int = 64 << 20) -> np.ndarray:
+    """A (rows, units) HDF5 dataset as one float32 array, read in row blocks.
+
+    A float16 shard is converted block by block, so memory holds the float32
+    array plus one block (about ``block_bytes`` of float16), never both whole
+    copies; a float32 shard is read straight into the array.
+    """
+    rows, units = dataset.shape
+    out = np.empty((rows, units), dtype=np.float32)
+    step = max(1, block_bytes // max(1, units * dataset.dtype.itemsize))
+    for i in range(0, rows, step):
+        stop = min(i + step, rows)
+        if dataset.dtype == np.float32:
+            dataset.read_direct(out, np.s_[i:stop], np.s_[i:stop])
+        else:
+            out[i:stop] = dataset[i:stop]
+    return out
+
+
 def fit_layer_probes(
     shard: str | Path,
     out: str | Path,
@@ -51,7 +70,7 @@ def fit_layer_probes(
     """Fit the probes of one shard (written by ``facecues.extract``) and write ``out``."""
     with h5py.File(shard, "r") as f:
         meta = dict(f.attrs)
-        xtr = f["train"][...].astype(np.float32)
+        xtr = read_float32(f["train"])
         ytr = f["train_y"][...]
     features = unit_features(
         xtr,
