@@ -14,7 +14,9 @@ from sklearn.cross_decomposition import PLSRegression
 
 from facecues.checkpoint import load_network
 from facecues.data import load_celeba
+from facecues.extract import extract_shards
 from facecues.model import FaceResNet
+from facecues.multitask import MultitaskConfig, finetune_multitask
 from facecues.pls import PLS1, filter_scores, vip
 from facecues.probe_points import probe_points
 from facecues.qda import qda_fit
@@ -108,3 +110,34 @@ def test_streamed_features_on_cuda_match_cpu(tiny_world):
     for i in rot:
         # cuDNN may use TF32 for convolutions: agreement to ~1e-3, not to rounding.
         close(gpu[i]["pls"], cpu[i]["pls"], rtol=1e-2)
+
+
+def test_extracted_shards_on_cuda_match_cpu(tiny_world, tmp_path):
+    celeba = load_celeba(tiny_world / "celeba")
+    paths = [celeba.image_path(i) for i in range(12)]
+    samples = {"train": (paths, np.where(np.arange(12) % 2, 1, -1))}
+    torch.manual_seed(0)
+    model = FaceResNet(0, base_width=4).eval()
+    shards = {}
+    for dev in ("cpu", "cuda"):
+        shards[dev] = {i: tmp_path / dev / f"L{i:02d}.h5" for i in (1, 25, 50)}
+        extract_shards(model, samples, shards[dev], input_size=32, dtype="float16", device=dev)
+    for i, path in shards["cpu"].items():
+        with h5py.File(path) as a, h5py.File(shards["cuda"][i]) as b:
+            assert dict(a.attrs).keys() == dict(b.attrs).keys()
+            close(b["train"][...], a["train"][...], rtol=1e-2)
+
+
+def test_multitask_finetuning_on_cuda(tiny_world):
+    celeba = load_celeba(tiny_world / "celeba")
+    table = finetune_multitask(
+        FaceResNet(0, base_width=4),
+        celeba,
+        ["Male", "Smiling"],
+        MultitaskConfig(epochs=2, batch_size=16),
+        input_size=32,
+        network="0",
+        device="cuda",
+    )
+    assert table["test_accuracy"].between(0, 1).all()
+    assert table["val_accuracy"].between(0, 1).all()
