@@ -6,6 +6,8 @@ rule pls_vip:
         "results/probes/{seed}/{attribute}/{point}.h5",
     params:
         probe=PLS,
+    resources:
+        mem_mb=probe_mem_mb,
     priority: 10
     log:
         "results/logs/pls_vip/{seed}/{attribute}/{point}.log",
