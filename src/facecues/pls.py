@@ -153,7 +153,6 @@ def _column_stats(X, xp, scale: bool, v):
     n, m = X.shape
     dev = array_api_compat.device(X)
     x0 = X[0, :]
-    itemsize = 8 if X.dtype == xp.float64 else 4
     if array_api_compat.is_numpy_array(X):
         # numpy: X is swept in tiles of _TILE_ROWS x _TILE_COLS, each shifted
         # into a buffer that stays in the core's cache, reduced there in X's
@@ -191,10 +190,9 @@ def _column_stats(X, xp, scale: bool, v):
         s1, s2 = acc[0], acc[1]
         xtv = acc[2] + x0 * float(v.sum())
     else:
-        rows = max(1, _STATS_CHUNK_BYTES // (m * itemsize))
-        if getattr(dev, "type", "cpu") != "cpu":
-            # A GPU: fewer, larger chunks (each a few kernel launches).
-            rows = max(1, (_STATS_CHUNK_BYTES << 4) // (m * itemsize))
+        # torch: row chunks; on a GPU fewer, larger ones (each a few kernel launches).
+        chunk_bytes = _STATS_CHUNK_BYTES << (0 if getattr(dev, "type", "cpu") == "cpu" else 4)
+        rows = max(1, chunk_bytes // (m * (8 if X.dtype == xp.float64 else 4)))
         s1 = xp.zeros(m, dtype=xp.float64, device=dev)
         s2 = xp.zeros(m, dtype=xp.float64, device=dev)
         for i in range(0, n, rows):
