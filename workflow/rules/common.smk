@@ -37,7 +37,6 @@ def probe_mem_mb(wildcards, input):
     return int(input.size_mb * 4 / SHARD_ITEMSIZE * 1.25) + 500
 
 
-
 def _say_disk_needs():
     """Tell, before any job runs, how much disk the temporary activation shards take."""
     m, p = config["model"], config["probe"]
@@ -76,7 +75,9 @@ if not SYNTHETIC:
     from facecues.errors import FacecuesError
 
     try:  # at start-up, before any job: every unset or wrong root in one message
-        check_data_roots(config["data"], ["celeba"] if CHECKPOINTS else ["celeba", "vggface2", "lfw"])
+        check_data_roots(
+            config["data"], ["celeba"] if CHECKPOINTS else ["celeba", "vggface2", "lfw"]
+        )
     except FacecuesError as e:
         raise WorkflowError(str(e))
 

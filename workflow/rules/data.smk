@@ -4,15 +4,15 @@ rule synthesize:
         celeba=directory("results/synthetic/celeba"),
         vggface2=directory("results/synthetic/vggface2"),
         lfw=directory("results/synthetic/lfw"),
-    params:
-        cfg=config["synthetic"],
-    threads: config["synthetic"].get("workers", 1)
     log:
         "results/logs/synthesize.log",
     benchmark:
         "results/benchmarks/synthesize.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: config["synthetic"].get("workers", 1)
+    params:
+        cfg=config["synthetic"],
     script:
         "../scripts/synthesize.py"
 
@@ -22,12 +22,12 @@ rule splits:
         world_input,
     output:
         "results/splits/{attribute}.tsv",
-    params:
-        celeba=data_root("celeba"),
-        probe=SAMPLE,
     log:
         "results/logs/splits/{attribute}.log",
     conda:
         "../../envs/probe.yaml"
+    params:
+        celeba=data_root("celeba"),
+        probe=SAMPLE,
     script:
         "../scripts/splits.py"

@@ -23,20 +23,20 @@ rule score_test:
     output:
         scores="results/test/{seed}.tsv",
         neurons="results/test/{seed}_neurons.h5",
-    params:
-        celeba=data_root("celeba"),
-        model=ARCH,
-        probe=STREAM,
-    threads: 2
-    resources:
-        mem_mb=4000,
-        gpu=config["probe"]["gpus"],
     log:
         "results/logs/score_test/{seed}.log",
     benchmark:
         "results/benchmarks/score_test/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["probe"]["gpus"],
+    params:
+        celeba=data_root("celeba"),
+        model=ARCH,
+        probe=STREAM,
     script:
         "../scripts/score_test.py"
 
@@ -48,19 +48,19 @@ rule finetune:
         model=network_file,
     output:
         "results/multitask/{seed}.tsv",
-    params:
-        celeba=data_root("celeba"),
-        model=ARCH,
-        multitask=MULTITASK,
-    threads: 2
-    resources:
-        mem_mb=4000,
-        gpu=config["train"]["gpus"],
     log:
         "results/logs/finetune/{seed}.log",
     benchmark:
         "results/benchmarks/finetune/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["train"]["gpus"],
+    params:
+        celeba=data_root("celeba"),
+        model=ARCH,
+        multitask=MULTITASK,
     script:
         "../scripts/finetune.py"

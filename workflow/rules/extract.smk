@@ -8,19 +8,19 @@ rule extract:
         split="results/splits/{attribute}.tsv",
     output:
         temp([shard(p) for p in POINTS]),
-    params:
-        celeba=data_root("celeba"),
-        model=ARCH,
-        probe=STREAM,
-    threads: 2
-    resources:
-        mem_mb=4000,
-        gpu=config["probe"]["gpus"],
     log:
         "results/logs/extract/{seed}/{attribute}.log",
     benchmark:
         "results/benchmarks/extract/{seed}/{attribute}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=4000,
+        gpu=config["probe"]["gpus"],
+    params:
+        celeba=data_root("celeba"),
+        model=ARCH,
+        probe=STREAM,
     script:
         "../scripts/extract.py"

@@ -4,15 +4,15 @@ rule pls_vip:
         shard("{point}"),
     output:
         "results/probes/{seed}/{attribute}/{point}.h5",
-    params:
-        probe=PLS,
-    resources:
-        mem_mb=probe_mem_mb,
-    priority: 10
     log:
         "results/logs/pls_vip/{seed}/{attribute}/{point}.log",
+    priority: 10
     conda:
         "../../envs/probe.yaml"
+    resources:
+        mem_mb=probe_mem_mb,
+    params:
+        probe=PLS,
     script:
         "../scripts/pls_vip.py"
 
@@ -27,20 +27,20 @@ rule score_val:
         probes=expand("results/probes/{{seed}}/{{attribute}}/{point}.h5", point=POINTS),
     output:
         "results/accuracy/{seed}/{attribute}.tsv",
-    params:
-        celeba=data_root("celeba"),
-        model=ARCH,
-        probe=STREAM,
-    threads: 1  # mostly QDA fits, single-threaded
-    resources:
-        mem_mb=4000,
-        gpu=config["probe"]["gpus"],
-    priority: 10
     log:
         "results/logs/score_val/{seed}/{attribute}.log",
     benchmark:
         "results/benchmarks/score_val/{seed}/{attribute}.tsv"
+    priority: 10
     conda:
         "../../envs/torch.yaml"
+    threads: 1  # mostly QDA fits, single-threaded
+    resources:
+        mem_mb=4000,
+        gpu=config["probe"]["gpus"],
+    params:
+        celeba=data_root("celeba"),
+        model=ARCH,
+        probe=STREAM,
     script:
         "../scripts/score_val.py"

@@ -19,9 +19,7 @@ rule fig3:
     input:
         "results/tables/layer_accuracy.tsv",
     output:
-        png=report(
-            "results/figures/fig3.png", caption="../report/fig3.rst", category="Figures"
-        ),
+        png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Figures"),
         pdf="results/figures/fig3.pdf",
     log:
         "results/logs/fig3.log",
@@ -54,12 +52,12 @@ rule fig4:
     output:
         png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Figures"),
         pdf="results/figures/fig4.pdf",
-    params:
-        attribute=config["figures"]["fig4_attribute"],
     log:
         "results/logs/fig4.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        attribute=config["figures"]["fig4_attribute"],
     script:
         "../scripts/fig4.py"
 
@@ -76,12 +74,12 @@ rule fig5:
     output:
         png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figures"),
         pdf="results/figures/fig5.pdf",
-    params:
-        attribute=config["figures"]["fig5_attribute"],
     log:
         "results/logs/fig5.log",
     conda:
         "../../envs/probe.yaml"
+    params:
+        attribute=config["figures"]["fig5_attribute"],
     script:
         "../scripts/fig5.py"
 
@@ -102,14 +100,14 @@ for _fig in ("fig1", "fig6"):
                 category="Figures",
             ),
             pdf=f"results/figures/{_fig}.pdf",
-        params:
-            celeba=data_root("celeba"),
-            attributes=FACE_FIGURES[_fig],
-            k=config["figures"]["average_k"],
         log:
             f"results/logs/{_fig}.log",
         conda:
             "../../envs/probe.yaml"
+        params:
+            celeba=data_root("celeba"),
+            attributes=FACE_FIGURES[_fig],
+            k=config["figures"]["average_k"],
         script:
             "../scripts/average_faces.py"
 

@@ -4,20 +4,20 @@ rule train:
     output:
         model="results/models/{seed}/model.pt",
         history="results/models/{seed}/train_log.tsv",
-    params:
-        vggface2=data_root("vggface2"),
-        lfw=data_root("lfw"),
-        model=ARCH,
-        train=TRAIN,
-    threads: config["train"]["threads"]
-    resources:
-        mem_mb=4000,
-        gpu=config["train"]["gpus"],
     log:
         "results/logs/train/{seed}.log",
     benchmark:
         "results/benchmarks/train/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
+    threads: config["train"]["threads"]
+    resources:
+        mem_mb=4000,
+        gpu=config["train"]["gpus"],
+    params:
+        vggface2=data_root("vggface2"),
+        lfw=data_root("lfw"),
+        model=ARCH,
+        train=TRAIN,
     script:
         "../scripts/train.py"
