@@ -2,22 +2,29 @@
 # `snakemake --cores 2` runs the embedded default (config.yaml);
 # `--configfile configs/paper.yaml` the full reproduction.
 
-import os
 import sys
 from pathlib import Path
 
-from snakemake.utils import min_version, validate
+import yaml
+from snakemake.utils import min_version, update_config, validate
 
 min_version("9.0")
 
-# The facecues library lives in src/: importable here and in every job, also
-# inside --use-conda environments (which pin its dependencies, not facecues).
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [SRC, os.environ.get("PYTHONPATH")]))
+# The facecues library lives in src/ beside this file. Found from this file, not
+# the caller's folder, so it is importable here also when the workflow is used
+# as a module from another folder (workflow.basedir is then the caller's).
+# Jobs find it the same way, through workflow/scripts/_src_path.py.
+SRC = Path(workflow.current_basedir) / "src"
+sys.path.insert(0, str(SRC))
 
 
-configfile: Path(workflow.basedir) / "config.yaml"
+# The defaults are config.yaml beside this file, under what the user gives: --configfile
+# and --config, or the caller's `config:` when this workflow is a module (Snakemake skips a
+# module's configfile directive, which would leave the schema's defaults instead).
+_given = dict(config)
+config.clear()
+config.update(yaml.safe_load((Path(workflow.current_basedir) / "config.yaml").read_text()))
+update_config(config, _given)
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

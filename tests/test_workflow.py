@@ -3,59 +3,21 @@
 import re
 import subprocess
 import sys
-from pathlib import Path
+import sysconfig
 
 import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import TINY_WORLD
+from tests.conftest import ROOT, TINY_STUDY, assert_same_tables, snakemake
 
-ROOT = Path(__file__).resolve().parents[1]
 PAPER = ROOT / "configs/paper.yaml"
 
-TINY_STUDY = {
-    "synthetic": TINY_WORLD,
-    "seeds": [0],
-    "attributes": ["Male", "Smiling"],
-    "model": {"base_width": 4, "input_size": 32},
-    "train": {"resize": 36, "epochs": 1, "batch_size": 16, "threads": 1},
-    "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
-    "multitask": {"epochs": 1, "batch_size": 16},
-    "figures": {
-        "fig4_attribute": "Smiling",
-        "fig5_attribute": "Male",
-        "fig1_attributes": ["Male"],
-        "average_k": 4,
-    },
-}
-
-
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None):
-    """Run Snakemake on this workflow in ``workdir`` (config: ``workdir/config.yaml``)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(configfile or workdir / "config.yaml"),
-        *args,
-    ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
-
-
 @pytest.mark.workflow
-def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tmp_path):
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY_STUDY))
-    dry = snakemake(tmp_path, "-n")
+def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
+    tmp_path, dry, run = tiny_study
     assert dry.returncode == 0, dry.stderr + dry.stdout
     assert re.search(r"^pls_vip\s+100$", dry.stdout, re.M)  # 1 seed x 50 points x 2 attributes
-
-    run = snakemake(tmp_path, "--cores", "2")
     assert run.returncode == 0, run.stderr[-5000:] + run.stdout[-5000:]
 
     table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t")
@@ -145,3 +107,59 @@ def test_a_given_checkpoint_is_probed_without_training(tmp_path):
     assert "train" not in counts
     assert counts["extract"] == 2 and counts["pls_vip"] == 100 and counts["score_test"] == 1
     assert "results/test/checkpoint.tsv" in dry.stdout
+
+
+# How snakedeploy users run it: a Snakefile of their own uses this workflow as a module,
+# from a Snakemake whose interpreter has not installed facecues.
+CALLER = """
+configfile: "config.yaml"
+
+
+module facecues:
+    snakefile:
+        "{snakefile}"
+    config:
+        config
+
+
+use rule * from facecues
+"""
+
+# -S: no site, so no .pth files and no editable facecues; the venv's packages added by hand
+# (computed here: without site, sysconfig would name the base interpreter's).
+SITE = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
+WITHOUT_FACECUES = (
+    f"import sys; sys.path += {SITE!r}; "
+    "from snakemake.cli import main; sys.argv[0] = 'snakemake'; main()"
+)
+
+
+@pytest.mark.workflow
+def test_module_use_from_another_folder_gives_the_same_tables(tiny_study, tmp_path):
+    reference, _, run = tiny_study
+    assert run.returncode == 0, run.stderr[-3000:]
+    (tmp_path / "Snakefile").write_text(CALLER.format(snakefile=ROOT / "Snakefile"))
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY_STUDY))
+    probe = subprocess.run(
+        [sys.executable, "-S", "-c", "import facecues"], capture_output=True, cwd=tmp_path
+    )
+    assert probe.returncode != 0, "the caller's interpreter must not see facecues"
+    module = subprocess.run(
+        [sys.executable, "-S", "-c", WITHOUT_FACECUES, "--cores", "2"],
+        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+    )
+    assert module.returncode == 0, module.stderr[-5000:]
+    assert_same_tables(tmp_path / "results", reference / "results")
+
+
+def test_paper_preset_draws_the_papers_figures():
+    """Fig. 4: Narrow_Eyes; Fig. 1: the paper's six neurons' attributes; Fig. 6: Eyeglasses."""
+    default, paper = (yaml.safe_load(p.read_text()) for p in (ROOT / "config.yaml", PAPER))
+    figures = {**default["figures"], **paper["figures"]}
+    assert figures["fig4_attribute"] == "Narrow_Eyes"
+    assert figures["fig1_attributes"] == [
+        "Pale_Skin", "Mustache", "Bangs", "Narrow_Eyes", "Big_Nose", "Bald"
+    ]
+    assert figures["fig6_attributes"] == ["Eyeglasses"]
+    drawn = {figures["fig4_attribute"], figures["fig5_attribute"], *figures["fig1_attributes"]}
+    assert drawn <= set(paper["attributes"])

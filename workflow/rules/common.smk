@@ -61,7 +61,11 @@ for key in ("fig4_attribute", "fig5_attribute"):
             f"{ATTRIBUTES}"
         )
 _fig1 = [a for a in FIGURES["fig1_attributes"] if a in ATTRIBUTES] or ATTRIBUTES[:3]
-FACE_FIGURES = {"fig1": _fig1, "fig6": [a for a in ATTRIBUTES if a not in _fig1] or _fig1}
+_fig6 = [a for a in FIGURES["fig6_attributes"] if a in ATTRIBUTES]
+FACE_FIGURES = {
+    "fig1": _fig1,
+    "fig6": _fig6 or [a for a in ATTRIBUTES if a not in _fig1] or _fig1,
+}
 
 
 wildcard_constraints:

@@ -77,7 +77,7 @@ rule fig5:
     log:
         "results/logs/fig5.log",
     conda:
-        "../../envs/probe.yaml"
+        "../../envs/report.yaml"
     params:
         attribute=config["figures"]["fig5_attribute"],
     script:
@@ -103,7 +103,7 @@ for _fig in ("fig1", "fig6"):
         log:
             f"results/logs/{_fig}.log",
         conda:
-            "../../envs/probe.yaml"
+            "../../envs/report.yaml"
         params:
             celeba=data_root("celeba"),
             attributes=FACE_FIGURES[_fig],

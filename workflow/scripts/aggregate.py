@@ -1,5 +1,6 @@
 """Rule aggregate: one table with every probe accuracy of the study."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to

@@ -1,6 +1,7 @@
 """Rule average_faces: Figs. 1 and 6, the mean of the test images that most and least
 activate each attribute's best single neuron."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import h5py
 
 from facecues.data import load_celeba

@@ -1,5 +1,6 @@
 """Rule fig3: accuracy over depth per attribute."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to

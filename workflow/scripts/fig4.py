@@ -1,5 +1,6 @@
 """Rule fig4: one attribute's accuracy over depth, residual-block structure marked."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to

@@ -1,5 +1,6 @@
 """Rule fig5: VIP distribution over all layers and single-neuron accuracy against VIP."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import h5py
 import pandas as pd
 

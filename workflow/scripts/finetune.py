@@ -1,5 +1,7 @@
 """Rule finetune: the multitask baseline of one network."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
+
 from facecues.logs import log_to
 
 log_to(snakemake.log[0])

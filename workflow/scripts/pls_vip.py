@@ -1,5 +1,7 @@
 """Rule pls_vip: PLS + VIP and the probe features of one probe point."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
+
 from facecues.layer_probe import fit_layer_probes
 from facecues.logs import log_to
 

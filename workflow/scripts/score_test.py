@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
+
 from facecues.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,5 +1,6 @@
 """Rule select: best layer, single filter and single neuron per attribute, on validation."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to

@@ -1,5 +1,7 @@
 """Rule splits: the balanced validation and training samples of one attribute."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
+
 from facecues.logs import log_to
 
 log_to(snakemake.log[0])

@@ -1,5 +1,6 @@
 """Rule summary: the paper's claims, measured in this run, with verdicts."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to

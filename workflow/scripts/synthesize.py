@@ -3,6 +3,8 @@
 import json
 from pathlib import Path
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
+
 from facecues.logs import log_to
 from facecues.synthetic import SyntheticConfig, write_world
 

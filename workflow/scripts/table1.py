@@ -1,5 +1,6 @@
 """Rule table1: the test scores of every network, and Table I beside the paper's."""
 
+import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
 from facecues.logs import log_to
