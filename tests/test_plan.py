@@ -1,0 +1,229 @@
+"""facecues.plan and the ``facecues plan`` command, against real dry runs and real files."""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from facecues.plan import (
+    HEAVY_RULES,
+    SYNTHETIC_DEFAULTS,
+    format_plan,
+    load_config,
+    model_parameters,
+    plan,
+    probe_file_bytes,
+    rule_resources,
+)
+from tests.conftest import ROOT, snakemake
+
+PAPER = ROOT / "configs/paper.yaml"
+
+
+def _job_counts(stdout: str) -> dict[str, int]:
+    """Snakemake's "Job stats" table as {rule: jobs} (without its total)."""
+    block = stdout.split("Job stats:")[1].split("\n\n")[0]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", block, re.M)}
+    assert counts.pop("total") == sum(counts.values())
+    return counts
+
+
+def _dry_run(workdir: Path, config: dict | None = None, *args: str, configfile=None):
+    if config is not None:
+        (workdir / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(workdir, "-n", *args, configfile=configfile)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return run
+
+
+@pytest.mark.workflow
+def test_default_config_jobs_equal_the_dry_run(tmp_path):
+    run = _dry_run(tmp_path, configfile=ROOT / "config.yaml")
+    p = plan(load_config())
+    assert p.jobs == _job_counts(run.stdout)
+    assert p.jobs["pls_vip"] == 2 * 50 * 8 and p.jobs["synthesize"] == 1
+    # the same shard size as the workflow's start-up message
+    assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
+
+
+@pytest.mark.workflow
+def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
+    roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
+    run = _dry_run(tmp_path, None, "--config", f"data={{{roots}}}", configfile=PAPER)
+    p = plan(load_config(PAPER))  # no roots: the plan reads no data
+    assert p.jobs == _job_counts(run.stdout)
+    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == 6 * 50 * 40
+    assert "synthesize" not in p.jobs
+    assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
+
+
+@pytest.mark.workflow
+def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
+    (tmp_path / "a.pt").write_bytes(b"")  # a dry run only needs the file to exist
+    (tmp_path / "b.pt").write_bytes(b"")
+    override = {
+        "seeds": [3],
+        "attributes": ["Male", "Smiling", "Bald"],
+        "model": {"checkpoints": {"a": str(tmp_path / "a.pt"), "b": str(tmp_path / "b.pt")}},
+        "probe": {"dtype": "float32"},
+        "figures": {"fig4_attribute": "Bald"},
+    }
+    configfile = tmp_path / "override.yaml"
+    configfile.write_text(yaml.safe_dump(override))
+    run = _dry_run(tmp_path, None, configfile=configfile)
+    config = load_config(configfile)
+    assert config["probe"]["train_per_class"] == 256  # merged with config.yaml's, key by key
+    p = plan(config)
+    assert p.jobs == _job_counts(run.stdout)
+    assert p.networks == ["a", "b"] and not p.trained and "train" not in p.jobs
+    assert p.jobs["extract"] == 2 * 3
+    assert f"take {p.set_bytes / 1e9:.2f} GB (float32)" in run.stderr
+
+
+def test_paper_shards_are_37_21_gb_per_set_in_float16():
+    p = plan(load_config(PAPER))
+    assert f"{p.set_bytes / 1e9:.2f}" == "37.21"
+    assert p.shard_bytes["L01"] == 64 * 112 * 112 * 2048 * 2
+    assert p.shard_bytes["L50"] == 2048 * 2048 * 2
+    assert sum(p.shard_bytes.values()) == p.set_bytes == 9_083_904 * 2048 * 2
+    assert p.sets == 240 and p.peak_shard_bytes == 2 * p.set_bytes
+    assert plan(load_config(PAPER), concurrent_extracts=3).peak_shard_bytes == 4 * p.set_bytes
+    assert p.peak_disk_bytes > p.kept_total > p.kept_bytes["probes"] > 0
+
+
+def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
+    config = load_config(PAPER)
+    one_each = plan(config)
+    assert one_each.rules["pls_vip"].submissions == 12_000
+    assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
+    batched = plan(config, pls_vip_batch=50)
+    assert batched.rules["pls_vip"].submissions == 240  # one per (network, attribute)
+    assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 240 * 3
+    heavy = 6 + 6 + 240 + 240 + 6  # train, finetune, extract, score_val, score_test
+    assert batched.submissions == heavy + 240
+    assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
+    assert one_each.gpu_hours > 0 and plan(load_config()).gpu_hours == 0
+
+
+def test_resources_fit_the_default_on_a_small_node_and_the_paper_training_takes_a_day():
+    default, paper = load_config(), load_config(PAPER)
+    for rule in HEAVY_RULES:
+        r = rule_resources(rule, default)
+        assert 2000 <= r["mem_mb"] <= 24_000 and 10 <= r["runtime"] <= 180, (rule, r)
+    train = rule_resources("train", paper)
+    assert train["runtime"] >= 24 * 60 and 8_000 <= train["mem_mb"] <= 64_000
+    # pls_vip asks what workflow/rules/common.smk's probe_mem_mb asks for the largest shard
+    size_mb = 64 * 112 * 112 * 2048 * 2 / 2**20
+    assert rule_resources("pls_vip", paper)["mem_mb"] == int(size_mb * 2 * 1.25) + 500
+    with pytest.raises(ValueError, match="aggregate"):
+        rule_resources("aggregate", paper)
+
+
+def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
+    from facecues.layer_probe import fit_layer_probes
+
+    config = load_config()
+    config["probe"].update(train_per_class=40, top_k=4, vip_neurons=5)
+    rng = np.random.default_rng(0)
+    for shape in [(6, 5, 5), (24,)]:
+        x = np.maximum(rng.standard_normal((80, int(np.prod(shape)))), 0).astype(np.float16)
+        shard, out = tmp_path / "shard.h5", tmp_path / "probe.h5"
+        import h5py
+
+        with h5py.File(shard, "w") as f:
+            f.attrs.update(point="L01", name="relu", kind="stem", shape=shape, index=1)
+            f["train"] = x
+            f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 40)
+        fit_layer_probes(shard, out, top_k=4, vip_neurons=5)
+        expected = probe_file_bytes(shape, config)
+        assert abs(out.stat().st_size - expected) < 0.05 * expected, shape
+
+
+def test_model_parameters_match_the_network():
+    torch = pytest.importorskip("torch")
+    from facecues.model import FaceResNet
+
+    for width, classes in [(4, 6), (16, 100)]:
+        net = FaceResNet(classes, base_width=width)
+        params, state = model_parameters(width, classes)
+        assert params == sum(p.numel() for p in net.parameters())
+        assert state == sum(v.numel() for v in net.state_dict().values())
+    del torch
+
+
+def test_synthetic_defaults_are_the_worlds():
+    from facecues.synthetic import SyntheticConfig
+
+    world = SyntheticConfig().to_dict()
+    assert {k: world[k] for k in SYNTHETIC_DEFAULTS} == {
+        k: list(v) if isinstance(v, tuple) else v for k, v in SYNTHETIC_DEFAULTS.items()
+    }
+
+
+def test_plan_imports_neither_numpy_nor_torch():
+    code = (
+        "import sys, facecues.plan, facecues.cli; "
+        "heavy = {'numpy', 'torch', 'pandas', 'h5py'} & set(sys.modules); "
+        "sys.exit(f'imported {sorted(heavy)}' if heavy else 0)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def _cli(*args: str, exe=None):
+    cmd = [str(exe)] if exe else [sys.executable, "-m", "facecues.cli"]
+    return subprocess.run([*cmd, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_cli_prints_the_paper_plan():
+    run = _cli("plan", "--configfile", "configs/paper.yaml", "--pls-vip-batch", "50")
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^pls_vip\s+12,000\s+240\s", run.stdout, re.M)
+    assert re.search(r"^train\s+6\s+6\s+gpu", run.stdout, re.M)
+    assert "37.21 GB per (network, attribute) set" in run.stdout
+    assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=50))
+
+
+def test_console_script_prints_the_default_plan():
+    exe = Path(sys.executable).parent / "facecues"
+    if not exe.exists():
+        pytest.skip(f"no console script beside {sys.executable} (pip install -e .)")
+    run = _cli("plan", exe=exe)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^synthesize\s+1\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+800\s", run.stdout, re.M)
+    assert "plan" in _cli("--help", exe=exe).stdout
+
+
+def test_cli_names_a_missing_or_broken_config_and_exits_2(tmp_path):
+    missing = tmp_path / "nope.yaml"
+    run = _cli("plan", "--configfile", str(missing))
+    assert run.returncode == 2
+    assert str(missing) in run.stderr and "not found" in run.stderr
+    assert "Traceback" not in run.stderr
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("seeds: [0, 1\nattributes: Male\n")
+    run = _cli("plan", "--configfile", str(broken))
+    assert run.returncode == 2 and str(broken) in run.stderr and "YAML" in run.stderr
+    assert "Traceback" not in run.stderr
+
+    invalid = tmp_path / "invalid.yaml"
+    invalid.write_text("attributes: [Mael]\n")
+    run = _cli("plan", "--configfile", str(invalid))
+    assert run.returncode == 2 and str(invalid) in run.stderr and "Mael" in run.stderr
+
+    unprobed = tmp_path / "unprobed.yaml"  # the default Fig. 4 attribute is not probed
+    unprobed.write_text("attributes: [Male, Smiling]\n")
+    run = _cli("plan", "--configfile", str(unprobed))
+    assert run.returncode == 2 and str(unprobed) in run.stderr
+    assert "figures.fig4_attribute = Pale_Skin" in run.stderr
+
+
+def test_cli_help_lists_the_subcommands():
+    run = _cli("--help")
+    assert run.returncode == 0 and "plan" in run.stdout
