@@ -39,6 +39,21 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Seconds of work each: on a cluster they run on the submitting host (facecues.plan.LOCAL_RULES).
+localrules:
+    all,
+    splits,
+    select,
+    aggregate,
+    table1,
+    fig3,
+    fig4,
+    fig5,
+    average_faces_fig1,
+    average_faces_fig6,
+    summary,
+
+
 rule all:
     input:
         "results/tables/layer_accuracy.tsv",

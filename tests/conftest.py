@@ -51,7 +51,7 @@ TINY_STUDY = {
 }
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None):
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
     """Run Snakemake on this workflow in ``workdir`` (config: ``workdir/config.yaml``)."""
     cmd = [
         sys.executable,
@@ -65,7 +65,7 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None):
         str(configfile or workdir / "config.yaml"),
         *args,
     ]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 
 TABLES = ("tables/layer_accuracy.tsv", "tables/test_scores.tsv", "tables/table1.csv")

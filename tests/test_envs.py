@@ -94,7 +94,8 @@ with SnakemakeApi(OutputSettings()) as api:
         {"name": r.name, "conda": r.conda_env, "script": r.script, "basedir": str(r.basedir)}
         for r in workflow._workflow.rules
     ]
-print("RULES=" + json.dumps(rules))
+    local = sorted(workflow._workflow._localrules)
+print("RULES=" + json.dumps({"rules": rules, "local": local}))
 """
 
 _GATE = """
@@ -120,14 +121,24 @@ print("FACECUES=" + facecues.__file__)
 
 
 @cache
-def _rules_with_env_and_script() -> list[dict]:
+def _workflow_rules() -> dict:
+    """The workflow's rules as Snakemake sees them (loops included), and its local rules."""
     run = subprocess.run(
         [sys.executable, "-c", _RULES, str(ROOT / "Snakefile"), str(ROOT)],
         capture_output=True, text=True, timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
-    rules = json.loads(run.stdout.split("RULES=")[1])
-    return [r for r in rules if r["conda"] and r["script"]]
+    return json.loads(run.stdout.split("RULES=")[1])
+
+
+def _rules_with_env_and_script() -> list[dict]:
+    return [r for r in _workflow_rules()["rules"] if r["conda"] and r["script"]]
+
+
+def test_local_rules_are_those_the_plan_counts_as_local():
+    from facecues.plan import LOCAL_RULES
+
+    assert set(_workflow_rules()["local"]) == LOCAL_RULES
 
 
 def _script_imports(script: Path) -> str:

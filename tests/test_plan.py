@@ -227,3 +227,11 @@ def test_cli_names_a_missing_or_broken_config_and_exits_2(tmp_path):
 def test_cli_help_lists_the_subcommands():
     run = _cli("--help")
     assert run.returncode == 0 and "plan" in run.stdout
+
+
+def test_cli_batches_pls_vip_as_the_slurm_profile_groups_them():
+    from facecues.plan import SLURM_PLS_VIP_BATCH
+
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    assert profile["groups"] == ["pls_vip=pls_vip"]
+    assert profile["group-components"] == [f"pls_vip={SLURM_PLS_VIP_BATCH}"]

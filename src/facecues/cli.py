@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .plan import ConfigError, format_plan, load_config, plan
+from .plan import SLURM_PLS_VIP_BATCH, ConfigError, format_plan, load_config, plan
 
 
 def _positive(text: str) -> int:
@@ -37,8 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--pls-vip-batch",
         type=_positive,
+        default=SLURM_PLS_VIP_BATCH,
         metavar="N",
-        help="pls_vip jobs per cluster submission (default: one each)",
+        help=f"pls_vip jobs per cluster submission (default: {SLURM_PLS_VIP_BATCH}, the job "
+        "groups of profiles/slurm; 1: one each)",
     )
     p.add_argument(
         "--concurrent-extracts",

@@ -53,6 +53,7 @@ LOCAL_RULES = frozenset(
     {"all", "aggregate", "table1", "fig3", "fig4", "fig5", "average_faces_fig1",
      "average_faces_fig6", "summary", "select", "splits"}
 )  # fmt: skip
+SLURM_PLS_VIP_BATCH = 50  # profiles/slurm: group-components pls_vip=50
 HEAVY_RULES = ("train", "finetune", "extract", "score_val", "score_test", "synthesize")
 # Threads the rules declare (``threads:``); train's and synthesize's come from the config.
 RULE_THREADS = {"finetune": 2, "extract": 2, "score_val": 1, "score_test": 2}

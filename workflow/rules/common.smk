@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 from facecues.layout import N_POINTS, point_id, units_per_image
+from facecues.plan import rule_resources
 
 POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
 ATTRIBUTES = config["attributes"]
@@ -26,6 +27,14 @@ PLS = {k: config["probe"][k] for k in ("n_components", "scale", "top_k", "vip_ne
 STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
 SHARD_ITEMSIZE = 2 if config["probe"]["dtype"] == "float16" else 4
+
+# Memory (MB) and runtime (minutes) of one job of each heavy rule, sized from the config
+# with margins (facecues.plan; `facecues plan` prints them). A cluster profile adds only
+# partitions and accounts.
+RESOURCES = {
+    name: rule_resources(name, config)
+    for name in ("synthesize", "train", "finetune", "extract", "score_val", "score_test", "pls_vip")
+}
 
 
 def probe_mem_mb(wildcards, input):

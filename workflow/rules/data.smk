@@ -11,6 +11,9 @@ rule synthesize:
     conda:
         "../../envs/torch.yaml"
     threads: config["synthetic"].get("workers", 1)
+    resources:
+        mem_mb=RESOURCES["synthesize"]["mem_mb"],
+        runtime=RESOURCES["synthesize"]["runtime"],
     params:
         cfg=config["synthetic"],
     script:

@@ -31,7 +31,8 @@ rule score_test:
         "../../envs/torch.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=RESOURCES["score_test"]["mem_mb"],
+        runtime=RESOURCES["score_test"]["runtime"],
         gpu=config["probe"]["gpus"],
     params:
         celeba=data_root("celeba"),
@@ -56,7 +57,8 @@ rule finetune:
         "../../envs/torch.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=RESOURCES["finetune"]["mem_mb"],
+        runtime=RESOURCES["finetune"]["runtime"],
         gpu=config["train"]["gpus"],
     params:
         celeba=data_root("celeba"),

@@ -16,7 +16,8 @@ rule extract:
         "../../envs/torch.yaml"
     threads: 2
     resources:
-        mem_mb=4000,
+        mem_mb=RESOURCES["extract"]["mem_mb"],
+        runtime=RESOURCES["extract"]["runtime"],
         gpu=config["probe"]["gpus"],
     params:
         celeba=data_root("celeba"),

@@ -11,6 +11,7 @@ rule pls_vip:
         "../../envs/probe.yaml"
     resources:
         mem_mb=probe_mem_mb,
+        runtime=RESOURCES["pls_vip"]["runtime"],
     params:
         probe=PLS,
     script:
@@ -36,7 +37,8 @@ rule score_val:
         "../../envs/torch.yaml"
     threads: 1  # mostly QDA fits, single-threaded
     resources:
-        mem_mb=4000,
+        mem_mb=RESOURCES["score_val"]["mem_mb"],
+        runtime=RESOURCES["score_val"]["runtime"],
         gpu=config["probe"]["gpus"],
     params:
         celeba=data_root("celeba"),

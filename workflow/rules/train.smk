@@ -12,7 +12,8 @@ rule train:
         "../../envs/torch.yaml"
     threads: config["train"]["threads"]
     resources:
-        mem_mb=4000,
+        mem_mb=RESOURCES["train"]["mem_mb"],
+        runtime=RESOURCES["train"]["runtime"],
         gpu=config["train"]["gpus"],
     params:
         vggface2=data_root("vggface2"),
