@@ -4,7 +4,7 @@
 # Usage: sudo .ci/slurm/install.sh   (needs root; Debian/Ubuntu with apt)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive
-pkgs=(slurm-wlm munge)
+pkgs=(slurm-wlm munge procps)   # procps: pgrep in stop.sh
 missing=()
 for p in "${pkgs[@]}"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

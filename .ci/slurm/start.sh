@@ -26,7 +26,12 @@ for b in munged slurmctld slurmd sinfo; do
     command -v "$b" >/dev/null || { echo "start.sh: $b not found; run $HERE/install.sh first" >&2; exit 1; }
 done
 
-alive() { [ -s "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+# A PID file's process is alive (a zombie is not: some init processes reap late).
+alive() {
+    local pid
+    pid=$(cat "$1" 2>/dev/null) && [ -n "$pid" ] && [ -r "/proc/$pid/stat" ] || return 1
+    [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]
+}
 node_state() { timeout 10 sinfo -h -N -n "$NODE" -o '%T' 2>/dev/null | head -1; }
 
 dump_logs() {
@@ -67,7 +72,13 @@ if [ ! -s /etc/munge/munge.key ]; then
 fi
 chown munge:munge /etc/munge/munge.key
 chmod 0400 /etc/munge/munge.key
-runuser -u munge -- /usr/sbin/munged
+if munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1; then
+    # A second munged would fail on the socket and, exiting, delete the
+    # running one's PID file: reuse the one that answers.
+    echo "start.sh: munged already answering, not starting another"
+else
+    runuser -u munge -- /usr/sbin/munged 9>&-   # 9>&-: daemons must not inherit the lock
+fi
 for i in $(seq 1 20); do
     munge -n </dev/null 2>/dev/null | unmunge >/dev/null 2>&1 && break
     sleep 0.5
@@ -125,8 +136,8 @@ CONF
 
 # ---- daemons ------------------------------------------------------------
 # -c: clean start, forget jobs of an earlier run (their state is stale anyway)
-slurmctld -c -f "$CONF"
-slurmd -f "$CONF"
+slurmctld -c -f "$CONF" 9>&-
+slurmd -f "$CONF" 9>&-
 
 deadline=$((SECONDS + TIMEOUT))
 state=""
