@@ -543,14 +543,20 @@ def probes_per_point(config: Mapping) -> int:
 # Memory.
 
 
-def pls_vip_mem_mb(units: int, config: Mapping) -> int:
-    """workflow/rules/common.smk's ``probe_mem_mb`` for a shard of ``units`` units.
+def shard_probe_mem_mb(shard_mb: float, itemsize: int) -> int:
+    """Memory (MB) of a pls_vip job fitting a shard of ``shard_mb`` MiB (``itemsize`` B/value).
 
-    1.25 x the float32 training matrix + 500 MB (measured there: 1.18x at 100,352 units),
-    from the shard's size in MiB as Snakemake's ``input.size_mb`` gives it.
+    The shard as a float32 matrix plus a quarter, plus 500 MB (measured: 1.18x the float32
+    training matrix at 100,352 units, imports included). The rule pls_vip asks this from
+    its shard's ``input.size_mb``.
     """
+    return int(shard_mb * 4 / itemsize * 1.25) + 500
+
+
+def pls_vip_mem_mb(units: int, config: Mapping) -> int:
+    """``shard_probe_mem_mb`` for a shard of ``units`` units, sized from the config."""
     size_mb = train_rows(config) * units * itemsize(config) / 2**20
-    return int(size_mb * 4 / itemsize(config) * 1.25) + 500
+    return shard_probe_mem_mb(size_mb, itemsize(config))
 
 
 def estimate_mem_mb(rule: str, config: Mapping) -> float:

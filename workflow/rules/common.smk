@@ -4,7 +4,7 @@ import sys
 from pathlib import Path
 
 from facecues.layout import N_POINTS, point_id, units_per_image
-from facecues.plan import rule_resources
+from facecues.plan import itemsize, rule_resources, shard_probe_mem_mb, train_rows
 
 POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
 ATTRIBUTES = config["attributes"]
@@ -26,7 +26,7 @@ SAMPLE = {
 PLS = {k: config["probe"][k] for k in ("n_components", "scale", "top_k", "vip_neurons")}
 STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
-SHARD_ITEMSIZE = 2 if config["probe"]["dtype"] == "float16" else 4
+SHARD_ITEMSIZE = itemsize(config)
 
 # Memory (MB) and runtime (minutes) of one job of each heavy rule, sized from the config
 # with margins (facecues.plan; `facecues plan` prints them). A cluster profile adds only
@@ -38,19 +38,18 @@ RESOURCES = {
 
 
 def probe_mem_mb(wildcards, input):
-    """Memory of a pls_vip job: its shard as float32 plus a quarter, plus 500 MB.
+    """Memory of a pls_vip job from its shard's size (facecues.plan.shard_probe_mem_mb).
 
-    Measured: 1.18x the float32 training matrix at 100,352 units (imports
-    included).  Snakemake evaluates this again once the shard exists.
+    Snakemake evaluates this again once the shard exists.
     """
-    return int(input.size_mb * 4 / SHARD_ITEMSIZE * 1.25) + 500
+    return shard_probe_mem_mb(input.size_mb, SHARD_ITEMSIZE)
 
 
 def _say_disk_needs():
     """Tell, before any job runs, how much disk the temporary activation shards take."""
     m, p = config["model"], config["probe"]
     units = units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"])
-    per_set = units * SHARD_ITEMSIZE * 2 * p["train_per_class"]
+    per_set = units * SHARD_ITEMSIZE * train_rows(config)
     print(
         f"facecues: {units:,} probe units per image; the training activations of one "
         f"(network, attribute) take {per_set / 1e9:.2f} GB ({p['dtype']}), deleted once its "
