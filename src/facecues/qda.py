@@ -51,8 +51,17 @@ from typing import Any
 import numpy as np
 from numpy.linalg import LinAlgError
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+from sklearn.utils.multiclass import check_classification_targets
 
-__all__ = ["QDAProbe", "qda_fit", "qda_predict", "qda_accuracy"]
+__all__ = [
+    "QDAProbe",
+    "qda_fit",
+    "qda_predict",
+    "qda_accuracy",
+    "qda_decision_many",
+    "qda_fit_predict_many",
+    "qda_accuracy_many",
+]
 
 
 def _features(f) -> np.ndarray:
@@ -139,3 +148,250 @@ def qda_accuracy(train_f, train_y, eval_f, eval_y, **kwargs: Any) -> float:
     """
     pred = qda_predict(train_f, train_y, eval_f, **kwargs)
     return float(np.mean(pred == np.asarray(eval_y).ravel()))
+
+
+# ---------------------------------------------------------------------------
+# Batched QDA: many probes, one set of labels.
+# ---------------------------------------------------------------------------
+
+# Upper bound on the elements of one stacked (probes, eval rows, d) array; a
+# group of probes larger than this is processed in chunks.
+_CHUNK_ELEMENTS = 1 << 22
+
+
+@dataclass
+class _Labels:
+    """The training labels shared by every probe of a batch."""
+
+    classes: np.ndarray  # (K,) np.unique order, as scikit-learn's classes_
+    index: list[np.ndarray]  # index[k]: the training rows of class k
+    log_priors: np.ndarray  # (K,) log(n_k / n)
+    n: int
+
+
+def _labels(y_train) -> _Labels:
+    """scikit-learn's checks and class bookkeeping for ``y_train``."""
+    y = np.asarray(y_train).ravel()
+    check_classification_targets(y)
+    classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
+    if len(classes) < 2:
+        raise ValueError(
+            f"The number of classes has to be greater than one. Got {len(classes)} class."
+        )
+    for label, count in zip(classes, counts, strict=True):
+        if count == 1:
+            raise ValueError(
+                f"y has only 1 sample in class {label}, covariance is ill defined."
+            )
+    priors = counts / float(y.shape[0])
+    index = [np.flatnonzero(codes == k) for k in range(len(classes))]
+    return _Labels(classes, index, np.log(priors), int(y.shape[0]))
+
+
+def _group_scores(
+    T: np.ndarray,
+    E: np.ndarray,
+    labels: _Labels,
+    probe_ids: np.ndarray,
+    reg_param: float,
+    fallback_reg_param: float | None,
+    tol: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """scikit-learn's per-class scores for G probes with the same d, stacked.
+
+    T (G, n, d) training features, E (G, m, d) evaluation features (raw, not
+    standardised).  Returns the scores (G, m, K) -- ``_decision_function`` of
+    each fitted ``QuadraticDiscriminantAnalysis``, the log posterior up to a
+    constant per row -- and the reg_param used per probe (G,).
+    ``probe_ids`` (G,) are the probes' positions in the caller's list, for
+    error messages.
+    """
+    G, _, d = T.shape
+    K = len(labels.classes)
+
+    # 1. Standardise with the training mean and std, as qda_fit does.
+    mean = T.mean(axis=1)  # (G, d)
+    scale = T.std(axis=1)
+    scale[scale == 0.0] = 1.0  # a constant feature: centred, left unscaled
+    Z = (T - mean[:, None, :]) / scale[:, None, :]
+    Ze = (E - mean[:, None, :]) / scale[:, None, :]
+
+    # 2. Per class: mean, and the covariance as scikit-learn's _solve_svd
+    #    computes it -- Xc = U S Vt, class covariance = V diag(S**2 / n_k) Vt
+    #    (the maximum-likelihood estimate).  np.linalg.svd works on the stack
+    #    (G, n_k, d) one matrix at a time with the same LAPACK routine.
+    means, variances, rotations = [], [], []
+    for rows in labels.index:
+        Zk = np.take(Z, rows, axis=1)  # (G, n_k, d), C-ordered like X[y == k]
+        mean_k = Zk.mean(axis=1)  # (G, d)
+        _, S, Vt = np.linalg.svd(Zk - mean_k[:, None, :], full_matrices=False)
+        means.append(mean_k)
+        variances.append(S**2 / len(rows))  # (G, min(n_k, d))
+        rotations.append(np.swapaxes(Vt, 1, 2))  # R = V: (G, d, min(n_k, d))
+
+    # 3. Regularise, S2 -> (1 - reg) S2 + reg, and scikit-learn's rank test:
+    #    a class with fewer than d eigenvalues above tol makes the probe
+    #    singular (fewer than d + 1 rows in a class is always singular).
+    def regularised(reg):
+        return [(1 - reg[:, None]) * s2 + reg[:, None] for s2 in variances]
+
+    def singular(scalings):
+        return np.any([np.sum(s > tol, axis=1) < d for s in scalings], axis=0)  # (G,)
+
+    reg = np.full(G, float(reg_param))
+    scalings = regularised(reg)
+    bad = singular(scalings)
+    if bad.any():
+        first = int(probe_ids[np.argmax(bad)])
+        if fallback_reg_param is None or fallback_reg_param <= reg_param:
+            raise LinAlgError(
+                f"probe {first}: a class covariance is not full rank "
+                f"(reg_param={reg_param}, tol={tol}) and no larger fallback_reg_param"
+            )
+        reg[bad] = float(fallback_reg_param)
+        scalings = regularised(reg)
+        still = singular(scalings)
+        if still.any():
+            raise LinAlgError(
+                f"probe {int(probe_ids[np.argmax(still)])}: a class covariance is not "
+                f"full rank even with fallback_reg_param={fallback_reg_param} "
+                f"(a class has at most {d} rows, or tol={tol} >= the fallback)"
+            )
+
+    # 4. Decision values, as QuadraticDiscriminantAnalysis._decision_function:
+    #    -0.5 * (||(x - mu_k) R_k S_k^-1/2||^2 + log det S_k) + log prior_k.
+    scores = np.empty((G, Ze.shape[1], K))
+    for k in range(K):
+        W = rotations[k] * (scalings[k] ** (-0.5))[:, None, :]  # (G, d, r)
+        X2 = (Ze - means[k][:, None, :]) @ W  # (G, m, r)
+        norm2 = np.sum(X2**2, axis=2)  # (G, m)
+        log_det = np.sum(np.log(scalings[k]), axis=1)  # (G,)
+        scores[:, :, k] = -0.5 * (norm2 + log_det[:, None]) + labels.log_priors[k]
+    return scores, reg
+
+
+def _batches(train, evals, n_train: int):
+    """Yield (probe positions, T (G, n, d), E (G, m, d)) for groups of probes
+    with the same d and the same number of evaluation rows, in chunks."""
+    if len(train) != len(evals):
+        raise ValueError(f"{len(train)} training feature arrays but {len(evals)} eval arrays")
+    tr = [_features(f) for f in train]
+    ev = [_features(f) for f in evals]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, (t, e) in enumerate(zip(tr, ev, strict=True)):
+        if t.shape[0] != n_train:
+            raise ValueError(f"probe {i}: {t.shape[0]} feature rows but {n_train} labels")
+        if e.shape[1] != t.shape[1]:
+            raise ValueError(
+                f"probe {i}: {t.shape[1]} training features but {e.shape[1]} eval features"
+            )
+        if not (np.isfinite(t).all() and np.isfinite(e).all()):
+            raise ValueError(f"probe {i}: features contain NaN or infinity")
+        groups.setdefault((t.shape[1], e.shape[0]), []).append(i)
+    for (d, m), ids in groups.items():
+        step = max(1, _CHUNK_ELEMENTS // max(1, (m + n_train) * d))
+        for start in range(0, len(ids), step):
+            chunk = np.asarray(ids[start : start + step])
+            yield chunk, np.stack([tr[i] for i in chunk]), np.stack([ev[i] for i in chunk])
+
+
+def _many(train, y_train, evals, reg_param, fallback_reg_param, tol, reduce):
+    """Run ``reduce(positions, scores, labels)`` on every chunk of probes."""
+    labels = _labels(y_train)
+    reg_used = np.empty(len(train))
+    for ids, T, E in _batches(train, evals, labels.n):
+        scores, reg = _group_scores(T, E, labels, ids, reg_param, fallback_reg_param, tol)
+        reg_used[ids] = reg
+        reduce(ids, scores, labels)
+    return reg_used
+
+
+def qda_decision_many(
+    train,
+    y_train,
+    evals,
+    *,
+    reg_param: float = 0.0,
+    fallback_reg_param: float | None = 1e-4,
+    tol: float = 1e-10,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Decision values of many QDA probes fitted on the same labels.
+
+    Same arguments as ``qda_fit_predict_many``.  Returns (decisions, reg_used):
+    decisions[i] is what ``qda_fit(train[i], y_train, ...).decision_function(
+    evals[i])`` returns -- (n_eval_i,) for two classes (log-likelihood ratio of
+    the second class), (n_eval_i, K) otherwise.
+    """
+    out: list[np.ndarray | None] = [None] * len(train)
+
+    def keep(ids, scores, labels):
+        if len(labels.classes) == 2:
+            scores = scores[:, :, 1] - scores[:, :, 0]
+        for j, i in enumerate(ids):
+            out[i] = scores[j]
+
+    reg_used = _many(train, y_train, evals, reg_param, fallback_reg_param, tol, keep)
+    return out, reg_used
+
+
+def qda_fit_predict_many(
+    train,
+    y_train,
+    evals,
+    *,
+    reg_param: float = 0.0,
+    fallback_reg_param: float | None = 1e-4,
+    tol: float = 1e-10,
+) -> tuple[list[np.ndarray], np.ndarray]:
+    """Fit one QDA probe per feature set on the shared labels, predict its eval set.
+
+    train: P arrays (n,) or (n, d_i); y_train: (n,) labels, shared by all;
+    evals: P arrays (n_eval_i,) or (n_eval_i, d_i).  Probe i is exactly
+    ``qda_fit(train[i], y_train, reg_param=..., fallback_reg_param=...,
+    tol=...).predict(evals[i])``, computed for all probes with the same d in
+    a few stacked array operations.  Returns (predictions, reg_used):
+    predictions[i] (n_eval_i,) labels of y_train's type; reg_used (P,) the
+    reg_param each probe was fitted with (``QDAProbe.reg_param_``).  A probe
+    that is singular with ``reg_param`` and has no larger fallback raises
+    ``LinAlgError`` naming the probe.
+    """
+    out: list[np.ndarray | None] = [None] * len(train)
+
+    def keep(ids, scores, labels):
+        pred = labels.classes.take(np.argmax(scores, axis=2))  # ties: first class
+        for j, i in enumerate(ids):
+            out[i] = pred[j]
+
+    reg_used = _many(train, y_train, evals, reg_param, fallback_reg_param, tol, keep)
+    return out, reg_used
+
+
+def qda_accuracy_many(
+    train,
+    y_train,
+    evals,
+    y_eval,
+    *,
+    reg_param: float = 0.0,
+    fallback_reg_param: float | None = 1e-4,
+    tol: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Accuracy on (evals[i], y_eval) of each probe of ``qda_fit_predict_many``.
+
+    y_eval (n_eval,) is shared by all probes.  Returns (accuracy (P,),
+    reg_used (P,)); accuracy[i] == ``qda_accuracy(train[i], y_train,
+    evals[i], y_eval, ...)``.
+    """
+    y = np.asarray(y_eval).ravel()
+    acc = np.empty(len(train))
+
+    def score(ids, scores, labels):
+        if scores.shape[1] != y.shape[0]:
+            raise ValueError(
+                f"probe {int(ids[0])}: {scores.shape[1]} eval rows but {y.shape[0]} eval labels"
+            )
+        pred = labels.classes.take(np.argmax(scores, axis=2))  # (G, m), ties: first class
+        acc[ids] = np.mean(pred == y, axis=1)
+
+    reg_used = _many(train, y_train, evals, reg_param, fallback_reg_param, tol, score)
+    return acc, reg_used
