@@ -200,7 +200,7 @@ def _group_scores(
     """scikit-learn's per-class scores for G probes with the same d, stacked.
 
     T (G, n, d) training features, E (G, m, d) evaluation features (raw, not
-    standardised).  Returns the scores (G, m, K) -- ``_decision_function`` of
+    standardised).  Returns the scores (K, G, m) -- ``_decision_function`` of
     each fitted ``QuadraticDiscriminantAnalysis``, the log posterior up to a
     constant per row -- and the reg_param used per probe (G,).
     ``probe_ids`` (G,) are the probes' positions in the caller's list, for
@@ -260,14 +260,28 @@ def _group_scores(
 
     # 4. Decision values, as QuadraticDiscriminantAnalysis._decision_function:
     #    -0.5 * (||(x - mu_k) R_k S_k^-1/2||^2 + log det S_k) + log prior_k.
-    scores = np.empty((G, Ze.shape[1], K))
+    scores = np.empty((K, G, Ze.shape[1]))
     for k in range(K):
         W = rotations[k] * (scalings[k] ** (-0.5))[:, None, :]  # (G, d, r)
         X2 = (Ze - means[k][:, None, :]) @ W  # (G, m, r)
         norm2 = np.sum(X2**2, axis=2)  # (G, m)
         log_det = np.sum(np.log(scalings[k]), axis=1)  # (G,)
-        scores[:, :, k] = -0.5 * (norm2 + log_det[:, None]) + labels.log_priors[k]
+        scores[k] = -0.5 * (norm2 + log_det[:, None]) + labels.log_priors[k]
     return scores, reg
+
+
+def _first_argmax(scores: np.ndarray) -> np.ndarray:
+    """``np.argmax(scores, axis=0)`` for (K, G, m) scores: the first class with
+    the highest score (a tie goes to the earlier class, as in scikit-learn's
+    ``predict``).  Written as K - 1 comparisons of whole (G, m) planes: numpy's
+    argmax over a short axis is ~10x slower.  Scores are never NaN here (finite
+    features, variances > tol >= 0)."""
+    best, index = scores[0], np.zeros(scores.shape[1:], dtype=np.intp)
+    for k in range(1, scores.shape[0]):
+        higher = scores[k] > best
+        index[higher] = k
+        best = np.where(higher, scores[k], best)
+    return index
 
 
 def _batches(train, evals, n_train: int):
@@ -326,9 +340,11 @@ def qda_decision_many(
 
     def keep(ids, scores, labels):
         if len(labels.classes) == 2:
-            scores = scores[:, :, 1] - scores[:, :, 0]
+            values = scores[1] - scores[0]  # (G, m)
+        else:
+            values = np.moveaxis(scores, 0, 2)  # (G, m, K)
         for j, i in enumerate(ids):
-            out[i] = scores[j]
+            out[i] = np.array(values[j])
 
     reg_used = _many(train, y_train, evals, reg_param, fallback_reg_param, tol, keep)
     return out, reg_used
@@ -358,7 +374,7 @@ def qda_fit_predict_many(
     out: list[np.ndarray | None] = [None] * len(train)
 
     def keep(ids, scores, labels):
-        pred = labels.classes.take(np.argmax(scores, axis=2))  # ties: first class
+        pred = labels.classes.take(_first_argmax(scores))
         for j, i in enumerate(ids):
             out[i] = pred[j]
 
@@ -386,11 +402,11 @@ def qda_accuracy_many(
     acc = np.empty(len(train))
 
     def score(ids, scores, labels):
-        if scores.shape[1] != y.shape[0]:
+        if scores.shape[2] != y.shape[0]:
             raise ValueError(
-                f"probe {int(ids[0])}: {scores.shape[1]} eval rows but {y.shape[0]} eval labels"
+                f"probe {int(ids[0])}: {scores.shape[2]} eval rows but {y.shape[0]} eval labels"
             )
-        pred = labels.classes.take(np.argmax(scores, axis=2))  # (G, m), ties: first class
+        pred = labels.classes.take(_first_argmax(scores))  # (G, m)
         acc[ids] = np.mean(pred == y, axis=1)
 
     reg_used = _many(train, y_train, evals, reg_param, fallback_reg_param, tol, score)
