@@ -403,6 +403,10 @@ def test_many_errors_match_the_loop():
         qda_fit_predict_many([good, good], y, [e])
     with pytest.raises(ValueError):
         qda_accuracy_many([good], y, [e], np.zeros(4))
+    with pytest.raises(ValueError):
+        qda_fit(good, y).predict(np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="probe 0"):
+        qda_fit_predict_many([good], y, [np.zeros((0, 2))])
     nan = good.copy()
     nan[3, 0] = np.nan
     with pytest.raises(ValueError, match="probe 1"):
