@@ -407,6 +407,10 @@ def test_many_errors_match_the_loop():
         qda_fit(good, y).predict(np.zeros((0, 2)))
     with pytest.raises(ValueError, match="probe 0"):
         qda_fit_predict_many([good], y, [np.zeros((0, 2))])
+    with pytest.raises(ValueError):
+        qda_fit(np.zeros((100, 0)), y)
+    with pytest.raises(ValueError, match="probe 1"):
+        qda_fit_predict_many([good, np.zeros((100, 0))], y, [e, np.zeros((5, 0))])
     nan = good.copy()
     nan[3, 0] = np.nan
     with pytest.raises(ValueError, match="probe 1"):

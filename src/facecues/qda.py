@@ -331,8 +331,8 @@ def _batches(train, evals, n_train: int):
             raise ValueError(
                 f"probe {i}: {t.shape[1]} training features but {e.shape[1]} eval features"
             )
-        if e.shape[0] == 0:
-            raise ValueError(f"probe {i}: no eval rows")  # as scikit-learn's predict
+        if e.shape[0] == 0 or t.shape[1] == 0:  # as scikit-learn's checks
+            raise ValueError(f"probe {i}: no eval rows or no features")
         if not (np.isfinite(t).all() and np.isfinite(e).all()):
             raise ValueError(f"probe {i}: features contain NaN or infinity")
         groups.setdefault((t.shape[1], e.shape[0]), []).append(i)
