@@ -188,7 +188,7 @@ def qda_accuracy(train_f, train_y, eval_f, eval_y, **kwargs: Any) -> float:
 
 # Upper bound on the elements of one stacked (probes, eval rows, d) array; a
 # group of probes larger than this is processed in chunks.
-_CHUNK_ELEMENTS = 1 << 22
+_CHUNK_ELEMENTS = 1 << 18
 
 
 @dataclass
