@@ -8,7 +8,7 @@ defaults (PROTOCOL section 5), reached two ways:
 - ``qda_fit_predict_many`` (``qda_accuracy_many``, ``qda_decision_many``):
   many probes that share their training labels, as a validation job scores
   ~3,450 of them (50 points x 69 probes, d <= 8).  Here QDA *is* rewritten,
-  in numpy, for speed (one scikit-learn fit costs ~1.5 ms, mostly overhead):
+  in numpy, for speed (a scikit-learn fit + predict costs ~1.1 ms of CPU):
   the probes with the same d are stacked and every step below is done for
   all of them at once, following scikit-learn's ``discriminant_analysis.py``
   (installed version 1.9) step for step: priors n_k / n (classes in
