@@ -90,8 +90,10 @@ with SnakemakeApi(OutputSettings()) as api:
         resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
         storage_settings=StorageSettings(), deployment_settings=DeploymentSettings(),
         snakefile=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
+    # A shell rule running a project command names it in params.script (rule pls_vip).
     rules = [
-        {"name": r.name, "conda": r.conda_env, "script": r.script, "basedir": str(r.basedir)}
+        {"name": r.name, "conda": r.conda_env, "basedir": str(r.basedir),
+         "script": r.script or (r.params.script if "script" in r.params.keys() else None)}
         for r in workflow._workflow.rules
     ]
     local = sorted(workflow._workflow._localrules)

@@ -45,7 +45,9 @@ def test_default_config_jobs_equal_the_dry_run(tmp_path):
     run = _dry_run(tmp_path, configfile=ROOT / "config.yaml")
     p = plan(load_config())
     assert p.jobs == _job_counts(run.stdout)
-    assert p.jobs["pls_vip"] == 2 * 50 * 8 and p.jobs["synthesize"] == 1
+    # 2 trained networks and 2 untrained controls, 8 attributes
+    assert p.jobs["pls_vip"] == (2 + 2) * 50 * 8 and p.jobs["synthesize"] == 1
+    assert p.jobs["control_network"] == 2 and p.controls == ["random0", "random1"]
     # the same shard size as the workflow's start-up message
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
 
@@ -56,7 +58,7 @@ def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
     run = _dry_run(tmp_path, None, "--config", f"data={{{roots}}}", configfile=PAPER)
     p = plan(load_config(PAPER))  # no roots: the plan reads no data
     assert p.jobs == _job_counts(run.stdout)
-    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == 6 * 50 * 40
+    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 50 * 40
     assert "synthesize" not in p.jobs
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
 
@@ -80,7 +82,7 @@ def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
     p = plan(config)
     assert p.jobs == _job_counts(run.stdout)
     assert p.networks == ["a", "b"] and not p.trained and "train" not in p.jobs
-    assert p.jobs["extract"] == 2 * 3
+    assert p.jobs["extract"] == (2 + 2) * 3  # the 2 given networks and 2 controls
     assert f"take {p.set_bytes / 1e9:.2f} GB (float32)" in run.stderr
 
 
@@ -90,7 +92,7 @@ def test_paper_shards_are_37_21_gb_per_set_in_float16():
     assert p.shard_bytes["L01"] == 64 * 112 * 112 * 2048 * 2
     assert p.shard_bytes["L50"] == 2048 * 2048 * 2
     assert sum(p.shard_bytes.values()) == p.set_bytes == 9_083_904 * 2048 * 2
-    assert p.sets == 240 and p.peak_shard_bytes == 2 * p.set_bytes
+    assert p.sets == (6 + 2) * 40 and p.peak_shard_bytes == 2 * p.set_bytes
     assert plan(load_config(PAPER), concurrent_extracts=3).peak_shard_bytes == 4 * p.set_bytes
     assert p.peak_disk_bytes > p.kept_total > p.kept_bytes["probes"] > 0
 
@@ -98,13 +100,15 @@ def test_paper_shards_are_37_21_gb_per_set_in_float16():
 def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
     config = load_config(PAPER)
     one_each = plan(config)
-    assert one_each.rules["pls_vip"].submissions == 12_000
+    # 6 trained networks and 2 untrained controls, 40 attributes
+    assert one_each.rules["pls_vip"].submissions == 16_000
     assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
     batched = plan(config, pls_vip_batch=50)
-    assert batched.rules["pls_vip"].submissions == 240  # one per (network, attribute)
-    assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 240 * 3
-    heavy = 6 + 6 + 240 + 240 + 6  # train, finetune, extract, score_val, score_test
-    assert batched.submissions == heavy + 240
+    assert batched.rules["pls_vip"].submissions == 320  # one per (network, attribute)
+    assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
+    # train, control_network, finetune, extract, score_val, score_test
+    heavy = 6 + 2 + 6 + 320 + 320 + 6
+    assert batched.submissions == heavy + 320
     assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
     assert one_each.gpu_hours > 0 and plan(load_config()).gpu_hours == 0
 
@@ -182,7 +186,7 @@ def _cli(*args: str, exe=None):
 def test_cli_prints_the_paper_plan():
     run = _cli("plan", "--configfile", "configs/paper.yaml", "--pls-vip-batch", "50")
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^pls_vip\s+12,000\s+240\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+16,000\s+320\s", run.stdout, re.M)
     assert re.search(r"^train\s+6\s+6\s+gpu", run.stdout, re.M)
     assert "37.21 GB per (network, attribute) set" in run.stdout
     assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=50))
@@ -195,7 +199,7 @@ def test_console_script_prints_the_default_plan():
     run = _cli("plan", exe=exe)
     assert run.returncode == 0, run.stderr
     assert re.search(r"^synthesize\s+1\s", run.stdout, re.M)
-    assert re.search(r"^pls_vip\s+800\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+1,600\s", run.stdout, re.M)
     assert "plan" in _cli("--help", exe=exe).stdout
 
 

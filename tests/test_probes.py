@@ -113,10 +113,15 @@ def test_layer_unit_probes_accuracies():
     acc = layer_unit_probes(X[:300], y[:300], X[300:], y[300:], SHAPE, vip_neurons=4)
     assert all(0.0 <= a <= 1.0 for a in acc.values())
     assert acc["layer"] > 0.8 and acc["filter_1"] > 0.8 and acc["filters"] > 0.8
-    # a pooled layer (C,) works too: each channel is one unit
+    # a pooled layer (C,): each channel is one unit, so, as the authors, no filter probes
     pooled = X.reshape(600, 6, 20).mean(axis=2)
     acc = layer_unit_probes(pooled[:300], y[:300], pooled[300:], y[300:], (6,), vip_neurons=2)
-    assert acc["filter_1"] == acc["neuron_1"]  # one unit: its PLS score is affine in it
+    assert not any(k.startswith("filter") for k in acc) and "neuron_1" in acc
+    # ... unless asked for; then a filter is its one unit (its PLS score is affine in it)
+    acc = layer_unit_probes(
+        pooled[:300], y[:300], pooled[300:], y[300:], (6,), vip_neurons=2, pooled_filters=True
+    )
+    assert acc["filter_1"] == acc["neuron_1"]
     # scores can be computed once and scored separately
     f = unit_features(X[:300], y[:300], X[300:], SHAPE, vip_neurons=0)
     assert score_features(f, y[:300], y[300:]).keys() == {k for k in f if not k.startswith("_")}

@@ -13,6 +13,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
+from .atomic import atomic_path  # noqa: E402
+from .selection import is_control_seed  # noqa: E402
+
 CURVES = {"layer": "whole layer", "filters": "8 filters", "neurons": "8 neurons"}
 COLORS = dict(zip(CURVES, sns.color_palette("colorblind", 3), strict=True))
 # First probe point of each ResNet stage (L01 is the stem, L50 the global pool).
@@ -21,17 +24,21 @@ TICKS = (1, 11, 23, 41, 50)
 
 
 def _save(fig, png: str | Path, pdf: str | Path | None) -> None:
-    Path(png).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(png, dpi=200, bbox_inches="tight")
+    """PNG (200 dpi) and PDF, each written under a temporary name, then renamed."""
+    with atomic_path(png) as tmp:
+        fig.savefig(tmp, dpi=200, bbox_inches="tight")
     if pdf:
-        fig.savefig(pdf, bbox_inches="tight")
+        with atomic_path(pdf) as tmp:
+            fig.savefig(tmp, bbox_inches="tight")
     plt.close(fig)
 
 
-def depth_curves(table: pd.DataFrame, probes=tuple(CURVES)) -> pd.DataFrame:
-    """Mean and std over seeds of each (attribute, probe, depth) accuracy."""
-    t = table[table["probe"].isin(probes) & (table["rank"] == 0)]
-    g = t.groupby(["attribute", "probe", "depth", "point"])["accuracy"]
+def depth_curves(
+    table: pd.DataFrame, probes=tuple(CURVES), value: str = "accuracy"
+) -> pd.DataFrame:
+    """Mean and std over seeds of each (attribute, probe, depth) ``value``."""
+    t = table[table["probe"].isin(probes) & (table["rank"] == 0)].dropna(subset=[value])
+    g = t.groupby(["attribute", "probe", "depth", "point"])[value]
     out = g.agg(["mean", "std", "count"]).reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
@@ -49,10 +56,22 @@ def _stage_axis(ax) -> None:
 def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) -> None:
     """Accuracy over depth for every attribute: whole layer, 8 filters, 8 neurons.
 
-    Mean over seeds; band = +-2 std when there is more than one seed.
+    Mean over the trained networks; band = +-2 std when there is more than
+    one. Controls, where the table has them, as thin lines: the whole-layer
+    probe of the untrained networks (``random*``, dashed) and of the trained
+    networks refitted on shuffled labels (dotted).
     """
-    curves = depth_curves(table)
-    attributes = list(dict.fromkeys(table["attribute"]))
+    t = table.assign(seed=table["seed"].astype(str))
+    control = t["seed"].map(is_control_seed)
+    trained, controls = t[~control], t[control]
+    curves = depth_curves(trained)
+    random_curves = depth_curves(controls, ("layer",))
+    shuffled_curves = (
+        depth_curves(trained, ("layer",), "shuffled_accuracy")
+        if "shuffled_accuracy" in trained
+        else random_curves.iloc[:0]
+    )
+    attributes = list(dict.fromkeys(trained["attribute"]))
     ncols = min(4, len(attributes))
     nrows = math.ceil(len(attributes) / ncols)
     sns.set_theme(style="ticks", context="paper", font_scale=0.9)
@@ -78,7 +97,14 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
                     alpha=0.2,
                     lw=0,
                 )
-        ax.axhline(0.5, color="0.5", lw=0.6, ls=":")
+        for c, style, label in (
+            (random_curves, "--", "untrained net, whole layer"),
+            (shuffled_curves, ":", "shuffled labels, whole layer"),
+        ):
+            c = c[c["attribute"] == attr].sort_values("depth")
+            if len(c):
+                ax.plot(c["depth"], c["mean"], color="0.35", lw=0.8, ls=style, label=label)
+        ax.axhline(0.5, color="0.75", lw=0.5)
         ax.set_title(attr.replace("_", " "), fontsize=8)
         _stage_axis(ax)
         ax.tick_params(labelsize=6)
@@ -90,15 +116,17 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
         ax.set_ylabel("val. accuracy", fontsize=7)
     for ax in axes[-1, :]:
         ax.set_xlabel("probe point", fontsize=7)
-    seeds = table["seed"].nunique()
+    seeds = trained["seed"].nunique()
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    note = f"mean over {seeds} network seed{'s' if seeds > 1 else ''}"
+    note = f"mean over {seeds} trained network{'s' if seeds > 1 else ''}"
     note += " (band ±2 std)" if seeds > 1 else ""
+    if len(controls):
+        note += f"; untrained: mean over {controls['seed'].nunique()}"
     fig.legend(
         handles,
         labels,
         loc="upper left",
-        ncol=3,
+        ncol=5 if len(handles) > 3 else 3,
         fontsize=7,
         frameon=False,
         bbox_to_anchor=(0.0, 1.0),

@@ -3,13 +3,20 @@ activations, then, for every probe of PROTOCOL.md sections 5-7, its training
 features and how to compute the same features for new images.
 
 Output file (``results/probes/<seed>/<attribute>/L07.h5``):
-- attributes ``point``, ``name``, ``kind``, ``shape``, ``index`` from the shard;
-- ``vip`` (units,) and ``filter_score`` (channels,); ``train_y``;
+- attributes ``point``, ``name``, ``kind``, ``shape``, ``index`` from the shard,
+  ``network`` and ``attribute`` (the wildcards it was fitted for);
+- ``vip`` (units,) and ``filter_score`` (channels,); ``train_y``, and
+  ``shuffled_y`` (the same labels permuted) when the shuffled-label control
+  is on;
 - one group per probe under ``features/``: ``layer`` (the PLS scores of the
   whole map), ``neurons`` (the top-k neurons' raw values, jointly),
   ``filters`` (PLS scores of the top-k filters' maps together),
   ``neuron_<r>`` / ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th
-  VIP-uniform single neuron). Each holds ``train`` (features), ``columns``
+  VIP-uniform single neuron; its draw seeded per network, point and
+  attribute), and ``shuffled_<name>`` for the probes of ``SHUFFLED_PROBES``
+  fitted on ``shuffled_y`` (their accuracy is the chance level as measured).
+  No ``filter*`` probes at the pooled point L50 unless asked (a "filter" there
+  is one unit; the authors build none). Each holds ``train`` (features), ``columns``
   (the units it reads; absent = all) and, for PLS probes, ``projection`` A
   and ``offset`` b with features = X[:, columns] A - b (A = W* / s,
   b = (mu / s) W*: PLS1.transform without a centred copy), plus the
@@ -20,13 +27,18 @@ such jobs start fast.
 
 from __future__ import annotations
 
-import os
+import zlib
 from pathlib import Path
 
 import h5py
 import numpy as np
 
+from .atomic import atomic_path
 from .probes import unit_features
+
+# The probes refitted on shuffled labels (``shuffled_<name>``): the curves and the best
+# single units, the chance level each is compared with.
+SHUFFLED_PROBES = ("layer", "filters", "neurons", "filter_1", "neuron_1")
 
 
 def projection(model) -> tuple[np.ndarray, np.ndarray]:
@@ -56,42 +68,71 @@ def read_float32(dataset, block_bytes: int = 64 << 20) -> np.ndarray:
     return out
 
 
+def probe_stream(seed: int, network: str, attribute: str, *more: int) -> np.random.SeedSequence:
+    """A random stream for one (network, attribute[, point]) from the config's ``seed``.
+
+    Strings enter through CRC-32, so the stream is the same on every machine
+    and Python version (unlike ``hash``).
+    """
+    words = [int(seed), zlib.crc32(str(network).encode()), zlib.crc32(str(attribute).encode())]
+    return np.random.SeedSequence(words + [int(m) for m in more])
+
+
+def shuffled_labels(y: np.ndarray, seed: int, network: str, attribute: str) -> np.ndarray:
+    """``y`` permuted within the balanced sample; the same permutation at every point."""
+    rng = np.random.default_rng(probe_stream(seed, network, attribute))
+    return np.asarray(y)[rng.permutation(len(y))]
+
+
 def fit_layer_probes(
     shard: str | Path,
     out: str | Path,
     *,
+    network: str = "",
+    attribute: str = "",
     n_components: int = 8,
     scale: bool = True,
     top_k: int = 8,
     vip_neurons: int = 50,
+    vip_seed: int = 0,
     all_filters: bool = False,
-    seed: int = 0,
+    pooled_filters: bool = False,
+    shuffle_seed: int | None = 0,
 ) -> None:
-    """Fit the probes of one shard (written by ``facecues.extract``) and write ``out``."""
+    """Fit the probes of one shard (written by ``facecues.extract``) and write ``out``.
+
+    ``network`` and ``attribute`` name the shard's (wildcard) network and
+    attribute: they are written into ``out`` and seed the VIP-uniform draw
+    (``vip_seed``, per network, point and attribute) and the shuffled-label
+    control (``shuffle_seed``; None builds no control).
+    """
     with h5py.File(shard, "r") as f:
         meta = dict(f.attrs)
         xtr = read_float32(f["train"])
         ytr = f["train_y"][...]
+    index = int(meta["index"])
+    shape = tuple(int(s) for s in meta["shape"])
+    options = dict(n_components=n_components, top_k=top_k, pooled_filters=pooled_filters,
+                   scale=scale)
     features = unit_features(
-        xtr,
-        ytr,
-        None,
-        tuple(int(s) for s in meta["shape"]),
-        n_components=n_components,
-        top_k=top_k,
-        vip_neurons=vip_neurons,
-        seed=seed,
-        all_filters=all_filters,
-        scale=scale,
+        xtr, ytr, None, shape, vip_neurons=vip_neurons, all_filters=all_filters,
+        seed=probe_stream(vip_seed, network, attribute, index), **options,
     )
-    out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
-    with h5py.File(tmp, "w") as g:
+    shuffled, y_shuffled = {}, None
+    if shuffle_seed is not None:
+        # The shuffled-label control: the same probes, fitted on permuted labels.
+        y_shuffled = shuffled_labels(ytr, shuffle_seed, network, attribute)
+        control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, **options)
+        shuffled = {f"shuffled_{n}": control[n] for n in SHUFFLED_PROBES if n in control}
+    meta.update(network=str(network), attribute=str(attribute))
+    with atomic_path(out) as tmp, h5py.File(tmp, "w") as g:
         g.attrs.update(meta)
         g.create_dataset("vip", data=features.pop("_vip")["score"].astype(np.float32))
         g.create_dataset("filter_score", data=features.pop("_filter_scores")["score"])
         g["train_y"] = ytr
-        for name, feat in features.items():
+        if y_shuffled is not None:
+            g["shuffled_y"] = y_shuffled
+        for name, feat in {**features, **shuffled}.items():
             grp = g.create_group(f"features/{name}")
             grp["train"] = np.asarray(feat["train"], dtype=np.float64)
             if feat["columns"] is not None:
@@ -101,4 +142,3 @@ def fit_layer_probes(
                 grp["projection"], grp["offset"] = a.astype(np.float32), b
             grp.attrs["units"] = feat["units"]
             grp.attrs["vip"] = feat["score"]
-    os.replace(tmp, out)

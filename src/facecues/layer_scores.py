@@ -1,23 +1,29 @@
 """The per-(network, attribute) validation step: stream the validation images
 through the network once, compute every probe's features at every probe point
 from the saved projections, and score each probe with a QDA fitted on its
-training features. scikit-learn is imported once per (network, attribute),
-not once per point.
+training features; where the probe file holds a shuffled-label twin of a
+probe, that twin is scored too (its ``shuffled_accuracy``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import h5py
 import numpy as np
 import pandas as pd
 import torch
 
-from .qda import qda_accuracy
+from .qda import qda_accuracy_many
 from .streaming import PointProbes, load_point_probes, stream_features
 
 COLUMNS = ["seed", "attribute", "point", "name", "kind", "depth", "probe", "rank", "units",
-           "vip", "accuracy"]
+           "vip", "accuracy", "qda_reg", "shuffled_accuracy"]
+"""Columns of one score_val job's table. ``qda_reg``: the QDA's reg_param (0, or the
+fallback where the unregularised fit was singular, facecues.qda); ``shuffled_accuracy``:
+the same probe fitted on shuffled labels (NaN where none was fitted)."""
+
+SHUFFLED = "shuffled_"
 
 
 def _probe_kind(name: str) -> tuple[str, int]:
@@ -32,12 +38,20 @@ def accuracy_rows(
     y: np.ndarray,
     seed: str,
     attribute: str,
+    shuffled_y: dict[int, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """QDA accuracy on ``features`` (labels ``y``) of every probe of every point."""
-    rows = []
+    """QDA accuracy on ``features`` (labels ``y``) of every probe of every point.
+
+    A probe ``shuffled_<name>`` (fitted on the labels ``shuffled_y[point]``)
+    gives the ``shuffled_accuracy`` of probe ``name``.
+    """
+    shuffled_y = shuffled_y or {}
+    rows, fits, twins = [], [], []
     for index in sorted(points):
         p = points[index]
         for name, train in p.train.items():
+            if name.startswith(SHUFFLED):
+                continue
             probe, rank = _probe_kind(name)
             rows.append({
                 "seed": seed,
@@ -50,9 +64,35 @@ def accuracy_rows(
                 "rank": rank,
                 "units": " ".join(str(u) for u in p.units[name]),
                 "vip": p.vip[name],
-                "accuracy": qda_accuracy(train, p.train_y, features[index][name], y),
             })
-    return pd.DataFrame(rows, columns=COLUMNS)
+            fits.append((train, p.train_y, features[index][name]))
+            twin = SHUFFLED + name
+            if twin in p.train and index in shuffled_y:
+                twins.append((len(rows) - 1, (p.train[twin], shuffled_y[index],
+                                              features[index][twin])))
+    table = pd.DataFrame(rows, columns=COLUMNS)
+    table["accuracy"], table["qda_reg"] = _qda_scores(fits, y)
+    shuffled = np.full(len(rows), np.nan)
+    if twins:
+        shuffled[[r for r, _ in twins]] = _qda_scores([f for _, f in twins], y)[0]
+    table["shuffled_accuracy"] = shuffled
+    return table
+
+
+def _qda_scores(fits, y) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy, reg_param used) of a QDA probe per (train features, train labels,
+    eval features) in ``fits``, on the eval labels ``y``: one batched QDA
+    (facecues.qda.qda_accuracy_many) per distinct set of training labels."""
+    acc, reg = np.full(len(fits), np.nan), np.full(len(fits), np.nan)
+    groups: dict[bytes, list[int]] = {}
+    for i, (_, train_y, _) in enumerate(fits):
+        groups.setdefault(np.asarray(train_y).tobytes(), []).append(i)
+    for members in groups.values():
+        a, r = qda_accuracy_many(
+            [fits[i][0] for i in members], fits[members[0]][1], [fits[i][2] for i in members], y
+        )
+        acc[members], reg[members] = a, r
+    return acc, reg
 
 
 def score_validation(
@@ -68,10 +108,13 @@ def score_validation(
     device: torch.device | str = "cpu",
 ) -> pd.DataFrame:
     """Validation accuracy of every probe in ``probe_files`` (one per probe point)."""
-    points = {}
+    points, shuffled_y = {}, {}
     for f in probe_files:
         p = load_point_probes(f)
         points[int(p.meta["index"])] = p
+        with h5py.File(f, "r") as h:
+            if "shuffled_y" in h:
+                shuffled_y[int(p.meta["index"])] = h["shuffled_y"][...]
     features = stream_features(
         model,
         paths,
@@ -81,4 +124,4 @@ def score_validation(
         device=device,
         desc=f"validation {attribute}",
     )
-    return accuracy_rows(points, features, np.asarray(y), seed, attribute)
+    return accuracy_rows(points, features, np.asarray(y), seed, attribute, shuffled_y)

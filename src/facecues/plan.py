@@ -35,6 +35,7 @@ from pathlib import Path
 
 import yaml
 
+from .controls import control_names
 from .layout import N_POINTS, STAGE_BLOCKS, point_id, point_shapes, units_per_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,9 +45,9 @@ SCHEMA = Path("workflow/schemas/config.schema.yaml")
 # The rules (workflow/rules/*.smk), in DAG order, and how they run.
 
 RULES = (
-    "synthesize", "splits", "train", "finetune", "extract", "pls_vip", "score_val", "select",
-    "score_test", "aggregate", "table1", "fig3", "fig4", "fig5", "average_faces_fig1",
-    "average_faces_fig6", "summary", "all",
+    "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
+    "score_val", "select", "score_test", "aggregate", "table1", "fig3", "fig4", "fig5",
+    "average_faces_fig1", "average_faces_fig6", "summary", "all",
 )  # fmt: skip
 # Run on the submitting host on a cluster (Snakemake's ``localrules``): light and quick.
 LOCAL_RULES = frozenset(
@@ -54,9 +55,13 @@ LOCAL_RULES = frozenset(
      "average_faces_fig6", "summary", "select", "splits"}
 )  # fmt: skip
 SLURM_PLS_VIP_BATCH = 50  # profiles/slurm: group-components pls_vip=50
-HEAVY_RULES = ("train", "finetune", "extract", "score_val", "score_test", "synthesize")
+HEAVY_RULES = (
+    "train", "control_network", "finetune", "extract", "score_val", "score_test", "synthesize"
+)  # fmt: skip
 # Threads the rules declare (``threads:``); train's and synthesize's come from the config.
-RULE_THREADS = {"finetune": 2, "extract": 2, "score_val": 1, "score_test": 2}
+RULE_THREADS = {
+    "control_network": 2, "finetune": 2, "extract": 2, "score_val": 1, "score_test": 2
+}  # fmt: skip
 TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
 PROBE_GPU_RULES = ("extract", "score_val", "score_test")  # resources: gpu = probe.gpus
 
@@ -300,6 +305,11 @@ def _validate(config: dict, schema: dict, label: str) -> None:
 # What the config implies.
 
 
+def controls(config: Mapping) -> list[str]:
+    """The control networks (``random0``, ...) probed beside the studied ones."""
+    return control_names(config.get("controls", {}).get("random_networks", 0))
+
+
 def networks(config: Mapping) -> tuple[list[str], bool]:
     """(network names, trained here?) as workflow/rules/common.smk derives them."""
     checkpoints = dict(config["model"].get("checkpoints") or {})
@@ -501,6 +511,8 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         train = tr * mt["epochs"] * _pass_s(step, celeba_load, **kw)
         evals = (va * mt["epochs"] + te) * _pass_s(forward, celeba_load, **kw)
         return TORCH_JOB_START_S + train + evals
+    if rule == "control_network":  # BatchNorm recalibration: forward passes, no writes
+        return TORCH_JOB_START_S + config["controls"]["recalibrate_bn"] * (forward + celeba_load)
     if rule == "extract":
         nbytes = total_units * itemsize(config)
         copy_s = nbytes / GPU_COPY_BYTES_S if gpu else 0.0
@@ -530,13 +542,20 @@ def pls_vip_seconds(units: int, config: Mapping) -> float:
     """Wall seconds of one pls_vip job (1 thread) on a probe point of ``units`` units."""
     n = train_rows(config)
     read = n * units * itemsize(config) / SHARD_READ_BYTES_S
-    return PLS_JOB_START_S + read + PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
+    fits = 2 if shuffled_control(config) else 1  # the probes again on shuffled labels
+    return PLS_JOB_START_S + read + fits * PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
+
+
+def shuffled_control(config: Mapping) -> bool:
+    """Whether every pls_vip job also fits the shuffled-label control."""
+    return bool(config.get("controls", {}).get("shuffled_labels", False))
 
 
 def probes_per_point(config: Mapping) -> int:
-    """Probes fitted at one point (layer, neurons, filters, top-k of each, VIP-uniform)."""
+    """Probes fitted at one point (layer, neurons, filters, top-k of each, VIP-uniform,
+    and the shuffled-label twins of layer, filters, neurons, filter_1, neuron_1)."""
     k = config["probe"]["top_k"]
-    return 3 + 2 * k + config["probe"]["vip_neurons"]
+    return 3 + 2 * k + config["probe"]["vip_neurons"] + 5 * shuffled_control(config)
 
 
 # ----------------------------------------------------------------------------------------
@@ -609,12 +628,14 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
         steady = base + (weights + acts + batches + index + workers * per_worker) * mb
         parsing = TORCH_BASE_MB + images * VGG_PARSE_BYTES_PER_IMAGE * mb
         return max(steady, parsing)
-    if rule in ("extract", "score_val", "score_test"):
+    if rule in ("extract", "score_val", "score_test", "control_network"):
         _, state = model_parameters(m["base_width"], 0)
         b = p["batch_size"]
         acts = 2 * b * largest * 4 if gpu else b * total * FORWARD_ACT_BYTES_PER_UNIT
         nc = p["n_components"]
-        if rule == "extract":
+        if rule == "control_network":
+            held = 0
+        elif rule == "extract":
             held = b * largest * itemsize(config)
         elif rule == "score_val":
             rows = 2 * p["val_per_class"]
@@ -679,20 +700,31 @@ def probe_file_bytes(shape: tuple[int, ...], config: Mapping) -> int:
     total += n * k * 8 + m * k * 4 + k * 8  # layer
     kn = min(k_top, m)
     total += n * kn * 8 + kn * 8 + kn * (n * 8 + 8)  # neurons (joint) + each alone
-    kf = min(k_top, c)
+    pooled = (h, w) == (1, 1)  # no filter probes at the pooled point unless asked
+    kf = 0 if pooled and not p.get("pooled_filters") else min(k_top, c)
     kf_comp = min(nc, hw, n)
-    total += kf * (n * kf_comp * 8 + hw * 8 + hw * kf_comp * 4 + kf_comp * 8)  # filter_r
+    one_filter = n * kf_comp * 8 + hw * 8 + hw * kf_comp * 4 + kf_comp * 8
+    total += kf * one_filter  # filter_r
     cols = kf * hw
     kj = min(nc, cols, n)
-    total += n * kj * 8 + cols * 8 + cols * kj * 4 + kj * 8  # filters (joint)
+    joint = (n * kj * 8 + cols * 8 + cols * kj * 4 + kj * 8) if kf else 0
+    total += joint  # filters (joint)
     total += p["vip_neurons"] * (n * 8 + 8)  # vip_j
-    objects = 3 + 1 + 4 + 3 * (1 + kn) + 5 * (kf + 1) + 3 * p["vip_neurons"]
-    return total + objects * PROBE_OBJECT_BYTES
+    objects = 3 + 1 + 4 + 3 * (1 + kn) + 5 * (kf + 1 if kf else 0) + 3 * p["vip_neurons"]
+    if shuffled_control(config):  # shuffled_y and the twins of layer, neurons, neuron_1,
+        total += n + n * k * 8 + m * k * 4 + k * 8 + n * kn * 8 + kn * 8 + n * 8 + 8
+        objects += 1 + 4 + 3 + 3
+        if kf:  # ... filters and filter_1
+            total += joint + one_filter
+            objects += 5 + 5
+    return total + PROBE_FILE_BYTES + objects * PROBE_OBJECT_BYTES
 
 
-# A default run's probe files: data bytes exactly as above, 230 objects (groups and
-# datasets) and 612-623 bytes more per object (headers, attributes).
-PROBE_OBJECT_BYTES = 620
+# Probe files: data bytes exactly as above, plus headers and attributes: a default run's
+# (230 objects, groups and datasets) 612-623 B per object; small files (38-84 objects)
+# 627-757 B per object. Fitted: 4 kB per file + 600 B per object, within 5% of both.
+PROBE_FILE_BYTES = 4_000
+PROBE_OBJECT_BYTES = 600
 # A default run's model.pt: 6,285,125 B for 1,545,609 float32 values (103 kB of zip entries,
 # names and the identities list); ~20 B more per identity name.
 CHECKPOINT_OVERHEAD_BYTES = 100_000
@@ -732,6 +764,7 @@ class Plan:
     """Everything ``plan()`` works out for a config (bytes are bytes, times hours)."""
 
     networks: list[str]
+    controls: list[str]
     trained: bool
     attributes: list[str]
     source: str
@@ -798,15 +831,18 @@ def plan(
                 f"config figures.{key} = {value} is not among the probed attributes {attrs}"
             )
     n, a = len(nets), len(attrs)
+    c = len(controls(config))
+    probed = n + c  # the control networks are extracted, probed and scored like the others
     synthetic = config["data"]["source"] == "synthetic"
     jobs = {
         "synthesize": 1 if synthetic else 0,
         "splits": a,
         "train": n if trained else 0,
+        "control_network": c,
         "finetune": n,
-        "extract": n * a,
-        "pls_vip": n * N_POINTS * a,
-        "score_val": n * a,
+        "extract": probed * a,
+        "pls_vip": probed * N_POINTS * a,
+        "score_val": probed * a,
         "select": n,
         "score_test": n,
     }
@@ -818,7 +854,7 @@ def plan(
         if local:
             subs = 0
         elif rule == "pls_vip" and pls_vip_batch:
-            subs = n * a * math.ceil(N_POINTS / pls_vip_batch)
+            subs = probed * a * math.ceil(N_POINTS / pls_vip_batch)
         else:
             subs = count
         res = rule_resources(rule, config) if rule in HEAVY_RULES or rule == "pls_vip" else {}
@@ -839,7 +875,7 @@ def plan(
     rows, size = train_rows(config), itemsize(config)
     shard = {point_id(i): math.prod(s) * rows * size for i, (_, _, s) in enumerate(shapes, 1)}
     set_bytes = sum(shard.values())
-    sets = n * a
+    sets = probed * a
     peak_sets = min(sets, concurrent_extracts + 1)
     d = datasets(config)
     probes = sum(probe_file_bytes(s, config) for _, _, s in shapes) * sets
@@ -863,6 +899,7 @@ def plan(
     resumable = (state + params) * 4 * n if trained else 0
     return Plan(
         networks=nets,
+        controls=controls(config),
         trained=trained,
         attributes=attrs,
         source=config["data"]["source"],
@@ -909,8 +946,10 @@ def format_plan(plan: Plan) -> str:
     lines = [
         f"facecues plan: {len(plan.networks)} network(s) "
         f"({'trained here: seeds' if plan.trained else 'given checkpoints'} "
-        f"{', '.join(plan.networks)}) x {len(plan.attributes)} attribute(s) x {N_POINTS} "
-        f"probe points; data: {plan.source}",
+        f"{', '.join(plan.networks)})"
+        + (f" + {len(plan.controls)} untrained control(s)" if plan.controls else "")
+        + f" x {len(plan.attributes)} attribute(s) x {N_POINTS} probe points; "
+        f"data: {plan.source}",
         f"network: ResNet-50 topology, base width {m.get('base_width')}, "
         f"{m.get('input_size')} px input: {plan.units_per_image:,} probe units per image",
         "",

@@ -59,11 +59,12 @@ def top_filters(filter_scores_, k: int = 8) -> np.ndarray:
     return _top(filter_scores_, k)
 
 
-def vip_uniform_neurons(vip_scores, n: int = 50, seed: int = 0) -> np.ndarray:
+def vip_uniform_neurons(vip_scores, n: int = 50, seed=0) -> np.ndarray:
     """Units spread over the VIP range (Fig. 5): n indices, in draw order.
 
     n target scores are drawn uniformly in [min VIP, max VIP] from
-    ``numpy.random.default_rng(seed)``; for each, the unit whose VIP is
+    ``numpy.random.default_rng(seed)`` (an int, a sequence of ints or a
+    SeedSequence); for each, the unit whose VIP is
     nearest (ties: lower index).  A unit may be chosen for several targets.
     """
     v = np.asarray(vip_scores, dtype=np.float64)
@@ -123,8 +124,9 @@ def unit_features(
     n_components: int = 8,
     top_k: int = 8,
     vip_neurons: int = 50,
-    seed: int = 0,
+    seed=0,
     all_filters: bool = False,
+    pooled_filters: bool = False,
     model: PLS1 | None = None,
     **pls_kwargs,
 ) -> dict[str, dict]:
@@ -136,7 +138,10 @@ def unit_features(
     ``filters`` (PLS scores of the top_k filters' maps jointly),
     ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th VIP-uniform neuron)
     and, with ``all_filters``, ``channel_<c>`` for every channel c
-    (expensive: one PLS per channel).  "units" holds unit or channel indices
+    (expensive: one PLS per channel).  At a pooled point (shape (C,)) a
+    "filter" is a single unit, so, as in the authors' code, no filter probes
+    are built there unless ``pooled_filters``.  ``seed`` seeds the VIP-uniform
+    draw (anything ``numpy.random.default_rng`` takes).  "units" holds unit or channel indices
     and "score" their VIP / filter score; "columns" the units the probe reads
     (None = all) and "model" its fitted PLS1 (None for raw-value probes), so
     the same features can be computed later for other rows.  ``X_eval`` may
@@ -161,7 +166,8 @@ def unit_features(
     for r, u in enumerate(neurons, start=1):
         out[f"neuron_{r}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
-    filters = top_filters(fs, top_k)
+    pooled = len(tuple(shape)) == 1 or (H, W) == (1, 1)
+    filters = top_filters(fs, top_k) if pooled_filters or not pooled else np.array([], int)
     sets = [filter_columns(int(c), (C, H, W)) for c in filters]
     joint = [np.concatenate(sets)] if len(sets) else []
     models = fit_column_pls(X_train, y_train, sets + joint, n_components, **pls_kwargs)
@@ -214,13 +220,17 @@ def _transform(model: PLS1, X):
 
 def score_features(features: dict[str, dict], y_train, y_eval, **qda_kwargs) -> dict[str, float]:
     """QDA accuracy on the eval rows of every probe in ``unit_features``' output."""
-    from .qda import qda_accuracy  # scikit-learn: only where QDA is scored
+    from .qda import qda_accuracy_many  # scikit-learn: only where QDA is scored
 
-    return {
-        name: qda_accuracy(f["train"], y_train, f["eval"], y_eval, **qda_kwargs)
-        for name, f in features.items()
-        if not name.startswith("_")
-    }
+    names = [name for name in features if not name.startswith("_")]
+    acc, _ = qda_accuracy_many(
+        [features[n]["train"] for n in names],
+        y_train,
+        [features[n]["eval"] for n in names],
+        y_eval,
+        **qda_kwargs,
+    )
+    return dict(zip(names, (float(a) for a in acc), strict=True))
 
 
 def layer_unit_probes(X_train, y_train, X_eval, y_eval, shape, **kwargs) -> dict[str, float]:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .qda import qda_accuracy
+from .qda import qda_accuracy_many
 from .splits import TEST_PARTITION
 from .streaming import load_point_probes, stream_features
 
@@ -63,16 +63,28 @@ def score_test(
         device=device,
         desc="test",
     )
-    accuracy, neurons = [], {}
+    accuracy, reg, neurons = [], [], {}
     for row, (index, key, point, name) in zip(selections.itertuples(), keys, strict=True):
         y = celeba.attribute(row.attribute)[test]
         f = features[index][key]
-        accuracy.append(qda_accuracy(point.train[name], point.train_y, f, y))
+        a, r = qda_accuracy_many([point.train[name]], point.train_y, [f], y)
+        accuracy.append(float(a[0]))
+        reg.append(float(r[0]))
         if row.selection == "neuron":
             neurons[row.attribute] = f[:, 0]
     out = selections.copy()
-    out["test_accuracy"] = accuracy
+    out["test_accuracy"], out["qda_reg"] = accuracy, reg
     return out, neurons
+
+
+def first_unit(units) -> int:
+    """The first unit index of a ``units`` cell: ``"17 4"`` -> 17. A cell holding one
+    index may come back from a TSV as a number (``17`` or ``17.0``)."""
+    token = str(units).split()[0]
+    value = float(token)
+    if not value.is_integer():
+        raise ValueError(f"units cell {units!r} is not a list of unit indices")
+    return int(value)
 
 
 def write_neuron_activations(path, scores: pd.DataFrame, neurons, test_index) -> None:
@@ -83,6 +95,6 @@ def write_neuron_activations(path, scores: pd.DataFrame, neurons, test_index) ->
         f["test_index"] = np.asarray(test_index, dtype=np.int64)
         for row in scores[scores["selection"] == "neuron"].itertuples():
             d = f.create_dataset(row.attribute, data=neurons[row.attribute].astype(np.float32))
-            d.attrs.update(point=row.point, name=row.name, unit=int(str(row.units).split()[0]),
+            d.attrs.update(point=row.point, name=row.name, unit=first_unit(row.units),
                            test_accuracy=row.test_accuracy)
     tmp.replace(path)

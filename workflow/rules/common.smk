@@ -1,8 +1,10 @@
 # Helpers shared by the rules: wildcard values, data locations, inputs.
 
+import shlex
 import sys
 from pathlib import Path
 
+from facecues.controls import control_names
 from facecues.layout import N_POINTS, point_id, units_per_image
 from facecues.plan import itemsize, rule_resources, shard_probe_mem_mb, train_rows
 
@@ -13,6 +15,13 @@ CHECKPOINTS = dict(config["model"]["checkpoints"])
 if config["model"]["checkpoint"]:
     CHECKPOINTS.setdefault("checkpoint", config["model"]["checkpoint"])
 NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
+# Untrained networks of the same architecture, probed like NETWORKS (accuracy table,
+# Fig. 3's control curves, claim d) but never selected, tested or fine-tuned.
+CONTROLS = control_names(config["controls"]["random_networks"])
+PROBED = NETWORKS + CONTROLS
+clash = sorted(set(NETWORKS) & set(CONTROLS))
+if clash:
+    raise WorkflowError(f"config model.checkpoints: the names {clash} are reserved for controls")
 WORLD = "results/synthetic/world.json"
 
 # What each rule's results depend on, passed as its params: a config change
@@ -23,7 +32,22 @@ SAMPLE = {
     k: config["probe"][k]
     for k in ("train_per_class", "val_per_class", "split_seed", "allow_reduction")
 }
-PLS = {k: config["probe"][k] for k in ("n_components", "scale", "top_k", "vip_neurons")}
+PLS = {
+    k: config["probe"][k]
+    for k in (
+        "n_components",
+        "scale",
+        "top_k",
+        "vip_neurons",
+        "vip_seed",
+        "all_filters",
+        "pooled_filters",
+    )
+}
+# The shuffled-label control's seed (None: no control), a part of every pls_vip job.
+PLS["shuffle_seed"] = (
+    config["controls"]["shuffle_seed"] if config["controls"]["shuffled_labels"] else None
+)
 STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
 SHARD_ITEMSIZE = itemsize(config)
@@ -33,7 +57,16 @@ SHARD_ITEMSIZE = itemsize(config)
 # partitions and accounts.
 RESOURCES = {
     name: rule_resources(name, config)
-    for name in ("synthesize", "train", "finetune", "extract", "score_val", "score_test", "pls_vip")
+    for name in (
+        "synthesize",
+        "train",
+        "control_network",
+        "finetune",
+        "extract",
+        "score_val",
+        "score_test",
+        "pls_vip",
+    )
 }
 
 
@@ -107,7 +140,9 @@ def world_input(wildcards):
 
 
 def network_file(wildcards):
-    """The checkpoint of network `seed`: a given one, or the one trained here."""
+    """The checkpoint of network `seed`: a control, a given one, or the one trained here."""
+    if wildcards.seed in CONTROLS:
+        return f"results/models/{wildcards.seed}/model.pt"
     if CHECKPOINTS:
         return CHECKPOINTS[wildcards.seed]
     return f"results/models/{wildcards.seed}/model.pt"
@@ -115,3 +150,27 @@ def network_file(wildcards):
 
 def shard(point):
     return f"results/activations/{{seed}}/{{attribute}}/{point}.h5"
+
+
+# pls_vip runs as a command, with the interpreter Snakemake gives a script: the env's
+# `python` under --use-conda (or modules, containers), else Snakemake's own.
+PYTHON = "python" if workflow.deployment_settings.deployment_method else shlex.quote(sys.executable)
+PLS_VIP_SCRIPT = str(Path(workflow.current_basedir).parent / "bin" / "pls_vip.py")
+
+
+def pls_vip_options(wildcards):
+    """The command-line options of workflow/scripts/pls_vip.py for this job."""
+    p = PLS
+    opts = [
+        f"--network {wildcards.seed}",
+        f"--attribute {wildcards.attribute}",
+        f"--n-components {p['n_components']}",
+        f"--scale {str(p['scale']).lower()}",
+        f"--top-k {p['top_k']}",
+        f"--vip-neurons {p['vip_neurons']}",
+        f"--vip-seed {p['vip_seed']}",
+    ]
+    if p["shuffle_seed"] is not None:
+        opts.append(f"--shuffle-seed {p['shuffle_seed']}")
+    opts += ["--all-filters"] * p["all_filters"] + ["--pooled-filters"] * p["pooled_filters"]
+    return " ".join(opts)

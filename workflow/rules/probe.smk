@@ -1,4 +1,5 @@
-# PLS + VIP per (network, probe point, attribute): a light job (numpy + h5py).
+# PLS + VIP per (network, probe point, attribute): a light job (numpy + h5py), run as a
+# plain command so that each of the thousands of jobs skips Snakemake's script preamble.
 rule pls_vip:
     input:
         shard("{point}"),
@@ -13,9 +14,12 @@ rule pls_vip:
         mem_mb=probe_mem_mb,
         runtime=RESOURCES["pls_vip"]["runtime"],
     params:
+        python=PYTHON,
+        script=PLS_VIP_SCRIPT,
+        options=pls_vip_options,
         probe=PLS,
-    script:
-        "../scripts/pls_vip.py"
+    shell:
+        "{params.python} {params.script:q} {input:q} {output:q} --log {log:q} {params.options}"
 
 
 # Validation: stream the validation images once through the network, project

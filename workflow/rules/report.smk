@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        expand("results/accuracy/{seed}/{attribute}.tsv", seed=NETWORKS, attribute=ATTRIBUTES),
+        expand("results/accuracy/{seed}/{attribute}.tsv", seed=PROBED, attribute=ATTRIBUTES),
     output:
         report(
             "results/tables/layer_accuracy.tsv",

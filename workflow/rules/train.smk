@@ -8,6 +8,8 @@ rule train:
         "results/logs/train/{seed}.log",
     benchmark:
         "results/benchmarks/train/{seed}.tsv"
+    wildcard_constraints:
+        seed=r"\d+",
     conda:
         "../../envs/torch.yaml"
     threads: config["train"]["threads"]
@@ -22,3 +24,27 @@ rule train:
         train=TRAIN,
     script:
         "../scripts/train.py"
+
+
+# An untrained network of the same architecture (a control: facecues.controls).
+rule control_network:
+    input:
+        world_input,
+    output:
+        "results/models/{seed}/model.pt",
+    log:
+        "results/logs/control_network/{seed}.log",
+    wildcard_constraints:
+        seed=r"random\d+",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 2
+    resources:
+        mem_mb=RESOURCES["control_network"]["mem_mb"],
+        runtime=RESOURCES["control_network"]["runtime"],
+    params:
+        celeba=data_root("celeba"),
+        model=ARCH,
+        controls={k: v for k, v in config["controls"].items() if k.startswith(("init", "recal"))},
+    script:
+        "../scripts/control_network.py"

@@ -1,0 +1,1 @@
+../scripts/_src_path.py

@@ -1,0 +1,57 @@
+"""Rule pls_vip: PLS + VIP and the probe features of one probe point.
+
+A plain command (``python pls_vip.py SHARD OUT --network ... --log LOG``), not a
+Snakemake ``script:``: the rule runs thousands of times, and this way a job
+imports only numpy, h5py and facecues' probe code (no Snakemake preamble).
+"""
+
+import argparse
+import logging
+import time
+
+# facecues from ../../src (a link to workflow/scripts/_src_path.py). The command lives in
+# its own folder, which Python puts first on sys.path: in workflow/scripts, select.py
+# would shadow the standard module `select`.
+import _src_path  # noqa: F401
+
+from facecues.layer_probe import fit_layer_probes
+from facecues.logs import log_to
+
+
+def main() -> None:
+    start = time.perf_counter()
+    a = argparse.ArgumentParser(description=__doc__)
+    a.add_argument("shard")
+    a.add_argument("out")
+    a.add_argument("--log")
+    a.add_argument("--network", required=True)
+    a.add_argument("--attribute", required=True)
+    a.add_argument("--n-components", type=int, required=True)
+    a.add_argument("--scale", choices=["true", "false"], required=True)
+    a.add_argument("--top-k", type=int, required=True)
+    a.add_argument("--vip-neurons", type=int, required=True)
+    a.add_argument("--vip-seed", type=int, required=True)
+    a.add_argument("--shuffle-seed", type=int, help="omit: no shuffled-label control")
+    a.add_argument("--all-filters", action="store_true")
+    a.add_argument("--pooled-filters", action="store_true")
+    args = a.parse_args()
+    log_to(args.log)
+    fit_layer_probes(
+        args.shard,
+        args.out,
+        network=args.network,
+        attribute=args.attribute,
+        n_components=args.n_components,
+        scale=args.scale == "true",
+        top_k=args.top_k,
+        vip_neurons=args.vip_neurons,
+        vip_seed=args.vip_seed,
+        shuffle_seed=args.shuffle_seed,
+        all_filters=args.all_filters,
+        pooled_filters=args.pooled_filters,
+    )
+    logging.getLogger("pls_vip").info("%s in %.3f s", args.out, time.perf_counter() - start)
+
+
+if __name__ == "__main__":
+    main()
