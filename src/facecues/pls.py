@@ -47,9 +47,10 @@ X (n, m) raw activations, y (n,) responses in {-1, +1}.
   (the first one, on ties) is positive, before computing t_k; the same flip is
   done here, so results compare without sign games.
 
-Arrays are handled through the array API (``array_api_compat``), so the same
-code runs on numpy arrays (the CPU path of a job imports numpy only) and on
-torch tensors, on the GPU when ``device`` asks for one; torch is imported
+Arrays are handled through the array API, so the same code runs on numpy
+arrays (numpy >= 2.1 is itself an array-API namespace: the CPU path of a job
+imports numpy only) and on torch tensors through ``array_api_compat``, on the
+GPU when ``device`` asks for one; torch and array_api_compat are imported
 only then.  The passes over X run in X's floating dtype (float16 is computed
 in float32); the small vectors are kept in float64.  Fitted attributes have
 the compute dtype: float64 in, float64 out; float32 (or float16) in, float32
@@ -80,8 +81,6 @@ import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import array_api_compat
-import array_api_compat.numpy  # noqa: F401  (the CPU path's namespace, resolved at import)
 import numpy as np
 
 __all__ = ["PLS1", "vip", "filter_scores"]
@@ -103,6 +102,33 @@ def _dtype_name(dtype: Any) -> str | None:
     return name
 
 
+def _is_numpy(a) -> bool:
+    return isinstance(a, np.ndarray | np.generic)
+
+
+def _namespace(*arrays):
+    """The array namespace of ``arrays``: numpy itself for numpy arrays (numpy >= 2.1
+    implements the array API in its main namespace), array_api_compat's otherwise (torch).
+
+    array_api_compat is imported only for the latter: its numpy wrapper imports
+    numpy.testing and numpy.f2py, ~50 ms that every one of thousands of CPU jobs
+    would pay.
+    """
+    if all(_is_numpy(a) for a in arrays):
+        return np
+    import array_api_compat
+
+    return array_api_compat.array_namespace(*arrays)
+
+
+def _device(X):
+    if _is_numpy(X):
+        return "cpu"
+    import array_api_compat
+
+    return array_api_compat.device(X)
+
+
 def _prepare_x(X: Any, dtype: Any, device: Any):
     """Return (X, xp): X as an array of the namespace it will be computed in.
 
@@ -115,9 +141,12 @@ def _prepare_x(X: Any, dtype: Any, device: Any):
         import torch  # only when a device is asked for
 
         X = torch.as_tensor(X, device=device)
-    elif not array_api_compat.is_array_api_obj(X):
-        X = np.asarray(X)
-    xp = array_api_compat.array_namespace(X)
+    elif not _is_numpy(X):
+        import array_api_compat
+
+        if not array_api_compat.is_array_api_obj(X):  # a list, or another array-like
+            X = np.asarray(X)
+    xp = _namespace(X)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (samples, units), got shape {tuple(X.shape)}")
     want = _dtype_name(dtype)
@@ -151,9 +180,9 @@ def _column_stats(X, xp, scale: bool, v):
     read in cache-sized tiles (numpy) or row chunks (torch): no copy of X.
     """
     n, m = X.shape
-    dev = array_api_compat.device(X)
+    dev = _device(X)
     x0 = X[0, :]
-    if array_api_compat.is_numpy_array(X):
+    if _is_numpy(X):
         # numpy: X is swept in tiles of _TILE_ROWS x _TILE_COLS, each shifted
         # into a buffer that stays in the core's cache, reduced there in X's
         # dtype and added to float64 sums.  Each thread owns a range of columns
@@ -270,7 +299,7 @@ class PLS1:
                 f"`n_components` upper bound is {min(n, m)}. Got {k} instead. "
                 "Reduce `n_components`."
             )
-        dev = array_api_compat.device(X)
+        dev = _device(X)
         f64, cdt = xp.float64, X.dtype
         eps = float(np.finfo(np.float64).eps)
 
@@ -348,7 +377,7 @@ class PLS1:
         W, P = Wr.T, Pr.T
         # Rotations W* = W (P^T W)^+ (pseudo-inverse, as scikit-learn), so
         # that the scores of any rows are ((X - mu) / s) W*.
-        R = W @ xp.linalg.pinv(P.T @ W)
+        R = W @ xp.linalg.pinv(P.T @ W, rtol=None)  # cut-off max(rows, cols) x eps
 
         # For transform: ((X - mu) / s) R = X (R / s) - (mu / s) R, so new rows
         # need no centred copy; R / s is zero on constant columns, as R is.
@@ -369,7 +398,7 @@ class PLS1:
     def _to_model(self, a):
         """A chunk of rows as an array of the model's namespace and device."""
         xp = self._xp
-        if array_api_compat.is_numpy_namespace(xp):
+        if xp is np:
             if hasattr(a, "detach"):
                 a = a.detach().cpu().numpy()
             return np.asarray(a)
@@ -411,7 +440,7 @@ def vip(model) -> Any:
     scikit-learn ``PLSRegression``).  mean_j VIP_j^2 = 1.
     """
     W, T, q = model.x_weights_, model.x_scores_, model.y_loadings_
-    xp = array_api_compat.array_namespace(W, T, q)
+    xp = _namespace(W, T, q)
     W = xp.astype(W, xp.float64)
     T = xp.astype(T, xp.float64)
     q = xp.astype(q, xp.float64)
@@ -432,7 +461,7 @@ def filter_scores(vip_scores, shape) -> Any:
     Unit index = c*H*W + y*W + x (PyTorch's memory order, channel first).  A
     1-D ``shape`` (C,) (a pooled layer) gives each channel its own unit's VIP.
     """
-    xp = array_api_compat.array_namespace(vip_scores)
+    xp = _namespace(vip_scores)
     shape = tuple(int(d) for d in shape)
     size = math.prod(shape)
     if vip_scores.ndim != 1 or vip_scores.shape[0] != size:

@@ -4,34 +4,55 @@ Inputs:
 
 - ``scores``: test scores, one row per (seed, attribute, selection) with
   ``test_accuracy`` (fraction), selection ``multitask``/``layer``/``filter``/
-  ``neuron`` (the Table I input). May be ``None`` or empty: the claims that
-  need test scores then fall back to the validation accuracy of the selected
-  units (said so in the summary).
-- ``table``: the accuracy table (``layer_accuracy.tsv``).
+  ``neuron`` (the Table I input), and optionally ``test_images`` and
+  ``qda_reg``. May be ``None`` or empty: the claims that need test scores
+  then fall back to the validation accuracy of the selected units (said so).
+- ``table``: the accuracy table (``layer_accuracy.tsv``), with the control
+  networks' rows (seeds ``random*``) and ``shuffled_accuracy`` where the run
+  has them.
 - ``world_kinds``: optional {attribute: ``identity``/``image``/``unrendered``}
   of a synthetic world (see :func:`world_kinds_from_json`), for the planted-truth
   section.
+- ``val_rows``: validation images per attribute (2 x ``probe.val_per_class``).
 
-Seeds named ``random*`` / ``shuffled*`` are control networks: they only enter
-claim (d); every other number is over the trained networks.
+Uncertainty. Every judged number is a mean over the trained networks with a
+standard error that adds the spread over networks (std / sqrt(k), k >= 2)
+and the binomial error of accuracy measured on n images (p(1 - p) / n; test
+images for test scores, ``val_rows`` for validation curves). A threshold is
+met ("yes") when the whole interval +-2 SE lies on its side, missed ("no")
+when the whole interval lies on the other, and "borderline" otherwise. With
+neither spread nor image count (the paper's own table) the value is taken
+as exact. A claim is "not supported" if any check is missed, "borderline"
+if none is missed but one is borderline, "partly tested" if every check
+made is met but parts of the claim could not be checked, else "supported".
+
+Control networks (seeds ``random*``) only enter claim (d); every other
+number is over the trained networks.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from .atomic import write_text
 from .selection import is_control_seed, select_units
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
+BORDERLINE = "borderline"
+PARTLY = "partly tested"
 NOT_TESTABLE = "not testable in this run"
 RECOVERED = "recovered"
 NOT_RECOVERED = "not recovered"
+
+Z = 2.0  # half-width of an interval, in standard errors
+LEVEL = 0.10  # "high" / "something to lose": at least 10 p.p. above chance (0.5)
 
 SINGLE_NEURON_ATTRIBUTES = ("Male", "Eyeglasses", "Wearing_Hat")
 PER_IMAGE_ATTRIBUTES = ("Pale_Skin", "Blurry", "Mouth_Slightly_Open", "Smiling")
@@ -45,6 +66,17 @@ IDENTITY_ATTRIBUTES = (
     "Gray_Hair",
 )
 EARLY, LATE = (1, 4), (45, 49)  # depth ranges (inclusive): L01-L04 and L45-L49
+D_DEPTHS = (1, 2, 3, 4, 23, 45, 46, 47, 48, 49, 50)  # claim (d)'s depth-by-depth table
+
+# The attribute networks the paper compares single neurons with (LNets+ANets, Liu et al.
+# 2015; CelebA test accuracy as quoted in the paper's Table I, PROTOCOL section 8).
+LITERATURE = "LNets+ANets"
+LITERATURE_ROW = {
+    "Male": 0.98, "Smiling": 0.92, "Eyeglasses": 0.99, "Wearing_Hat": 0.99,
+    "Wearing_Lipstick": 0.93, "Wavy_Hair": 0.80, "High_Cheekbones": 0.87, "Pointy_Nose": 0.72,
+    "Big_Nose": 0.78, "Blurry": 0.84, "Brown_Hair": 0.80, "Oval_Face": 0.66,
+    "Narrow_Eyes": 0.81, "Wearing_Necklace": 0.71,
+}  # fmt: skip
 
 
 @dataclass
@@ -56,6 +88,60 @@ class Claim:
     verdict: str
     why: str
     lines: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A mean with its standard error (None: no spread known, taken as exact)."""
+
+    value: float
+    se: float | None = None
+
+    def check(self, threshold: float, above: bool) -> str:
+        """"yes" / "no" / "borderline": is the value above (or below) ``threshold``?"""
+        if not np.isfinite(self.value):
+            return "n/a"
+        half = Z * self.se if self.se else 0.0
+        lo, hi = self.value - half, self.value + half
+        if above:
+            return "yes" if lo > threshold else "no" if hi <= threshold else "borderline"
+        return "yes" if hi < threshold else "no" if lo >= threshold else "borderline"
+
+    def pct(self) -> str:
+        return _pct(self.value) + (f" ± {100 * Z * self.se:.1f}" if self.se else "")
+
+    def pp(self) -> str:
+        return _pp(self.value) + (f" ± {100 * Z * self.se:.1f}" if self.se else "")
+
+
+def estimate(per_seed, binomial_var: float = 0.0) -> Estimate:
+    """Mean of ``per_seed`` values, SE from their spread (k >= 2) plus ``binomial_var``."""
+    v = np.asarray(per_seed, dtype=np.float64)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return Estimate(float("nan"))
+    var = (v.std(ddof=1) ** 2 / v.size if v.size > 1 else 0.0) + binomial_var
+    known = v.size > 1 or binomial_var > 0
+    return Estimate(float(v.mean()), math.sqrt(var) if known else None)
+
+
+def binomial_var(p: float, n) -> float:
+    """Variance of an accuracy ``p`` measured on ``n`` images (0 when n is unknown)."""
+    if n is None or not np.isfinite(n) or n <= 0 or not np.isfinite(p):
+        return 0.0
+    return float(p * (1 - p) / n)
+
+
+def combine(checks: list[str], missing: list[str]) -> str:
+    """A claim's verdict from its checks ("yes"/"no"/"borderline") and its untested parts."""
+    made = [c for c in checks if c in ("yes", "no", "borderline")]
+    if not made:
+        return NOT_TESTABLE
+    if "no" in made:
+        return NOT_SUPPORTED
+    if "borderline" in made:
+        return BORDERLINE
+    return PARTLY if missing else SUPPORTED
 
 
 def world_kinds_from_json(path: str | Path) -> dict[str, str]:
@@ -80,21 +166,24 @@ def _split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _selected_scores(
-    scores: pd.DataFrame | None, trained: pd.DataFrame
+    scores: pd.DataFrame | None, trained: pd.DataFrame, val_rows: int | None
 ) -> tuple[pd.DataFrame, str]:
-    """(seed, attribute, selection, accuracy) of trained seeds and where it comes from."""
+    """(seed, attribute, selection, accuracy, images) of trained seeds and their source."""
+    cols = ["seed", "attribute", "selection", "accuracy", "images"]
     if scores is not None and len(scores):
         s = scores.copy()
         s["seed"] = s["seed"].astype(str)
         s = s[~s["seed"].map(is_control_seed)].dropna(subset=["test_accuracy"])
         if len(s):
             s = s.rename(columns={"test_accuracy": "accuracy"})
-            return s[["seed", "attribute", "selection", "accuracy"]], "test"
+            s["images"] = s["test_images"] if "test_images" in s else np.nan
+            return s[cols], "test"
     sel = select_units(trained) if len(trained) else pd.DataFrame()
     if sel.empty:
-        return pd.DataFrame(columns=["seed", "attribute", "selection", "accuracy"]), "none"
+        return pd.DataFrame(columns=cols), "none"
     sel = sel.rename(columns={"val_accuracy": "accuracy"})
-    return sel[["seed", "attribute", "selection", "accuracy"]], "validation"
+    sel["images"] = val_rows if val_rows else np.nan
+    return sel[cols], "validation"
 
 
 def _source_note(source: str) -> str:
@@ -106,51 +195,62 @@ def _source_note(source: str) -> str:
     return "CelebA test accuracy of the units selected on validation."
 
 
+def _per_seed(acc: pd.DataFrame, attribute: str, selection: str) -> tuple[pd.Series, float]:
+    """Per-seed accuracy of one (attribute, selection) and its images (NaN: unknown)."""
+    a = acc[(acc["attribute"] == attribute) & (acc["selection"] == selection)]
+    return a.groupby("seed")["accuracy"].mean(), float(a["images"].mean()) if len(a) else np.nan
+
+
 def _claim_a(acc: pd.DataFrame, source: str) -> Claim:
     statement = (
-        "Gender, eyeglasses and hat: over 96% with a single neuron, "
-        "less than 3 p.p. below a supervised (multitask) network."
+        "Gender, eyeglasses and hat: over 96% with a single neuron, less than 3 p.p. below "
+        f"supervised attribute networks (the paper compares with {LITERATURE})."
     )
-    means = acc.groupby(["attribute", "selection"])["accuracy"].mean()
-    probed = [a for a in SINGLE_NEURON_ATTRIBUTES if (a, "neuron") in means.index]
+    probed = [
+        a for a in SINGLE_NEURON_ATTRIBUTES if len(_per_seed(acc, a, "neuron")[0])
+    ]
     if not probed:
         return Claim(
-            "a",
-            statement,
-            NOT_TESTABLE,
+            "a", statement, NOT_TESTABLE,
             "none of Male, Eyeglasses, Wearing_Hat has a best-neuron score.",
         )
     lines = [
-        _source_note(source),
+        _source_note(source) + f" Intervals: ±{Z:.0f} SE (module docstring).",
         "",
-        "| attribute | best neuron | multitask | gap | > 96% | gap < 3 p.p. |",
-        "|---|---:|---:|---:|:-:|:-:|",
+        f"| attribute | best neuron | > 96% | {LITERATURE} | gap | < 3 p.p. | "
+        "multitask (this run) | gap to multitask |",
+        "|---|---:|:-:|---:|---:|:-:|---:|---:|",
     ]
-    fails, gaps_tested = [], 0
+    checks, fails = [], []
     for a in probed:
-        n = float(means[(a, "neuron")])
-        m = float(means.get((a, "multitask"), np.nan))
-        high = n > 0.96
-        gap = m - n if np.isfinite(m) else np.nan
-        close = bool(gap < 0.03) if np.isfinite(gap) else None
-        gaps_tested += close is not None
-        if not high:
-            fails.append(f"{a} neuron {_pct(n)} is not above 96%")
-        if close is False:
-            fails.append(f"{a} neuron {_pp(gap)} below multitask")
+        neuron, n = _per_seed(acc, a, "neuron")
+        est = estimate(neuron, binomial_var(neuron.mean(), n))
+        high = est.check(0.96, above=True)
+        lit = LITERATURE_ROW.get(a, np.nan)
+        gap = Estimate(lit - est.value, est.se)
+        close = gap.check(0.03, above=False) if np.isfinite(lit) else "n/a"
+        mt, _ = _per_seed(acc, a, "multitask")
+        paired = (mt - neuron).dropna()
+        mt_gap = estimate(paired, binomial_var(mt.mean(), n) + binomial_var(neuron.mean(), n))
+        checks += [high, close]
+        fails += [f"{a}: neuron {est.pct()} vs 96% ({high})"] * (high != "yes")
+        fails += [f"{a}: {gap.pp()} below {LITERATURE} ({close})"] * (close not in ("yes", "n/a"))
         lines.append(
-            f"| {a} | {_pct(n)} | {_pct(m)} | {_pp(gap)} | {'yes' if high else 'no'} | "
-            f"{'n/a' if close is None else ('yes' if close else 'no')} |"
+            f"| {a} | {est.pct()} | {high} | {_pct(lit)} | {gap.pp()} | {close} | "
+            f"{estimate(mt).pct() if len(mt) else 'n/a'} | "
+            f"{mt_gap.pp() if len(paired) else 'n/a'} |"
         )
-    missing = [a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed]
-    why = []
-    if missing:
-        why.append(f"not probed: {', '.join(missing)}")
-    if not gaps_tested:
-        why.append("no multitask scores, so only the > 96% half is tested")
-    verdict = NOT_SUPPORTED if fails else SUPPORTED
-    why.insert(0, "; ".join(fails) if fails else "all tested thresholds met")
-    return Claim("a", statement, verdict, "; ".join(why) + ".", lines)
+    missing = [f"not probed: {', '.join(a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed)}"]
+    missing = missing if len(probed) < len(SINGLE_NEURON_ATTRIBUTES) else []
+    verdict = combine(checks, missing)
+    why = "; ".join(fails) if fails else "every check met"
+    why += "".join(f"; {m}" for m in missing)
+    lines += [
+        "",
+        f"The gap is judged against {LITERATURE}, as in the paper; the gap to this run's "
+        "multitask network is shown beside it, not judged.",
+    ]
+    return Claim("a", statement, verdict, why + ".", lines)
 
 
 def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
@@ -158,60 +258,91 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         "Average over attributes: best neuron less than 6 p.p. below the best layer; "
         "best filter less than 4 p.p. below."
     )
-    wide = acc[acc["selection"].isin(["layer", "filter", "neuron"])].pivot_table(
-        index=["seed", "attribute"], columns="selection", values="accuracy"
-    )
+    sub = acc[acc["selection"].isin(["layer", "filter", "neuron"])]
+    wide = sub.pivot_table(index=["seed", "attribute"], columns="selection", values="accuracy")
     if not {"layer", "filter", "neuron"} <= set(wide.columns):
         return Claim("b", statement, NOT_TESTABLE, "this run lacks layer, filter or neuron scores.")
     wide = wide[["layer", "filter", "neuron"]].dropna()
     if wide.empty:
         return Claim("b", statement, NOT_TESTABLE, "no attribute has all three selections scored.")
+    images = sub.groupby("attribute")["images"].mean()
     per_seed = wide.groupby(level="seed").mean()
-    m = per_seed.mean()
-    n_attr = wide.index.get_level_values("attribute").nunique()
-    g_neuron, g_filter = m["layer"] - m["neuron"], m["layer"] - m["filter"]
+    attrs = sorted(wide.index.get_level_values("attribute").unique())
+    m = wide.groupby(level="attribute").mean()
+
+    def gap(other: str) -> Estimate:
+        var = sum(
+            binomial_var(m.loc[a, "layer"], images.get(a)) + binomial_var(m.loc[a, other],
+                                                                         images.get(a))
+            for a in attrs
+        ) / len(attrs) ** 2
+        return estimate(per_seed["layer"] - per_seed[other], var)
+
+    g_neuron, g_filter = gap("neuron"), gap("filter")
+    c_neuron, c_filter = g_neuron.check(0.06, above=False), g_filter.check(0.04, above=False)
     lines = [
         _source_note(source),
         "",
-        f"Average over {n_attr} attribute(s) (paper: all 40), mean over {len(per_seed)} seed(s):",
-        f"- best layer {_pct(m['layer'])}, best filter {_pct(m['filter'])}, "
-        f"best neuron {_pct(m['neuron'])}",
-        f"- layer - neuron = {_pp(g_neuron)} (claim < 6 p.p.; paper 5.7)",
-        f"- layer - filter = {_pp(g_filter)} (claim < 4 p.p.; paper 3.6)",
+        f"Average over {len(attrs)} attribute(s) (paper: all 40), mean over {len(per_seed)} "
+        "network(s):",
+        f"- best layer {estimate(per_seed['layer']).pct()}, best filter "
+        f"{estimate(per_seed['filter']).pct()}, best neuron {estimate(per_seed['neuron']).pct()}",
+        f"- layer - neuron = {g_neuron.pp()} (claim < 6 p.p.: {c_neuron}; paper 5.7)",
+        f"- layer - filter = {g_filter.pp()} (claim < 4 p.p.: {c_filter}; paper 3.6)",
     ]
-    ok = g_neuron < 0.06 and g_filter < 0.04
-    fails = [f"layer - neuron {_pp(g_neuron)} is not below 6 p.p."] * bool(g_neuron >= 0.06)
-    fails += [f"layer - filter {_pp(g_filter)} is not below 4 p.p."] * bool(g_filter >= 0.04)
-    why = "; ".join(fails) + "." if fails else "both gaps below their thresholds."
-    if n_attr < 40:
-        why += f" Only {n_attr} of 40 attributes probed."
-    return Claim("b", statement, SUPPORTED if ok else NOT_SUPPORTED, why, lines)
+    why = f"layer - neuron {g_neuron.pp()} ({c_neuron}), layer - filter {g_filter.pp()} " \
+        f"({c_filter})"
+    if len(attrs) < 40:
+        why += f"; over the {len(attrs)} probed attribute(s), not all 40"
+    return Claim("b", statement, combine([c_neuron, c_filter], []), why + ".", lines)
+
+
+def _layer_rows(table: pd.DataFrame, value: str = "accuracy") -> pd.DataFrame:
+    t = table[(table["probe"] == "layer")] if "probe" in table else table.iloc[:0]
+    return t.dropna(subset=[value]) if value in t else t.iloc[:0]
 
 
 def depth_change(
-    trained: pd.DataFrame, early: tuple[int, int] = EARLY, late: tuple[int, int] = LATE
+    trained: pd.DataFrame,
+    early: tuple[int, int] = EARLY,
+    late: tuple[int, int] = LATE,
+    val_rows: int | None = None,
 ) -> pd.DataFrame:
-    """Per attribute: whole-layer accuracy (mean over points, then seeds) early and late.
+    """Per attribute: whole-layer accuracy early and late, mean over points then networks.
 
-    Columns: attribute, early, late, change (late - early), best (mean over seeds
-    of the best point's accuracy), overall (mean over all points and seeds).
-    Attributes lacking either depth range have NaN there.
+    Columns: attribute, early, late, change (late - early), best (mean over
+    networks of the best point's accuracy), overall (mean over all points and
+    networks), and ``early_est``/``late_est``/``change_est``/``best_est``
+    (:class:`Estimate`; binomial part from ``val_rows``). Attributes lacking a
+    depth range have NaN there.
     """
-    t = trained[trained["probe"] == "layer"].dropna(subset=["accuracy"])
+    t = _layer_rows(trained)
     cols = ["attribute", "early", "late", "change", "best", "overall"]
     if t.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=cols + ["early_est", "late_est", "change_est", "best_est"])
 
     def span(lo, hi):
         s = t[(t["depth"] >= lo) & (t["depth"] <= hi)]
-        return s.groupby(["attribute", "seed"])["accuracy"].mean().groupby("attribute").mean()
+        return s.groupby(["attribute", "seed"])["accuracy"].mean()
 
-    out = pd.DataFrame({"early": span(*early), "late": span(*late)})
-    out = out.reindex(sorted(t["attribute"].unique()))
-    out["change"] = out["late"] - out["early"]
-    out["best"] = t.groupby(["attribute", "seed"])["accuracy"].max().groupby("attribute").mean()
-    out["overall"] = t.groupby(["attribute", "seed"])["accuracy"].mean().groupby("attribute").mean()
-    return out.rename_axis("attribute").reset_index()[cols]
+    per = pd.DataFrame({"early": span(*early), "late": span(*late)})
+    per["change"] = per["late"] - per["early"]
+    per["best"] = t.groupby(["attribute", "seed"])["accuracy"].max()
+    per["overall"] = t.groupby(["attribute", "seed"])["accuracy"].mean()
+    rows = []
+    for attr in sorted(t["attribute"].unique()):
+        g = per.loc[attr] if attr in per.index.get_level_values(0) else per.iloc[:0]
+        e, l_ = g["early"].mean(), g["late"].mean()
+        row = {c: g[c].mean() for c in ("early", "late", "change", "best", "overall")}
+        row["attribute"] = attr
+        row["early_est"] = estimate(g["early"], binomial_var(e, val_rows))
+        row["late_est"] = estimate(g["late"], binomial_var(l_, val_rows))
+        row["change_est"] = estimate(
+            g["change"].dropna(), binomial_var(e, val_rows) + binomial_var(l_, val_rows)
+        )
+        row["best_est"] = estimate(g["best"], binomial_var(g["best"].mean(), val_rows))
+        rows.append(row)
+    return pd.DataFrame(rows)[cols + ["early_est", "late_est", "change_est", "best_est"]]
 
 
 def _depth_rows(d: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[str]:
@@ -224,8 +355,8 @@ def _depth_rows(d: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[st
     for r in d.sort_values("change").itertuples():
         kind = f"{kinds.get(r.attribute, '?')} | " if kinds else ""
         lines.append(
-            f"| {r.attribute} | {kind}{_pct(r.early)} | {_pct(r.late)} | {_pp(r.change)} | "
-            f"{_pct(r.best)} |"
+            f"| {r.attribute} | {kind}{r.early_est.pct()} | {r.late_est.pct()} | "
+            f"{r.change_est.pp()} | {r.best_est.pct()} |"
         )
     return lines
 
@@ -242,113 +373,205 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
     if per_image.empty and identity.empty:
         why = "no whole-layer accuracy at both L01-L04 and L45-L49 for any of the named attributes."
         return Claim("c", statement, NOT_TESTABLE, why, _depth_rows(d) if len(d) else [])
+    level = 0.5 + LEVEL
     lines = [
-        "Whole-layer validation accuracy, mean over L01-L04 vs mean over L45-L49 "
-        f"(mean over trained seeds). 'Loses' = change below -{100 * tol:.0f} p.p.; "
-        f"'stays' = change above -{100 * tol:.0f} p.p.",
+        "Whole-layer validation accuracy, mean over L01-L04 vs mean over L45-L49 (mean over "
+        f"trained networks, ±{Z:.0f} SE). A per-image attribute 'loses' when it starts above "
+        f"{_pct(level)} and its change is below -{100 * tol:.0f} p.p.; an identity-bound one "
+        f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its L45-L49 accuracy "
+        f"is above {_pct(level)} (a trend alone would call chance-level curves 'high').",
         "",
+        "| attribute | group | level | trend |",
+        "|---|---|:-:|:-:|",
     ]
-    fails = [
-        f"{a} (change {_pp(c)})"
-        for a, c in zip(per_image["attribute"], per_image["change"], strict=True)
-        if not c < -tol
-    ]
-    fails += [
-        f"{a} (change {_pp(c)})"
-        for a, c in zip(identity["attribute"], identity["change"], strict=True)
-        if not c > -tol
-    ]
+    checks, fails = [], []
+    for r in per_image.itertuples():
+        lv, tr = r.early_est.check(level, above=True), r.change_est.check(-tol, above=False)
+        checks += [lv, tr]
+        lines.append(f"| {r.attribute} | per-image | starts at {r.early_est.pct()}: {lv} | "
+                     f"{r.change_est.pp()}: {tr} |")
+        if "yes" not in (lv,) or tr != "yes":
+            fails.append(f"{r.attribute} (start {lv}, loses {tr})")
+    for r in identity.itertuples():
+        lv, tr = r.late_est.check(level, above=True), r.change_est.check(-tol, above=True)
+        checks += [lv, tr]
+        lines.append(f"| {r.attribute} | identity-bound | ends at {r.late_est.pct()}: {lv} | "
+                     f"{r.change_est.pp()}: {tr} |")
+        if lv != "yes" or tr != "yes":
+            fails.append(f"{r.attribute} (high {lv}, stays {tr})")
     for name, g in (("per-image", per_image), ("identity-bound", identity)):
+        lines.append("")
         if len(g):
-            lines.append(
-                f"- {name}: mean change {_pp(g['change'].mean())} over {', '.join(g['attribute'])}"
-            )
+            lines.append(f"- {name}: mean change {_pp(g['change'].mean())} over "
+                         f"{', '.join(g['attribute'])}")
         else:
             lines.append(f"- {name}: none probed")
     lines += ["", *_depth_rows(d)]
-    if fails:
-        return Claim(
-            "c", statement, NOT_SUPPORTED, "against the claim: " + ", ".join(fails) + ".", lines
-        )
-    why = "every probed attribute of both groups behaves as claimed."
-    if per_image.empty or identity.empty:
-        why = "only one group probed; " + why
-    return Claim("c", statement, SUPPORTED, why, lines)
+    missing = [f"no {n} attribute probed" for n, g in
+               (("per-image", per_image), ("identity-bound", identity)) if g.empty]
+    verdict = combine(checks, missing)
+    why = ("against or unsure: " + ", ".join(fails)) if fails else "every probed attribute " \
+        "behaves as claimed, in level and trend"
+    why += "".join(f"; {m}" for m in missing)
+    return Claim("c", statement, verdict, why + ".", lines)
 
 
-def _claim_d(trained: pd.DataFrame, controls: pd.DataFrame, tol: float) -> Claim:
+def _group_of(attribute: str, kinds: dict[str, str] | None) -> str:
+    if kinds and attribute in kinds:
+        return {"identity": "identity-bound", "image": "per-image"}.get(kinds[attribute], "other")
+    if attribute in IDENTITY_ATTRIBUTES:
+        return "identity-bound"
+    return "per-image" if attribute in PER_IMAGE_ATTRIBUTES else "other"
+
+
+def selectivity_by_depth(
+    trained: pd.DataFrame,
+    controls: pd.DataFrame,
+    kinds: dict[str, str] | None = None,
+    val_rows: int | None = None,
+    depths=D_DEPTHS,
+) -> pd.DataFrame:
+    """Whole-layer accuracy per (attribute group, depth): trained, untrained, shuffled labels.
+
+    Mean over the group's attributes of the per-network means; ``selectivity``
+    = trained - untrained (an :class:`Estimate` with the spread over trained
+    networks and over untrained ones, and the binomial part from ``val_rows``).
+    """
+    t, c = _layer_rows(trained), _layer_rows(controls)
+    out = []
+    groups = {a: _group_of(a, kinds) for a in t["attribute"].unique()}
+    for group in ("identity-bound", "per-image", "other", "all"):
+        attrs = sorted(a for a, g in groups.items() if g == group or group == "all")
+        if not attrs or (group == "all" and len(set(groups.values())) == 1):
+            continue
+        for depth in depths:
+            tt = t[(t["depth"] == depth) & t["attribute"].isin(attrs)]
+            cc = c[(c["depth"] == depth) & c["attribute"].isin(attrs)]
+            if tt.empty:
+                continue
+            tr = tt.groupby("seed")["accuracy"].mean()
+            ct = cc.groupby("seed")["accuracy"].mean()
+            bvar = sum(binomial_var(tt[tt.attribute == a]["accuracy"].mean(), val_rows)
+                       for a in attrs) / len(attrs) ** 2
+            trained_est = estimate(tr, bvar)
+            control_est = estimate(ct, bvar) if len(ct) else Estimate(float("nan"))
+            se = None
+            if trained_est.se is not None or control_est.se is not None:
+                se = math.sqrt((trained_est.se or 0) ** 2 + (control_est.se or 0) ** 2)
+            sh = tt["shuffled_accuracy"].dropna() if "shuffled_accuracy" in tt else pd.Series()
+            out.append({
+                "group": group, "depth": depth, "point": f"L{depth:02d}",
+                "attributes": len(attrs), "trained": trained_est, "untrained": control_est,
+                "selectivity": Estimate(trained_est.value - control_est.value, se),
+                "shuffled": float(sh.mean()) if len(sh) else float("nan"),
+            })
+    return pd.DataFrame(out)
+
+
+def _claim_d(
+    trained: pd.DataFrame, controls: pd.DataFrame, tol: float, kinds, val_rows
+) -> Claim:
     statement = (
-        "Open question: are shallow layers discriminative only because they are "
-        "high-dimensional? A random-weight network and a shuffled-label control answer it."
+        "Open question: are shallow layers (L01-L04) discriminative only because they are "
+        "high-dimensional? Read as the claim 'an untrained network of the same architecture "
+        "does as well there' (selectivity = trained - untrained below "
+        f"{100 * tol:.0f} p.p.); shuffled-label probes check that the probe itself stays at "
+        "chance."
     )
-    if controls.empty:
+    if controls.empty or _layer_rows(controls).empty:
         return Claim(
-            "d",
-            statement,
-            NOT_TESTABLE,
-            "the accuracy table has no control networks (seeds named random* or shuffled*).",
+            "d", statement, NOT_TESTABLE,
+            "the accuracy table has no control networks (seeds named random*; config "
+            "controls.random_networks).",
         )
-    base = depth_change(trained)
-    lines, verdicts, why = [], [], []
-    for prefix, label in (
-        ("random", "random-weight network"),
-        ("shuffled", "shuffled-label network"),
-    ):
-        c = controls[controls["seed"].str.startswith(prefix)]
-        if c.empty:
-            lines.append(f"- {label}: not in this run")
-            why.append(f"no {label} in this run")
-            continue
-        d = depth_change(c).merge(base, on="attribute", suffixes=("_control", "_trained"))
-        if d.empty:
-            lines.append(f"- {label}: no attribute shared with the trained networks")
-            continue
-        early_gap = float((d["early_trained"] - d["early_control"]).mean())
-        m = d.mean(numeric_only=True)
+    table = selectivity_by_depth(trained, controls, kinds, val_rows)
+    n_random = controls["seed"].nunique()
+    lines = [
+        f"Whole-layer validation accuracy, mean over attributes of each group; trained: mean "
+        f"over {trained['seed'].nunique()} network(s), untrained: over {n_random} "
+        f"(random weights, same architecture); shuffled: the trained networks' probes refitted "
+        f"on permuted labels. ±{Z:.0f} SE.",
+        "",
+        "| group | point | attributes | trained | untrained | selectivity | shuffled labels |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in table.itertuples():
         lines.append(
-            f"- {label} ({c['seed'].nunique()} network(s), {len(d)} attribute(s)): "
-            f"L01-L04 {_pct(m['early_control'])} vs trained {_pct(m['early_trained'])} "
-            f"(trained - control {_pp(early_gap)}); best layer {_pct(m['best_control'])} "
-            f"vs {_pct(m['best_trained'])}; mean over all points {_pct(m['overall_control'])}"
+            f"| {r.group} | {r.point} | {r.attributes} | {r.trained.pct()} | "
+            f"{r.untrained.pct()} | {r.selectivity.pp()} | {_pct(r.shuffled)} |"
         )
-        if prefix == "random":
-            learned = early_gap >= tol
-            verdicts.append(learned)
-            why.append(
-                f"trained minus random weights at L01-L04: {_pp(early_gap)}, "
-                + (
-                    "so shallow accuracy reflects learned features, not dimensionality alone"
-                    if learned
-                    else "random weights do about as well: dimensionality (and the input itself) "
-                    "explain shallow-layer accuracy"
-                )
-            )
-        else:
-            at_chance = abs(float(d["overall_control"].mean()) - 0.5) <= tol
-            verdicts.append(at_chance)
-            why.append(
-                "shuffled-label probes "
-                + (
-                    "stay at chance: the probe does not manufacture accuracy"
-                    if at_chance
-                    else "are not at chance: the probe overfits or labels leak"
-                )
-            )
-    if not verdicts:
-        return Claim(
-            "d",
-            statement,
-            NOT_TESTABLE,
-            "controls share no attribute with the trained networks.",
-            lines,
-        )
-    verdict = SUPPORTED if all(verdicts) else NOT_SUPPORTED
-    lines.insert(
-        0,
-        "Read as the claim 'shallow-layer accuracy reflects learned features' "
-        f"(tolerance {100 * tol:.0f} p.p.).",
+    overall = "all" if (table["group"] == "all").any() else table["group"].iloc[0]
+    main = table[table["group"] == overall]
+    shallow = main[main["depth"] <= EARLY[1]]
+    sel = shallow["selectivity"].tolist()
+    shallow_est = Estimate(
+        float(np.mean([e.value for e in sel])),
+        float(np.mean([e.se for e in sel])) if all(e.se for e in sel) else None,
     )
-    return Claim("d", statement, verdict, "; ".join(why) + ".", lines)
+    check = shallow_est.check(tol, above=False)
+    first = main[[e.check(tol, above=True) == "yes" for e in main["selectivity"]]]
+    lines += [
+        "",
+        f"- L01-L04, {overall} attributes: selectivity {shallow_est.pp()} "
+        f"(untrained {_pct(np.mean([e.value for e in shallow['untrained']]))}, "
+        f"trained {_pct(np.mean([e.value for e in shallow['trained']]))}).",
+        "- first point of the table where training clearly adds (selectivity above "
+        f"{100 * tol:.0f} p.p. with its whole interval): "
+        + (first["point"].iloc[0] if len(first) else "none"),
+    ]
+    why = {
+        "yes": "an untrained network does as well at L01-L04: there, accuracy comes from the "
+        "layers' size and the input, not from learning",
+        "no": "trained networks beat untrained ones already at L01-L04: shallow accuracy "
+        "reflects learned features, not dimensionality alone",
+        "borderline": "the trained - untrained difference at L01-L04 is within its uncertainty "
+        "of the threshold",
+    }.get(check, "no shallow points")
+    checks = [check]
+    shuffled = _layer_rows(trained, "shuffled_accuracy")
+    missing = []
+    if shuffled.empty:
+        missing.append("no shuffled-label control in this run")
+    else:
+        est = estimate(shuffled.groupby("seed")["shuffled_accuracy"].mean())
+        at_chance = Estimate(abs(est.value - 0.5), est.se).check(tol, above=False)
+        checks.append(at_chance)
+        lines.append(
+            f"- shuffled-label probes, all points and attributes: {est.pct()} "
+            f"(chance 50%: {at_chance})"
+        )
+        why += "; shuffled-label probes " + (
+            "stay at chance" if at_chance == "yes" else f"at chance: {at_chance}"
+        )
+    return Claim("d", statement, combine(checks, missing), why + ".", lines)
+
+
+def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> list[str]:
+    """Lines of summary.md: how often the regularised QDA fallback fired, per probe kind."""
+    if "qda_reg" not in table:
+        return ["The accuracy table has no qda_reg column (made by an older facecues)."]
+    t = table.assign(
+        network=np.where(table["seed"].astype(str).map(is_control_seed), "untrained", "trained")
+    )
+    g = t.groupby(["probe", "network"])["qda_reg"]
+    counts = pd.DataFrame({"fired": g.apply(lambda r: int((r > 0).sum())), "fits": g.size()})
+    lines = [
+        "QDA probes whose unregularised fit was singular and used the fallback reg_param "
+        "(facecues.qda), on validation:",
+        "",
+        "| probe | network | fallback | fits | share |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for (probe, net), r in counts.iterrows():
+        lines.append(f"| {probe} | {net} | {r.fired:,} | {r.fits:,} | {_pct(r.fired / r.fits)} |")
+    if scores is not None and "qda_reg" in scores and len(scores):
+        s = scores.dropna(subset=["qda_reg"])
+        fired = s[s["qda_reg"] > 0].groupby("selection").size()
+        lines += ["", "On test: " + ", ".join(
+            f"{sel} {int(fired.get(sel, 0))} of {n}" for sel, n in s.groupby("selection").size()
+            .items()
+        ) + "."]
+    return lines
 
 
 def _planted(d: pd.DataFrame, world_kinds: dict[str, str], tol: float) -> Claim:
@@ -413,28 +636,32 @@ def evaluate_claims(
     table: pd.DataFrame,
     world_kinds: dict[str, str] | None = None,
     tol: float = 0.02,
+    val_rows: int | None = None,
 ) -> list[Claim]:
     """Claims (a)-(d) of PROTOCOL.md section 10, plus the planted truth when ``world_kinds``.
 
     ``tol`` (fraction) is the margin used for "loses / stays" (c), the
-    trained-vs-random gap and the shuffled-label chance band (d), and the
-    planted-truth checks.
+    trained-vs-untrained selectivity and the shuffled-label chance band (d),
+    and the planted-truth checks. ``val_rows``: validation images per
+    attribute (binomial error of validation accuracies; None: unknown).
     """
     trained, controls = _split(table)
-    acc, source = _selected_scores(scores, trained)
-    d = depth_change(trained)
+    acc, source = _selected_scores(scores, trained, val_rows)
+    d = depth_change(trained, val_rows=val_rows)
     claims = [
         _claim_a(acc, source),
         _claim_b(acc, source),
         _claim_c(d, tol),
-        _claim_d(trained, controls, tol),
+        _claim_d(trained, controls, tol, world_kinds, val_rows),
     ]
     if world_kinds:
         claims.append(_planted(d, world_kinds, tol))
     return claims
 
 
-def render_summary(claims: list[Claim], table: pd.DataFrame) -> str:
+def render_summary(
+    claims: list[Claim], table: pd.DataFrame, scores: pd.DataFrame | None = None
+) -> str:
     """Markdown text of the summary."""
     trained, controls = _split(table)
     out = [
@@ -451,11 +678,19 @@ def render_summary(claims: list[Claim], table: pd.DataFrame) -> str:
     for c in claims:
         short = "Planted truth of the synthetic world" if c.key == "planted" else c.statement
         out.append(f"| ({c.key}) {short} | {c.verdict} |")
+    out += [
+        "",
+        f"Verdicts: a check is met when its whole ±{Z:.0f} SE interval (spread over networks "
+        "plus the binomial error of the images it was measured on) lies on the claimed side, "
+        "borderline when the threshold lies inside it; 'partly tested' when every check made "
+        "is met but parts of the claim could not be checked here.",
+    ]
     for c in claims:
         title = "Planted truth" if c.key == "planted" else f"Claim ({c.key})"
         out += ["", f"## {title}", "", c.statement, "", f"**Verdict: {c.verdict}.** {c.why}"]
         if c.lines:
             out += ["", *c.lines]
+    out += ["", "## QDA fallback", "", *fallback_counts(table, scores)]
     return "\n".join(out) + "\n"
 
 
@@ -464,13 +699,13 @@ def write_summary(
     table: pd.DataFrame,
     world_kinds: dict[str, str] | None,
     path: str | Path,
+    val_rows: int | None = None,
 ) -> list[Claim]:
     """Write ``results/summary.md``: each claim with its measured values and verdict.
 
     ``scores`` may be ``None`` (validation fallback), ``world_kinds`` ``None``
     (no planted-truth section). Returns the judged claims.
     """
-    claims = evaluate_claims(scores, table, world_kinds)
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    Path(path).write_text(render_summary(claims, table))
+    claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows)
+    write_text(path, render_summary(claims, table, scores))
     return claims

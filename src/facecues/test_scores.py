@@ -39,7 +39,8 @@ def score_test(
     """Test accuracy of each row of ``selections`` (columns of ``select_units``).
 
     ``probe_file(attribute, point)`` gives the path of the saved probes. Returns
-    the selections with a ``test_accuracy`` column, and for each attribute with
+    the selections with the columns ``test_accuracy``, ``qda_reg`` (the QDA's
+    reg_param: 0, or facecues.qda's fallback) and ``test_images``, and for each attribute with
     a ``neuron`` selection that neuron's activation on every test image.
     """
     test = celeba.indices(TEST_PARTITION)
@@ -74,6 +75,7 @@ def score_test(
             neurons[row.attribute] = f[:, 0]
     out = selections.copy()
     out["test_accuracy"], out["qda_reg"] = accuracy, reg
+    out["test_images"] = len(test)
     return out, neurons
 
 

@@ -123,5 +123,7 @@ rule summary:
         "results/logs/summary.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        val_rows=2 * config["probe"]["val_per_class"],
     script:
         "../scripts/summary.py"
