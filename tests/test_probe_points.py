@@ -38,28 +38,48 @@ def test_state_dict_matches_torchvision_resnet50():
     assert all(ours[k].shape == v.shape for k, v in ref.items())
 
 
-def test_captured_values_are_post_relu_and_match_manual_forward():
+def _reference_points(model: FaceResNet, x: torch.Tensor) -> dict[int, torch.Tensor]:
+    """All 50 probe points by a forward pass written out here, without hooks (PROTOCOL 4)."""
+    points = {1: torch.relu(model.bn1(model.conv1(x)))}
+    h = model.maxpool(points[1])
+    for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
+        for block in stage:
+            r1 = torch.relu(block.bn1(block.conv1(h)))
+            r2 = torch.relu(block.bn2(block.conv2(r1)))
+            shortcut = block.downsample(h) if block.downsample is not None else h
+            h = torch.relu(block.bn3(block.conv3(r2)) + shortcut)
+            points.update({len(points) + 1: r1, len(points) + 2: r2, len(points) + 3: h})
+    points[50] = torch.flatten(model.avgpool(h), 1)
+    return points
+
+
+def test_captured_values_are_those_of_the_forward_pass():
     torch.manual_seed(0)
     model = FaceResNet(3, base_width=4).eval()
-    for m in model.modules():  # non-trivial BN so that ReLUs bite
+    for m in model.modules():  # non-trivial BN so that ReLUs bite and residuals matter
         if isinstance(m, torch.nn.BatchNorm2d):
             m.weight.data.normal_()
             m.bias.data.normal_()
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
     x = torch.randn(2, 3, 32, 32)
-    with torch.no_grad(), capture(model) as acts:
+    with torch.no_grad():
+        with capture(model) as acts:
+            logits = model(x)  # the only call while the hooks are on
+        captured = dict(acts)
+        expected = _reference_points(model, x)
+        torch.testing.assert_close(model.fc(expected[50]), logits)  # the reference is right
+    assert sorted(captured) == list(range(1, 51))
+    for i in range(1, 51):
+        torch.testing.assert_close(captured[i], expected[i], msg=f"point L{i:02d}")
+    # post-ReLU everywhere, and the inner ReLUs do clip
+    assert all((a >= 0).all() for a in captured.values())
+    assert (captured[2] == 0).any() and (captured[2] > 0).any()
+    # a subset of points captures the same values
+    with torch.no_grad(), capture(model, [1, 23, 50]) as acts:
         model(x)
-        block = model.layer1[0]
-        stem = model.maxpool(model.relu(model.bn1(model.conv1(x))))
-        relu1 = torch.relu(block.bn1(block.conv1(stem)))
-        relu2 = torch.relu(block.bn2(block.conv2(relu1)))
-        out = block(stem)
-    assert len(acts) == 50
-    assert all((a >= 0).all() for a in acts.values())
-    torch.testing.assert_close(acts[2], relu1)
-    torch.testing.assert_close(acts[3], relu2)
-    torch.testing.assert_close(acts[4], out)
-    torch.testing.assert_close(acts[50], model.embed(x))
-    assert (acts[2] == 0).any(), "relu1 should clip some units"
+    assert sorted(acts) == [1, 23, 50]
+    torch.testing.assert_close(acts[23], expected[23])
 
 
 @pytest.mark.parametrize("v1", [True, False])

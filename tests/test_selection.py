@@ -92,3 +92,35 @@ def test_missing_columns():
 def test_control_seed():
     assert is_control_seed("random0") and is_control_seed("shuffled_2")
     assert not is_control_seed("0") and not is_control_seed(3)
+
+
+def test_top_k_1_unit_lists_survive_the_tsv_round_trip(tmp_path):
+    # probe.top_k: 1 makes every unit list a single index; read back as numbers they
+    # became "123.0" and score_test crashed on int("123.0")
+    import h5py
+
+    from facecues.selection import read_tables
+    from facecues.test_scores import first_unit, write_neuron_activations
+
+    rows = [
+        dict(seed="0", attribute="Male", point=f"L{d:02d}", name=f"n{d}", depth=d, probe=probe,
+             rank=rank, units=units, accuracy=acc)
+        for d, acc in ((1, 0.7), (2, 0.8))
+        for probe, rank, units in (("layer", 0, ""), ("neuron", 1, 123 + d), ("filter", 1, 5))
+    ]  # fmt: skip
+    path = tmp_path / "Male.tsv"
+    pd.DataFrame(rows).to_csv(path, sep="\t", index=False)
+    assert pd.read_csv(path, sep="\t")["units"].dtype == float  # the trap
+    table = read_tables(path)
+    assert table.loc[table.probe == "neuron", "units"].tolist() == ["124", "125"]
+    selection = select_units(table)
+    selection.to_csv(tmp_path / "selection.tsv", sep="\t", index=False)
+    scores = read_tables(tmp_path / "selection.tsv").assign(test_accuracy=0.9)
+    neuron = scores[scores.selection == "neuron"]
+    assert neuron["units"].tolist() == ["125"]
+    write_neuron_activations(tmp_path / "n.h5", scores, {"Male": np.ones(3)}, np.arange(3))
+    with h5py.File(tmp_path / "n.h5") as f:
+        assert f["Male"].attrs["unit"] == 125 and f["Male"].attrs["point"] == "L02"
+    assert first_unit(125.0) == 125 and first_unit("7 9") == 7
+    with pytest.raises(ValueError, match="not a list of unit indices"):
+        first_unit("1.5")

@@ -31,6 +31,16 @@ COLUMNS = [
 
 CONTROL_PREFIXES = ("random", "shuffled")
 
+TEXT_COLUMNS = {"seed": str, "units": str}
+"""Columns of the study's TSV tables read as text: network names, and unit lists, where a
+single index ("17") would otherwise come back as a float ("17.0")."""
+
+
+def read_tables(*paths) -> pd.DataFrame:
+    """One or more of the study's TSV tables (accuracy, selection, test scores), concatenated."""
+    frames = [pd.read_csv(p, sep="\t", dtype=TEXT_COLUMNS) for p in paths]
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
 
 def is_control_seed(seed) -> bool:
     """True for control networks (seed names starting with ``random`` or ``shuffled``)."""

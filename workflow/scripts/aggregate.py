@@ -1,13 +1,13 @@
 """Rule aggregate: one table with every probe accuracy of the study, and selectivity."""
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import pandas as pd
 
 from facecues.atomic import atomic_path
 from facecues.logs import log_to
+from facecues.selection import read_tables
 from facecues.selectivity import add_selectivity
 
 log_to(snakemake.log[0])
-table = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
+table = read_tables(*snakemake.input)
 with atomic_path(snakemake.output[0]) as tmp:
     add_selectivity(table).to_csv(tmp, sep="\t", index=False)

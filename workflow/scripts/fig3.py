@@ -1,13 +1,13 @@
 """Rule fig3: accuracy over depth per attribute."""
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import pandas as pd
 
 from facecues.logs import log_to
+from facecues.selection import read_tables
 
 log_to(snakemake.log[0])
 
 from facecues.figures import fig3  # noqa: E402
 
-table = pd.read_csv(snakemake.input[0], sep="\t", dtype={"seed": str})
+table = read_tables(snakemake.input[0])
 fig3(table, snakemake.output.png, snakemake.output.pdf)

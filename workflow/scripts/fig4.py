@@ -1,11 +1,11 @@
 """Rule fig4: one attribute's accuracy over depth, residual-block structure marked."""
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import pandas as pd
 
 from facecues.logs import log_to
 from facecues.paper_figures import fig4
+from facecues.selection import read_tables
 
 log_to(snakemake.log[0])
-table = pd.read_csv(snakemake.input[0], sep="\t", dtype={"seed": str})
+table = read_tables(snakemake.input[0])
 fig4(table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)

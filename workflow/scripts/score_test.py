@@ -8,15 +8,14 @@ from facecues.logs import log_to
 
 log_to(snakemake.log[0])
 
-import pandas as pd  # noqa: E402
-
 from facecues.data import load_celeba  # noqa: E402
 from facecues.jobs import job_network  # noqa: E402
+from facecues.selection import read_tables  # noqa: E402
 from facecues.test_scores import TEST_PARTITION, score_test, write_neuron_activations  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba)
-selection = pd.read_csv(snakemake.input.selection, sep="\t", dtype={"seed": str, "units": str})
+selection = read_tables(snakemake.input.selection)
 model, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
 probe_files = {(Path(f).parent.name, Path(f).stem): f for f in snakemake.input.probes}
 scores, neurons = score_test(

@@ -1,11 +1,10 @@
 """Rule select: best layer, single filter and single neuron per attribute, on validation."""
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import pandas as pd
 
 from facecues.logs import log_to
-from facecues.selection import select_units
+from facecues.selection import read_tables, select_units
 
 log_to(snakemake.log[0])
-table = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
+table = read_tables(*snakemake.input)
 select_units(table).to_csv(snakemake.output[0], sep="\t", index=False)

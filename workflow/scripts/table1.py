@@ -1,12 +1,12 @@
 """Rule table1: the test scores of every network, and Table I beside the paper's."""
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import pandas as pd
 
 from facecues.logs import log_to
+from facecues.selection import read_tables
 from facecues.tables import write_table1
 
 log_to(snakemake.log[0])
-scores = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
+scores = read_tables(*snakemake.input)
 scores.to_csv(snakemake.output.scores, sep="\t", index=False)
 write_table1(scores, snakemake.output.md, snakemake.output.csv, snakemake.output.tex)
