@@ -122,23 +122,25 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     note += " (band ±2 std)" if seeds > 1 else ""
     if len(controls):
         note += f"; untrained: mean over {controls['seed'].nunique()}"
+    rows = 1 if len(handles) <= 3 or ncols >= 4 else 2  # the legend above the panels
     fig.legend(
         handles,
         labels,
-        loc="upper left",
-        ncol=5 if len(handles) > 3 else 3,
+        loc="upper center",
+        ncol=math.ceil(len(handles) / rows),
         fontsize=7,
         frameon=False,
-        bbox_to_anchor=(0.0, 1.0),
+        bbox_to_anchor=(0.5, 1.0),
     )
-    fig.text(
-        0.99,
-        0.985,
+    fig.text(  # the note below them
+        0.5,
+        0.0,
         note + "; grey lines: ResNet stage boundaries",
-        ha="right",
-        va="top",
+        ha="center",
+        va="bottom",
         fontsize=6.5,
         color="0.3",
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.95))
+    top = 1 - (0.05 + 0.035 * rows) * 4 / (1.55 * nrows + 0.6)
+    fig.tight_layout(rect=(0, 0.03 * 4 / (1.55 * nrows + 0.6), 1, top))
     _save(fig, png, pdf)

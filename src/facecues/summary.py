@@ -533,7 +533,10 @@ def _claim_d(
     if shuffled.empty:
         missing.append("no shuffled-label control in this run")
     else:
-        est = estimate(shuffled.groupby("seed")["shuffled_accuracy"].mean())
+        # binomial part: every attribute's validation images once (the points are not
+        # independent measurements, so they are not counted as more images)
+        n = val_rows * shuffled["attribute"].nunique() if val_rows else None
+        est = estimate(shuffled.groupby("seed")["shuffled_accuracy"].mean(), binomial_var(0.5, n))
         at_chance = Estimate(abs(est.value - 0.5), est.se).check(tol, above=False)
         checks.append(at_chance)
         lines.append(
