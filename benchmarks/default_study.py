@@ -1,0 +1,115 @@
+"""Benchmark: the default study as a newcomer runs it, with its time per rule.
+
+Exports the committed tree (``git archive HEAD``: a clean checkout, nothing
+cached), runs ``snakemake --cores 2`` on it with this interpreter's
+Snakemake, and prints the wall time and, per rule, from Snakemake's own job
+log (start and finish stamps, 1 s resolution): jobs, summed job seconds,
+mean per job, the wall during which at least one of its jobs ran, and its
+share of the run's core-seconds (sum / (wall x cores)).
+
+    python benchmarks/default_study.py                  # config.yaml, --cores 2
+    python benchmarks/default_study.py --config controls={random_networks:0}
+    python benchmarks/default_study.py --keep /work/run  # keep the run folder
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
+START = re.compile(r"^(?:local)?rule (\w+):$")
+JOBID = re.compile(r"^\s+jobid: (\d+)$")
+FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
+
+
+def job_intervals(log: str) -> list[tuple[str, float, float]]:
+    """(rule, start, end) in seconds since the epoch of every finished job of a run's log."""
+    stamp, rule, starts, out = None, None, {}, []
+    for line in log.splitlines():
+        if m := STAMP.match(line):
+            stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
+        elif m := START.match(line):
+            rule = m.group(1)
+        elif (m := JOBID.match(line)) and rule is not None:
+            starts[int(m.group(1))] = (rule, stamp)
+            rule = None
+        elif m := FINISHED.match(line):
+            name, begun = starts.pop(int(m.group(1)), (m.group(2), stamp))
+            out.append((name, begun, stamp))
+    return out
+
+
+def busy(intervals: list[tuple[float, float]]) -> float:
+    """Length of the union of [start, end] intervals."""
+    total, end = 0.0, None
+    for s, e in sorted(intervals):
+        if end is None or s > end:
+            total += e - s
+            end = e
+        elif e > end:
+            total += e - end
+            end = e
+    return total
+
+
+def main() -> None:
+    a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    a.add_argument("--cores", type=int, default=2)
+    a.add_argument("--keep", type=Path, help="run here and keep it (default: a temp folder)")
+    a.add_argument("--config", nargs="*", default=[], help="passed to snakemake --config")
+    args = a.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="facecues-default-"))
+    src, run = tmp / "src", (args.keep or tmp / "run")
+    src.mkdir()
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    cmd = [sys.executable, "-m", "snakemake", "-s", str(src / "Snakefile"), "--directory",
+           str(run), "--cores", str(args.cores)]
+    if args.config:
+        cmd += ["--config", *args.config]
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    (tmp / "snakemake.log").write_text(proc.stderr)
+    if proc.returncode:
+        sys.exit(f"snakemake failed ({proc.returncode}); log: {tmp / 'snakemake.log'}")
+    jobs = job_intervals(proc.stderr)
+    by_rule: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    for rule, s, e in jobs:
+        by_rule[rule].append((s, e))
+    print(f"default study from a clean export of {commit}: {len(jobs)} jobs, "
+          f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
+          + (f", --config {' '.join(args.config)}" if args.config else ""))
+    print(f"{'rule':<20}{'jobs':>6}{'sum s':>9}{'mean s':>9}{'busy wall s':>13}{'core share':>12}")
+    rows = sorted(by_rule.items(), key=lambda kv: -sum(e - s for s, e in kv[1]))
+    for rule, iv in rows:
+        total = sum(e - s for s, e in iv)
+        print(f"{rule:<20}{len(iv):>6}{total:>9.0f}{total / len(iv):>9.2f}{busy(iv):>13.0f}"
+              f"{total / (wall * args.cores):>12.1%}")
+    total = sum(e - s for _, s, e in jobs)
+    print(f"{'all jobs':<20}{len(jobs):>6}{total:>9.0f}{'':>9}{'':>13}"
+          f"{total / (wall * args.cores):>12.1%}")
+    print("(job times from Snakemake's log, 1 s stamps; the rest of the core-seconds is "
+          "Snakemake's own work and idle cores)")
+    if args.keep is None:
+        shutil.rmtree(tmp)
+    else:
+        shutil.rmtree(src)
+        print(f"run kept in {run}; Snakemake's log in {tmp / 'snakemake.log'}")
+
+
+if __name__ == "__main__":
+    main()
