@@ -122,7 +122,7 @@ def fit_layer_probes(
     if shuffle_seed is not None:
         # The shuffled-label control: the same probes, fitted on permuted labels.
         y_shuffled = shuffled_labels(ytr, shuffle_seed, network, attribute)
-        control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, **options)
+        control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, singles=1, **options)
         shuffled = {f"shuffled_{n}": control[n] for n in SHUFFLED_PROBES if n in control}
     meta.update(network=str(network), attribute=str(attribute))
     with atomic_path(out) as tmp, h5py.File(tmp, "w") as g:

@@ -127,6 +127,7 @@ def unit_features(
     seed=0,
     all_filters: bool = False,
     pooled_filters: bool = False,
+    singles: int | None = None,
     model: PLS1 | None = None,
     **pls_kwargs,
 ) -> dict[str, dict]:
@@ -141,7 +142,9 @@ def unit_features(
     (expensive: one PLS per channel).  At a pooled point (shape (C,)) a
     "filter" is a single unit, so, as in the authors' code, no filter probes
     are built there unless ``pooled_filters``.  ``seed`` seeds the VIP-uniform
-    draw (anything ``numpy.random.default_rng`` takes).  "units" holds unit or channel indices
+    draw (anything ``numpy.random.default_rng`` takes).  ``singles``: build
+    ``neuron_<r>`` / ``filter_<r>`` only for r <= singles (None: all top_k).
+    "units" holds unit or channel indices
     and "score" their VIP / filter score; "columns" the units the probe reads
     (None = all) and "model" its fitted PLS1 (None for raw-value probes), so
     the same features can be computed later for other rows.  ``X_eval`` may
@@ -163,16 +166,18 @@ def unit_features(
 
     neurons = top_neurons(v, top_k)
     out["neurons"] = _raw_entry(X_train, X_eval, neurons, v)
-    for r, u in enumerate(neurons, start=1):
+    singles = top_k if singles is None else min(int(singles), top_k)
+    for r, u in enumerate(neurons[:singles], start=1):
         out[f"neuron_{r}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
     pooled = len(tuple(shape)) == 1 or (H, W) == (1, 1)
     filters = top_filters(fs, top_k) if pooled_filters or not pooled else np.array([], int)
     sets = [filter_columns(int(c), (C, H, W)) for c in filters]
     joint = [np.concatenate(sets)] if len(sets) else []
-    models = fit_column_pls(X_train, y_train, sets + joint, n_components, **pls_kwargs)
-    evals = column_pls_scores(models, sets + joint, X_eval) if X_eval is not None else None
-    for r, c in enumerate(filters, start=1):
+    alone = sets[:singles]
+    models = fit_column_pls(X_train, y_train, alone + joint, n_components, **pls_kwargs)
+    evals = column_pls_scores(models, alone + joint, X_eval) if X_eval is not None else None
+    for r, c in enumerate(filters[:singles], start=1):
         m, e = models[r - 1], evals[r - 1] if evals else None
         out[f"filter_{r}"] = _entry(m.x_scores_, e, [c], fs[[c]], sets[r - 1], m)
     if joint:
