@@ -17,15 +17,31 @@ PAPER = ROOT / "configs/paper.yaml"
 def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     tmp_path, dry, run = tiny_study
     assert dry.returncode == 0, dry.stderr + dry.stdout
-    assert re.search(r"^pls_vip\s+100$", dry.stdout, re.M)  # 1 seed x 50 points x 2 attributes
+    # (1 trained network + 1 untrained control) x 50 points x 2 attributes
+    assert re.search(r"^pls_vip\s+200$", dry.stdout, re.M)
+    assert re.search(r"^control_network\s+1$", dry.stdout, re.M)
     assert run.returncode == 0, run.stderr[-5000:] + run.stdout[-5000:]
 
-    table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t")
-    layer = table[table["probe"] == "layer"]
+    table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t", dtype=str)
+    table[["accuracy", "depth"]] = table[["accuracy", "depth"]].astype(float)
+    assert set(table["seed"]) == {"0", "random0"}
+    trained, control = table[table["seed"] == "0"], table[table["seed"] == "random0"]
+    layer = trained[trained["probe"] == "layer"]
     assert len(layer) == 100
     assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(1, 51)]
     assert set(table["probe"]) == {"layer", "neurons", "neuron", "filters", "filter", "vip"}
     assert table["accuracy"].between(0, 1).all()
+    # the authors' probe set: no filter probes at the pooled point
+    assert not table[(table["point"] == "L50") & table["probe"].str.startswith("filter")].size
+    # controls: the same probes on the untrained network; selectivity against it
+    assert len(control) == len(trained)
+    assert control["selectivity"].isna().all() and trained["selectivity"].notna().all()
+    sel = trained["selectivity"].astype(float)
+    gap = trained["accuracy"] - trained["control_accuracy"].astype(float)
+    assert (sel - gap).abs().max() < 1e-9
+    shuffled = trained.dropna(subset=["shuffled_accuracy"])
+    assert set(shuffled["probe"]) == {"layer", "filters", "neurons", "filter", "neuron"}
+    assert set(shuffled["rank"]) <= {"0", "1"} and table["qda_reg"].notna().all()
     for fig in ("fig1", "fig3", "fig4", "fig5", "fig6"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"results/figures/{fig}.{ext}").stat().st_size > 10_000, fig
@@ -71,8 +87,9 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
     assert run.returncode == 0, run.stderr[-3000:]
     counts = _job_counts(run.stdout)
     assert counts["train"] == 6 and counts["splits"] == 40
-    assert counts["extract"] == 6 * 40 and counts["score_val"] == 6 * 40
-    assert counts["pls_vip"] == 6 * 50 * 40
+    # 6 trained networks and 2 untrained controls
+    assert counts["extract"] == 8 * 40 and counts["score_val"] == 8 * 40
+    assert counts["pls_vip"] == 8 * 50 * 40 and counts["control_network"] == 2
     assert counts["score_test"] == 6 and counts["select"] == 6 and counts["finetune"] == 6
     assert "synthesize" not in counts
     assert "37.21 GB" in run.stderr  # PROTOCOL/DESIGN: ~37 GB per (seed, attribute) in float16
@@ -105,7 +122,9 @@ def test_a_given_checkpoint_is_probed_without_training(tmp_path):
     assert dry.returncode == 0, dry.stderr[-3000:]
     counts = _job_counts(dry.stdout)
     assert "train" not in counts
-    assert counts["extract"] == 2 and counts["pls_vip"] == 100 and counts["score_test"] == 1
+    # the given network and the untrained control of its architecture
+    assert counts["extract"] == 4 and counts["pls_vip"] == 200 and counts["score_test"] == 1
+    assert counts["control_network"] == 1
     assert "results/test/checkpoint.tsv" in dry.stdout
 
 
