@@ -43,6 +43,66 @@ class Projector:
         return (x @ self.projection).astype(np.float64) - self.offset
 
 
+class PointFeatures:
+    """Every probe's features at one probe point, computed together for each batch.
+
+    The same values as calling each :class:`Projector` on the batch, with one
+    gather for all raw-unit probes (their features are sliced out at the end),
+    one gather for the union of the columns the column-subset PLS probes read
+    (each then projects a slice of it, or the whole with its projection rows
+    reordered), and one product per whole-map PLS probe.
+    """
+
+    def __init__(self, probes: dict[str, Projector]):
+        raw = {n: p for n, p in probes.items() if p.projection is None}
+        pls = {n: p for n, p in probes.items() if p.projection is not None}
+        self.whole = {n: p for n, p in pls.items() if p.columns is None}
+        subset = {n: p for n, p in pls.items() if p.columns is not None}
+        self.raw_columns, self.raw_index = _union(
+            {n: p.columns if p.columns is not None else np.arange(0) for n, p in raw.items()}
+        )
+        self.sub_columns, index = _union({n: p.columns for n, p in subset.items()})
+        self.subset = {}
+        for n, p in subset.items():
+            idx = index[n]
+            if idx.size and np.array_equal(idx, np.arange(idx[0], idx[0] + idx.size)):
+                cols = slice(int(idx[0]), int(idx[0]) + idx.size)
+                self.subset[n] = (cols, p.projection, p.offset)
+            else:  # rows of the projection placed at the union's positions of its columns
+                full = np.zeros((self.sub_columns.size, p.projection.shape[1]), p.projection.dtype)
+                full[idx] = p.projection
+                self.subset[n] = (slice(None), full, p.offset)
+        self.raw_parts: list[np.ndarray] = []
+        self.parts: dict[str, list[np.ndarray]] = {n: [] for n in (*self.whole, *self.subset)}
+
+    def add(self, x: np.ndarray) -> None:
+        """Project one batch of flattened activations (rows, units)."""
+        if self.raw_columns.size:
+            self.raw_parts.append(x[:, self.raw_columns].astype(np.float64))
+        for n, p in self.whole.items():
+            self.parts[n].append((x @ p.projection).astype(np.float64) - p.offset)
+        if self.subset:
+            sub = x[:, self.sub_columns]
+            for n, (cols, projection, offset) in self.subset.items():
+                self.parts[n].append((sub[:, cols] @ projection).astype(np.float64) - offset)
+
+    def result(self) -> dict[str, np.ndarray]:
+        """{probe: (rows, features)} over every batch added."""
+        out = {n: np.concatenate(parts) for n, parts in self.parts.items()}
+        if self.raw_index:
+            raw = np.concatenate(self.raw_parts)
+            out.update({n: raw[:, idx] for n, idx in self.raw_index.items()})
+        return out
+
+
+def _union(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """(sorted union of the column arrays, each array's positions in it)."""
+    if not columns:
+        return np.arange(0), {}
+    union = np.unique(np.concatenate([np.asarray(c, dtype=np.int64) for c in columns.values()]))
+    return union, {n: np.searchsorted(union, c) for n, c in columns.items()}
+
+
 @dataclass
 class PointProbes:
     """Everything saved for one probe point: metadata, labels, training features, projectors."""
@@ -86,18 +146,11 @@ def stream_features(
     """Features of ``paths`` for every probe point ``projectors[index][probe]``."""
     log.info("%s: %d images on %s", desc, len(paths), device)
     model = model.to(device).eval()
-    chunks: dict[int, dict[str, list[np.ndarray]]] = {
-        i: {name: [] for name in probes} for i, probes in projectors.items()
-    }
+    points = {i: PointFeatures(probes) for i, probes in projectors.items()}
     loader = DataLoader(ImageFiles(paths, input_size), batch_size=batch_size)
     with capture(model, list(projectors)) as acts:
         for x in tqdm(loader, desc=desc, mininterval=5):
             model(x.to(device))
-            for i, probes in projectors.items():
-                a = acts[i].flatten(1).float().cpu().numpy()
-                for name, project in probes.items():
-                    chunks[i][name].append(project(a))
-    return {
-        i: {name: np.concatenate(parts) for name, parts in probes.items()}
-        for i, probes in chunks.items()
-    }
+            for i, features in points.items():
+                features.add(acts[i].flatten(1).float().cpu().numpy())
+    return {i: features.result() for i, features in points.items()}
