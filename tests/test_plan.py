@@ -143,8 +143,10 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
             f["train"] = x
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 40)
         fit_layer_probes(shard, out, top_k=4, vip_neurons=5)
-        expected = probe_file_bytes(shape, config)
-        assert abs(out.stat().st_size - expected) < 0.05 * expected, shape
+        expected, real = probe_file_bytes(shape, config), out.stat().st_size
+        # an upper bound: the raw probes' units are counted without overlaps, which small
+        # maps have (the VIP-uniform draws repeat units); large maps are within a few %
+        assert 0.97 * real < expected < 1.15 * real, (shape, real, expected)
 
 
 def test_model_parameters_match_the_network():

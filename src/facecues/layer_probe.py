@@ -8,19 +8,21 @@ Output file (``results/probes/<seed>/<attribute>/L07.h5``):
 - ``vip`` (units,) and ``filter_score`` (channels,); ``train_y``, and
   ``shuffled_y`` (the same labels permuted) when the shuffled-label control
   is on;
-- one group per probe under ``features/``: ``layer`` (the PLS scores of the
-  whole map), ``neurons`` (the top-k neurons' raw values, jointly),
-  ``filters`` (PLS scores of the top-k filters' maps together),
-  ``neuron_<r>`` / ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th
-  VIP-uniform single neuron; its draw seeded per network, point and
-  attribute), and ``shuffled_<name>`` for the probes of ``SHUFFLED_PROBES``
-  fitted on ``shuffled_y`` (their accuracy is the chance level as measured).
-  No ``filter*`` probes at the pooled point L50 unless asked (a "filter" there
-  is one unit; the authors build none). Each holds ``train`` (features), ``columns``
+- the probes: ``layer`` (the PLS scores of the whole map), ``neurons`` (the
+  top-k neurons' raw values, jointly), ``filters`` (PLS scores of the top-k
+  filters' maps together), ``neuron_<r>`` / ``filter_<r>`` (rank r alone),
+  ``vip_<j>`` (the j-th VIP-uniform single neuron; its draw seeded per
+  network, point and attribute), and ``shuffled_<name>`` for the probes of
+  ``SHUFFLED_PROBES`` fitted on ``shuffled_y`` (their accuracy is the chance
+  level as measured). No ``filter*`` probes at the pooled point L50 unless
+  asked (a "filter" there is one unit; the authors build none).
+- the PLS probes, one group each under ``features/``; each holds ``train`` (features), ``columns``
   (the units it reads; absent = all) and, for PLS probes, ``projection`` A
   and ``offset`` b with features = X[:, columns] A - b (A = W* / s,
   b = (mu / s) W*: PLS1.transform without a centred copy), plus the
-  attributes ``units`` (unit or channel indices) and ``vip``.
+  attributes ``units`` (channel indices; none for ``layer``) and ``vip``;
+- the probes on raw unit values (neurons, VIP-uniform), packed in ``raw/``
+  (see ``_write_raw_probes``).
 Only numpy, h5py and facecues' numpy path are imported, so the thousands of
 such jobs start fast.
 """
@@ -132,13 +134,37 @@ def fit_layer_probes(
         g["train_y"] = ytr
         if y_shuffled is not None:
             g["shuffled_y"] = y_shuffled
-        for name, feat in {**features, **shuffled}.items():
+        all_features = {**features, **shuffled}
+        for name, feat in all_features.items():
+            if feat["model"] is None:
+                continue  # raw-unit probes: packed below
             grp = g.create_group(f"features/{name}")
             grp["train"] = np.asarray(feat["train"], dtype=np.float64)
             if feat["columns"] is not None:
                 grp["columns"] = feat["columns"]
-            if feat["model"] is not None:
-                a, b = projection(feat["model"])
-                grp["projection"], grp["offset"] = a.astype(np.float32), b
+            a, b = projection(feat["model"])
+            grp["projection"], grp["offset"] = a.astype(np.float32), b
             grp.attrs["units"] = feat["units"]
             grp.attrs["vip"] = feat["score"]
+        _write_raw_probes(g, xtr, {n: f for n, f in all_features.items() if f["model"] is None})
+
+
+def _write_raw_probes(g: h5py.File, xtr: np.ndarray, raw: dict[str, dict]) -> None:
+    """The probes on raw unit values, packed into ``raw/`` (a few datasets, not a group
+    each: the validation step opens 50 such files per job): ``units`` the sorted union of
+    the units they read, ``train`` the training rows at those units (float64), and per
+    probe (``names``) its units ``columns[offsets[i]:offsets[i + 1]]`` and their VIP
+    ``scores``."""
+    names = list(raw)
+    columns = [np.asarray(raw[n]["columns"], dtype=np.int64) for n in names]
+    units = np.unique(np.concatenate(columns)) if columns else np.zeros(0, np.int64)
+    grp = g.create_group("raw")
+    grp["names"] = np.array(names, dtype=h5py.string_dtype())
+    grp["units"] = units
+    grp["train"] = np.asarray(xtr[:, units], dtype=np.float64)
+    grp["offsets"] = np.cumsum([0] + [c.size for c in columns]).astype(np.int64)
+    grp["columns"] = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+    grp["scores"] = (
+        np.concatenate([np.asarray(raw[n]["score"], np.float64) for n in names])
+        if names else np.zeros(0)
+    )

@@ -687,37 +687,39 @@ def rule_resources(rule: str, config: Mapping) -> dict[str, int]:
 def probe_file_bytes(shape: tuple[int, ...], config: Mapping) -> int:
     """Bytes of one ``results/probes/<net>/<attribute>/Lxx.h5`` (layer_probe.fit_layer_probes).
 
-    vip (float32, every unit), filter_score (float64 per channel), train_y (int8), and per
-    probe its training features (float64) and, for PLS probes, the float32 projection of
-    the columns it reads plus int64 column indices; HDF5 headers ~PROBE_OBJECT_BYTES per
-    object.
+    vip (float32, every unit), filter_score (float64 per channel), train_y (int8); per PLS
+    probe (layer, filters, filter_r) its training features (float64), the float32
+    projection of the columns it reads and their int64 indices; the raw-unit probes
+    (neurons, neuron_r, vip_j) packed: the training rows at the union of their units
+    (float64; counted without overlaps, an upper bound) and each probe's units and VIP
+    (int64 + float64); HDF5 headers ~PROBE_OBJECT_BYTES per object.
     """
     p = config["probe"]
     n, k_top, nc = train_rows(config), p["top_k"], p["n_components"]
     c, h, w = (tuple(shape) + (1, 1))[:3]
     m, hw = c * h * w, h * w
-    total = 4 * m + 8 * c + n
+    shuffled = shuffled_control(config)
+    total = 4 * m + 8 * c + n + n * shuffled  # vip, filter_score, train_y, shuffled_y
     k = min(nc, m, n)
-    total += n * k * 8 + m * k * 4 + k * 8  # layer
-    kn = min(k_top, m)
-    total += n * kn * 8 + kn * 8 + kn * (n * 8 + 8)  # neurons (joint) + each alone
+    layer = n * k * 8 + m * k * 4 + k * 8
     pooled = (h, w) == (1, 1)  # no filter probes at the pooled point unless asked
     kf = 0 if pooled and not p.get("pooled_filters") else min(k_top, c)
     kf_comp = min(nc, hw, n)
     one_filter = n * kf_comp * 8 + hw * 8 + hw * kf_comp * 4 + kf_comp * 8
-    total += kf * one_filter  # filter_r
     cols = kf * hw
     kj = min(nc, cols, n)
     joint = (n * kj * 8 + cols * 8 + cols * kj * 4 + kj * 8) if kf else 0
-    total += joint  # filters (joint)
-    total += p["vip_neurons"] * (n * 8 + 8)  # vip_j
-    objects = 3 + 1 + 4 + 3 * (1 + kn) + 5 * (kf + 1 if kf else 0) + 3 * p["vip_neurons"]
-    if shuffled_control(config):  # shuffled_y and the twins of layer, neurons, neuron_1,
-        total += n + n * k * 8 + m * k * 4 + k * 8 + n * kn * 8 + kn * 8 + n * 8 + 8
-        objects += 1 + 4 + 3 + 3
-        if kf:  # ... filters and filter_1
-            total += joint + one_filter
-            objects += 5 + 5
+    total += layer + kf * one_filter + joint
+    objects = 3 + shuffled + 2 + 4 + 5 * (kf + 1 if kf else 0)  # + features/, raw/, layer
+    if shuffled:  # the twins of layer, filters and filter_1
+        total += layer + (joint + one_filter if kf else 0)
+        objects += 4 + (5 + 5 if kf else 0)
+    kn = min(k_top, m)
+    singles = kn + kn + p["vip_neurons"] + (kn + 1) * shuffled  # units the raw probes read
+    union = min(m, 2 * kn + p["vip_neurons"] if shuffled else kn + p["vip_neurons"])
+    probes = 1 + kn + p["vip_neurons"] + 2 * shuffled
+    total += n * union * 8 + union * 8 + singles * 16 + (probes + 1) * 8 + probes * 16
+    objects += 6
     return total + PROBE_FILE_BYTES + objects * PROBE_OBJECT_BYTES
 
 

@@ -120,7 +120,7 @@ def load_point_probes(path: str | Path) -> PointProbes:
     with h5py.File(path, "r") as f:
         meta = dict(f.attrs)
         train, projectors, units, vip = {}, {}, {}, {}
-        for name, g in f["features"].items():
+        for name, g in f["features"].items():  # PLS probes
             train[name] = g["train"][...]
             projectors[name] = Projector(
                 g["columns"][...] if "columns" in g else None,
@@ -129,7 +129,21 @@ def load_point_probes(path: str | Path) -> PointProbes:
             )
             units[name] = g.attrs["units"]
             vip[name] = float(np.mean(g.attrs["vip"]))
+        _read_raw_probes(f["raw"], train, projectors, units, vip)
         return PointProbes(meta, f["train_y"][...], train, projectors, units, vip)
+
+
+def _read_raw_probes(g, train, projectors, units, vip) -> None:
+    """The raw-unit probes packed by ``facecues.layer_probe._write_raw_probes``."""
+    names = [n.decode() if isinstance(n, bytes) else str(n) for n in g["names"][...]]
+    union, table = g["units"][...], g["train"][...]
+    offsets, columns, scores = g["offsets"][...], g["columns"][...], g["scores"][...]
+    for i, name in enumerate(names):
+        cols = columns[offsets[i] : offsets[i + 1]]
+        train[name] = table[:, np.searchsorted(union, cols)]
+        projectors[name] = Projector(cols, None, None)
+        units[name] = cols
+        vip[name] = float(np.mean(scores[offsets[i] : offsets[i + 1]]))
 
 
 @torch.no_grad()
