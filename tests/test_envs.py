@@ -207,3 +207,20 @@ def test_torch_env_asks_for_the_cuda_build():
     for name in ("pytorch", "torchvision"):
         (dep,) = [d for d in deps if d.split("=")[0] == name]
         assert dep.endswith("=cuda*"), dep
+
+
+def test_src_path_puts_this_checkouts_facecues_first(tmp_path):
+    # Snakemake's preamble appends the parent's sys.path (with this src/) after the
+    # interpreter's own, where an installed facecues of another checkout may sit first.
+    other = tmp_path / "other" / "src" / "facecues"
+    other.mkdir(parents=True)
+    (other / "__init__.py").write_text("")
+    code = (
+        "import sys; "
+        f"sys.path[:0] = [{str(other.parent)!r}]; sys.path.append({str(ROOT / 'src')!r}); "
+        f"sys.path.append({str(ROOT / 'workflow/scripts')!r}); "
+        "import _src_path, facecues; print(facecues.__file__)"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == str(ROOT / "src/facecues/__init__.py")
