@@ -122,3 +122,20 @@ def test_fig_average_faces(tmp_path):
 def test_unit_label():
     assert _unit_label({"unit": 1234, "shape": (256, 14, 14)}) == "unit 1234 (c6, y4, x2)"
     assert _unit_label({"unit": 17, "shape": (2048,)}) == "unit 17"
+
+
+def test_controls_stay_out_of_the_trained_curves(tmp_path):
+    from facecues.figures import fig3, fig3_curves
+    from facecues.paper_figures import _trained
+
+    trained = _table().assign(shuffled_accuracy=0.5)
+    random = _table(seeds=("random0",)).assign(accuracy=0.55, shuffled_accuracy=np.nan)
+    both = pd.concat([trained, random], ignore_index=True)
+    curves, untrained, shuffled = fig3_curves(both)
+    alone, _, _ = fig3_curves(trained)
+    pd.testing.assert_frame_equal(curves, alone)  # the untrained rows change nothing
+    assert (untrained["probe"] == "layer").all() and np.allclose(untrained["mean"], 0.55)
+    assert np.allclose(shuffled["mean"], 0.5) and len(shuffled) == 2 * 50
+    assert set(_trained(both)["seed"]) == {"0", "1"}
+    fig3(both, tmp_path / "fig3.png", tmp_path / "fig3.pdf")
+    _nonempty(tmp_path / "fig3.png", tmp_path / "fig3.pdf")

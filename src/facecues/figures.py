@@ -44,6 +44,26 @@ def depth_curves(
     return out
 
 
+def split_controls(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trained networks' rows, control networks' rows) of an accuracy table."""
+    t = table.assign(seed=table["seed"].astype(str))
+    control = t["seed"].map(is_control_seed)
+    return t[~control], t[control]
+
+
+def fig3_curves(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Fig. 3's curves: the trained networks' three probes, the untrained networks' whole
+    layer, and the trained networks' whole layer refitted on shuffled labels."""
+    trained, controls = split_controls(table)
+    random_curves = depth_curves(controls, ("layer",))
+    shuffled = (
+        depth_curves(trained, ("layer",), "shuffled_accuracy")
+        if "shuffled_accuracy" in trained
+        else random_curves.iloc[:0]
+    )
+    return depth_curves(trained), random_curves, shuffled
+
+
 def _stage_axis(ax) -> None:
     for start in STAGE_STARTS.values():
         if start > 1:
@@ -61,16 +81,8 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     probe of the untrained networks (``random*``, dashed) and of the trained
     networks refitted on shuffled labels (dotted).
     """
-    t = table.assign(seed=table["seed"].astype(str))
-    control = t["seed"].map(is_control_seed)
-    trained, controls = t[~control], t[control]
-    curves = depth_curves(trained)
-    random_curves = depth_curves(controls, ("layer",))
-    shuffled_curves = (
-        depth_curves(trained, ("layer",), "shuffled_accuracy")
-        if "shuffled_accuracy" in trained
-        else random_curves.iloc[:0]
-    )
+    trained, controls = split_controls(table)
+    curves, random_curves, shuffled_curves = fig3_curves(table)
     attributes = list(dict.fromkeys(trained["attribute"]))
     ncols = min(4, len(attributes))
     nrows = math.ceil(len(attributes) / ncols)
