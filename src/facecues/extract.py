@@ -3,15 +3,16 @@
 Shard layout (``L07.h5``): datasets ``train`` (n_train, units) and ``val``
 (n_val, units) in the configured dtype, chunked by rows, the labels
 ``train_y`` / ``val_y`` (int8, +-1), and attributes ``point`` (``L07``),
-``name`` (``layer1.1.relu1``), ``kind`` and ``shape`` (C, H, W). Units are the
-flattened NCHW map: unit = c*H*W + y*W + x. Every shard is written to a
-temporary name and renamed once complete.
+``name`` (``layer1.1.relu1``), ``kind``, ``shape`` (C, H, W) and ``index``, and,
+when given, ``network`` and ``attribute``. Units are the flattened NCHW map:
+unit = c*H*W + y*W + x. Every shard is written to a temporary name and renamed
+once all are complete and checked (``facecues.shards``).
 """
 
 from __future__ import annotations
 
 import logging
-import os
+from contextlib import ExitStack
 from pathlib import Path
 
 import h5py
@@ -21,6 +22,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from .probe_points import ProbePoint, capture, probe_points
+from .shards import atomic_h5, check_activations
 from .train import ImageFiles
 
 log = logging.getLogger(__name__)
@@ -44,21 +46,35 @@ def extract_shards(
     batch_size: int = 128,
     device: torch.device | str = "cpu",
     workers: int = 0,
+    network: str | None = None,
+    attribute: str | None = None,
 ) -> list[ProbePoint]:
     """Run ``samples`` ({"train": (paths, y), "val": (paths, y)}) through ``model`` and
-    write each probe point's activations to ``out_paths[index]``."""
+    write each probe point's activations to ``out_paths[index]``.
+
+    ``network`` and ``attribute``, when given, are recorded in each shard's
+    attributes, so that a reader can tell a foreign shard
+    (``facecues.shards.read_shard``). Every shard is written under a temporary
+    name and renamed only once all are complete and checked: NaN or Inf
+    activations (a diverged network) or a point whose units are all constant
+    over the training rows (dead ReLUs) raise FacecuesError and leave no shard.
+    """
     log.info("extracting on %s", device)
     model = model.to(device).eval()
     points = [p for p in probe_points(model, input_size) if p.index in out_paths]
     np_dtype = np.dtype(dtype)
     torch_dtype = getattr(torch, dtype)  # cast in torch: h5py's own conversion is slow
-    files: dict[int, h5py.File] = {}
-    tmp = {i: Path(str(p) + ".tmp") for i, p in out_paths.items()}
-    try:
+    owner = {k: v for k, v in (("network", network), ("attribute", attribute)) if v is not None}
+    nonfinite = {p.index: 0 for p in points}
+    lo: dict[int, torch.Tensor] = {}
+    hi: dict[int, torch.Tensor] = {}
+    with ExitStack() as stack:
+        files: dict[int, h5py.File] = {}
         for p in points:
-            tmp[p.index].parent.mkdir(parents=True, exist_ok=True)
-            f = h5py.File(tmp[p.index], "w")
-            f.attrs.update(point=p.id, name=p.name, kind=p.kind, shape=p.shape, index=p.index)
+            f = stack.enter_context(atomic_h5(out_paths[p.index]))
+            f.attrs.update(
+                point=p.id, name=p.name, kind=p.kind, shape=p.shape, index=p.index, **owner
+            )
             for sample, (paths, y) in samples.items():
                 f.create_dataset(
                     sample,
@@ -78,16 +94,26 @@ def extract_shards(
                     model(x.to(device))
                     n = len(x)
                     for i, f in files.items():
-                        f[sample][row : row + n] = acts[i].flatten(1).to(torch_dtype).cpu().numpy()
+                        a = acts[i].flatten(1).to(torch_dtype)
+                        nonfinite[i] += int(a.numel() - torch.isfinite(a).sum())
+                        if sample == "train":
+                            a32 = a.float()
+                            bmin, bmax = a32.amin(0), a32.amax(0)
+                            lo[i] = bmin if i not in lo else torch.minimum(lo[i], bmin)
+                            hi[i] = bmax if i not in hi else torch.maximum(hi[i], bmax)
+                        f[sample][row : row + n] = a.cpu().numpy()
                     row += n
-        for f in files.values():
-            f.close()
-        for i in files:
-            os.replace(tmp[i], out_paths[i])
-    finally:
-        for i, f in files.items():
-            if f.id.valid:
-                f.close()
-            tmp[i].unlink(missing_ok=True)
+        rows = len(samples["train"][0]) if "train" in samples else 0
+        total = sum(len(paths) for paths, _ in samples.values())
+        for p in points:
+            constant = int((lo[p.index] == hi[p.index]).sum()) if p.index in lo else 0
+            where = f"{out_paths[p.index]}: probe point {p.id} ({p.name})"
+            if network is not None:
+                where += f" of network {network}"
+            if attribute is not None:
+                where += f", attribute {attribute}"
+            check_activations(
+                where, nonfinite[p.index], total * p.units, constant, p.units, rows
+            )
     log.info("wrote %d shards (%s)", len(files), dtype)
     return points

@@ -15,7 +15,7 @@ from facecues.splits import read_split  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
-split = read_split(snakemake.input.split, snakemake.wildcards.attribute)
+split = read_split(snakemake.input.split, snakemake.wildcards.attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
 outputs = {int(Path(f).stem[1:]): Path(f) for f in snakemake.output}
 extract_shards(
@@ -26,4 +26,6 @@ extract_shards(
     dtype=p["dtype"],
     batch_size=p["batch_size"],
     device=device,
+    network=snakemake.wildcards.seed,
+    attribute=snakemake.wildcards.attribute,
 )

@@ -3,10 +3,12 @@
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import pandas as pd
 
+from facecues.atomic import atomic_path
 from facecues.logs import log_to
 from facecues.tables import write_table1
 
 log_to(snakemake.log[0])
 scores = pd.concat([pd.read_csv(f, sep="\t", dtype={"seed": str}) for f in snakemake.input])
-scores.to_csv(snakemake.output.scores, sep="\t", index=False)
 write_table1(scores, snakemake.output.md, snakemake.output.csv, snakemake.output.tex)
+with atomic_path(snakemake.output.scores) as tmp:
+    scores.to_csv(tmp, sep="\t", index=False)
