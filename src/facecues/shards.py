@@ -27,9 +27,11 @@ from __future__ import annotations
 import errno
 import os
 import re
-from collections.abc import Iterator
+import shutil
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import h5py
 import numpy as np
@@ -39,12 +41,15 @@ from .errors import FacecuesError
 __all__ = [
     "SHARD_ATTRS",
     "atomic_h5",
+    "atomic_h5_set",
+    "check_free_space",
     "check_activations",
     "check_probe_file",
     "disk_full",
     "expect_attrs",
     "open_h5",
     "read_shard",
+    "truncate_files",
 ]
 
 #: Attributes every shard and probe file carries (the probe point's description).
@@ -53,6 +58,7 @@ SHARD_ATTRS = ("point", "name", "kind", "shape", "index")
 OWNER_ATTRS = ("network", "attribute")
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32))
 _POINT_NAME = re.compile(r"^L\d\d$")
+K = TypeVar("K")
 _REWRITE = "delete it and rerun the workflow to write it again"
 
 
@@ -72,28 +78,116 @@ def _free_bytes(folder: Path) -> str:
         return "free space unknown"
 
 
-@contextmanager
-def atomic_h5(path: str | Path, mode: str = "w") -> Iterator[h5py.File]:
-    """An HDF5 file written under a temporary name, renamed to ``path`` when complete.
-
-    On any error the temporary file is removed, so ``path`` is either absent or
-    complete; a full disk is re-raised as FacecuesError naming ``path``.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp-{os.getpid()}{path.suffix}")
+def reserve_space(path: Path, nbytes: int) -> None:
+    """Allocate ``nbytes`` of disk to the file at ``path`` now (ENOSPC here, cleanly,
+    rather than inside HDF5's writes; HDF5 trims the file to its real size on close).
+    A filesystem without fallocate support is left alone."""
+    fd = os.open(path, os.O_WRONLY)
     try:
-        with h5py.File(tmp, mode) as f:
-            yield f
-        os.replace(tmp, path)
+        os.posix_fallocate(fd, 0, nbytes)
+    except OSError as e:
+        if e.errno not in (errno.EOPNOTSUPP, errno.EINVAL, errno.ENOSYS):
+            raise
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_h5_set(
+    paths: Mapping[K, str | Path], mode: str = "w", reserve: Mapping[K, int] | None = None
+) -> Iterator[dict[K, h5py.File]]:
+    """HDF5 files written under temporary names and renamed when ALL are complete.
+
+    Yields {key: open file}. ``reserve`` (bytes per key) allocates each file's
+    disk space up front, so a full disk is met before anything is written
+    instead of inside HDF5 (whose library state a failed write can leave
+    damaged). On success every file is closed first (a full disk shows at the
+    latest when HDF5 flushes on close) and only then renamed to its path. On
+    any error every temporary file is truncated (freeing its space while HDF5
+    still holds it open), closed and removed, so no path is written; a full
+    disk is re-raised as one FacecuesError naming the file.
+    """
+    paths = {k: Path(p) for k, p in paths.items()}
+    tmps = {k: p.with_name(f"{p.stem}.tmp-{os.getpid()}{p.suffix}") for k, p in paths.items()}
+    files: dict[K, h5py.File] = {}
+    current = None
+    try:
+        for k, tmp in tmps.items():
+            current = paths[k]
+            tmp.parent.mkdir(parents=True, exist_ok=True)
+            files[k] = h5py.File(tmp, mode)
+            if reserve and reserve.get(k):
+                reserve_space(tmp, reserve[k])
+        current = None
+        yield files
+        for k, f in files.items():
+            current = paths[k]
+            f.close()
+        for k, tmp in tmps.items():
+            os.replace(tmp, paths[k])
     except BaseException as e:
-        tmp.unlink(missing_ok=True)
+        _discard(files, tmps)
         if not isinstance(e, FacecuesError) and disk_full(e):
+            where = current or _named(e, tmps, paths) or next(iter(paths.values()), "")
             raise FacecuesError(
-                f"{path}: no space left on device while writing it ({_free_bytes(path.parent)}); "
-                "nothing was kept: free space (or point results/ at a larger disk) and rerun"
+                f"{where}: no space left on device while writing it "
+                f"({_free_bytes(Path(where).parent)}); nothing was kept: free space (or "
+                "point results/ at a larger disk) and rerun"
             ) from None
         raise
+
+
+def _named(e: BaseException, tmps: dict, paths: dict) -> Path | None:
+    """The output whose temporary file HDF5's message names, if any."""
+    for k, tmp in tmps.items():
+        if str(tmp) in str(e):
+            return paths[k]
+    return None
+
+
+def truncate_files(files) -> None:
+    """Empty open HDF5 files that are being thrown away (frees a full disk)."""
+    for f in files:
+        try:
+            os.truncate(f.filename, 0)
+        except (OSError, ValueError):
+            pass
+
+
+def _discard(files: dict, tmps: dict) -> None:
+    for k, tmp in tmps.items():
+        try:
+            os.truncate(tmp, 0)  # frees a full disk, so that HDF5's close can succeed
+        except OSError:
+            pass
+        f = files.get(k)
+        if f is not None and f.id.valid:
+            try:
+                f.close()
+            except Exception:  # noqa: BLE001 - the file is being thrown away
+                pass
+        tmp.unlink(missing_ok=True)
+
+
+@contextmanager
+def atomic_h5(path: str | Path, mode: str = "w") -> Iterator[h5py.File]:
+    """One HDF5 file written under a temporary name, renamed to ``path`` when complete
+    (``atomic_h5_set`` of one file): ``path`` is either absent or complete."""
+    with atomic_h5_set({0: path}, mode) as files:
+        yield files[0]
+
+
+def check_free_space(folder: str | Path, need: int, what: str) -> None:
+    """FacecuesError if the disk holding ``folder`` has less than ``need`` bytes free."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if free < need:
+        raise FacecuesError(
+            f"{folder}: {what} need {need / 1e6:,.1f} MB, only {free / 1e6:,.1f} MB free on its "
+            "disk; nothing was written: free space (or point results/ at a larger disk, or use "
+            "probe.dtype: float16) and rerun"
+        )
 
 
 def open_h5(path: str | Path, what: str) -> h5py.File:
