@@ -517,17 +517,23 @@ def test_workflow_n_components_larger_than_the_training_rows(real_study, tmp_pat
 
 @pytest.mark.workflow
 @pytest.mark.parametrize(
-    ("key", "value", "expected"),
+    ("section", "key", "value", "expected"),
     [
-        ("n_components", "eight", "'eight' is not of type 'integer'"),
-        ("n_components", 0, "0 is less than the minimum of 1"),
-        ("dtype", "float64", "'float64' is not one of ['float16', 'float32']"),
+        ("probe", "n_components", "eight", "'eight' is not of type 'integer'"),
+        ("probe", "n_components", 0, "0 is less than the minimum of 1"),
+        ("probe", "dtype", "float64", "'float64' is not one of ['float16', 'float32']"),
+        ("probe", "split_seed", -1, "-1 is less than the minimum of 0"),
+        ("synthetic", "vgg_identities", "6", "'6' is not of type 'integer'"),
+        ("synthetic", "jpeg_quality", [60, 101], "101 is greater than the maximum of 100"),
+        ("figures", "fig4_attribute", "Smilng", "'Smilng' is not one of"),
     ],
 )
-def test_workflow_config_of_the_wrong_type_or_range_stops_at_start(tmp_path, key, value, expected):
-    study = {**TINY_STUDY, "probe": {**TINY_STUDY["probe"], key: value}}
+def test_workflow_config_of_the_wrong_type_or_range_stops_at_start(
+    tmp_path, section, key, value, expected
+):
+    study = {**TINY_STUDY, section: {**TINY_STUDY[section], key: value}}
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(study))
     run = snakemake(tmp_path, "-n")
     out = _fails(run, expected)
-    assert key in out
+    assert key in out  # Snakemake names the schema path: ['properties'][section]...[key]
     assert not (tmp_path / "results").exists()

@@ -46,9 +46,8 @@ def _training(d: Path) -> bool:
     ).exists()
 
 
-def _extraction(d: Path) -> bool:
-    logs = d / "results/logs/extract/0"
-    return any(_has(f, "extracting on") for f in logs.glob("*.log"))
+def _extraction(d: Path) -> bool:  # shards being written under their temporary names
+    return any((d / "results/activations/0").glob("*/L*.tmp-*.h5"))
 
 
 def _pls_vip(d: Path) -> bool:
