@@ -406,7 +406,7 @@ def test_workflow_damaged_validation_image_met_while_streaming(real_study):
     image = celeba.image_path(int(split.val[3]))
     original = image.read_bytes()
     accuracy = folder / "results/accuracy/checkpoint/Male.tsv"
-    accuracy.unlink()
+    accuracy.unlink(missing_ok=True)
     try:
         _truncate(image, 0.4)
         run = snakemake(folder, "--cores", "2", str(accuracy.relative_to(folder)))
@@ -422,11 +422,12 @@ def test_workflow_foreign_probe_file(real_study):
     probes = folder / "results/probes/checkpoint/Male"
     original = (probes / "L02.h5").read_bytes()
     accuracy = folder / "results/accuracy/checkpoint/Male.tsv"
-    accuracy.unlink()
+    accuracy.unlink(missing_ok=True)
     try:
         shutil.copy(probes / "L01.h5", probes / "L02.h5")
         run = snakemake(folder, "--cores", "2", str(accuracy.relative_to(folder)))
-        _fails(run, f"{probes / 'L02.h5'}: this file's point is 'L01', expected 'L02'")
+        _fails(run, "results/probes/checkpoint/Male/L02.h5: this file's point is 'L01', expected "
+               "'L02': it belongs to another point")
         assert not accuracy.exists()
     finally:
         (probes / "L02.h5").write_bytes(original)
