@@ -25,6 +25,7 @@ FacecuesError naming the file.
 from __future__ import annotations
 
 import errno
+import glob
 import os
 import re
 import shutil
@@ -49,6 +50,7 @@ __all__ = [
     "expect_attrs",
     "open_h5",
     "read_shard",
+    "remove_stale_tmps",
     "truncate_files",
 ]
 
@@ -109,6 +111,8 @@ def atomic_h5_set(
     """
     paths = {k: Path(p) for k, p in paths.items()}
     tmps = {k: p.with_name(f"{p.stem}.tmp-{os.getpid()}{p.suffix}") for k, p in paths.items()}
+    for p in paths.values():
+        remove_stale_tmps(p)
     files: dict[K, h5py.File] = {}
     current = None
     try:
@@ -135,6 +139,23 @@ def atomic_h5_set(
                 "point results/ at a larger disk) and rerun"
             ) from None
         raise
+
+
+def remove_stale_tmps(path: Path) -> list[Path]:
+    """Delete the temporary files that killed writers of ``path`` left (``<stem>.tmp-<pid>``).
+
+    Snakemake runs one job at a time per output, so a temporary file of ``path``
+    found when a writer starts is a leftover (with its disk reserved, for a shard).
+    """
+    path = Path(path)
+    stale = [
+        t
+        for t in path.parent.glob(f"{glob.escape(path.stem)}.tmp-*{glob.escape(path.suffix)}")
+        if t.name != f"{path.stem}.tmp-{os.getpid()}{path.suffix}"
+    ]
+    for t in stale:
+        t.unlink(missing_ok=True)
+    return stale
 
 
 def _named(e: BaseException, tmps: dict, paths: dict) -> Path | None:
