@@ -20,7 +20,7 @@ its own child process (its own peak RSS, CPU time and ``/proc/self/io``):
 Inside the children, thin wrappers time the phases without changing the code
 path: image loading (``ImageFiles.__getitem__``), forward passes (hooks on the
 network), HDF5 writes (``h5py.Dataset.__setitem__``) and closes; the shard read
-(``layer_probe.read_float32``) and the fit (``layer_probe.unit_features``).  The
+(``shards.read_shard``, checks included) and the fit (``layer_probe.unit_features``).  The
 parent samples every second the machine's CPU use (``/proc/stat``), the child's,
 the load average, dirty page cache and the disk's own counters
 (``/proc/diskstats``), and stops the extract job if free disk falls below
@@ -451,7 +451,7 @@ def child_pls(spec: dict) -> dict:
     from facecues import layer_probe
 
     ph = Phases("read", "fit")
-    layer_probe.read_float32 = ph.wrap("read", layer_probe.read_float32)
+    layer_probe.read_shard = ph.wrap("read", layer_probe.read_shard)
     layer_probe.unit_features = ph.wrap("fit", layer_probe.unit_features)
     with h5py.File(spec["shard"], "r") as f:
         rows, units = f["train"].shape
@@ -587,7 +587,7 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
         f"  {'DISK_WRITE_BYTES_S':<34}{P.DISK_WRITE_BYTES_S / MB:>11.0f} MB{write_rate / MB:>11.0f}"
         f" MB  HDF5 writes inside the job (page cache, throttled by writeback)",
         f"  {'SHARD_READ_BYTES_S':<34}{P.SHARD_READ_BYTES_S / MB:>11.0f} MB{read_rate / MB:>11.0f}"
-        f" MB  read_float32, cold shard, float16 -> float32",
+        f" MB  read_shard, cold shard, float16 -> float32",
         f"  {'  by its CPU seconds':<34}{P.SHARD_READ_BYTES_S / MB:>11.0f} MB"
         f"{read_rate_cpu / MB:>11.0f} MB  shard bytes / CPU-s of the read (without contention)",
         f"  {'PLS_FIT_FACTOR x PLS_CORE_S_PER_EL':<34}"
@@ -736,7 +736,7 @@ def report(res: dict, args) -> str:
         row("in page cache before", lambda r: r["resident_before"] or 0, "B"),
         row("job wall (process)", lambda r: r["process_wall"]),
         row("  start-up (interpreter, imports)", lambda r: r["process_wall"] - r["call"]),
-        row("  read_float32 (shard -> float32)", lambda r: r["read"]),
+        row("  read_shard (shard -> float32)", lambda r: r["read"]),
         row("    its CPU", lambda r: r["cpu_phases"]["read"]),
         row("  unit_features (PLS, VIP, probes)", lambda r: r["fit"]),
         row("    its CPU", lambda r: r["cpu_phases"]["fit"]),

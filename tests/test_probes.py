@@ -10,7 +10,6 @@ import h5py
 import numpy as np
 import pytest
 
-from facecues.layer_probe import read_float32
 from facecues.pls import PLS1, filter_scores, vip
 from facecues.probes import (
     column_pls_scores,
@@ -23,6 +22,7 @@ from facecues.probes import (
     unit_features,
     vip_uniform_neurons,
 )
+from facecues.shards import read_shard
 
 SHAPE = (6, 4, 5)  # C, H, W
 
@@ -138,16 +138,19 @@ def test_probes_import_is_light():
 def test_shards_are_read_as_float32_in_row_blocks(tmp_path):
     rng = np.random.default_rng(3)
     x = rng.standard_normal((300, 5000)).astype(np.float16)
-    with h5py.File(tmp_path / "s.h5", "w") as f:
-        f.create_dataset("f16", data=x, chunks=(7, 5000))
-        f.create_dataset("f32", data=x.astype(np.float32), chunks=(7, 5000))
-    with h5py.File(tmp_path / "s.h5", "r") as f:
-        for name in ("f16", "f32"):
-            tracemalloc.start()
-            got = read_float32(f[name], block_bytes=64 << 10)
-            _, peak = tracemalloc.get_traced_memory()
-            tracemalloc.stop()
-            assert got.dtype == np.float32
-            np.testing.assert_array_equal(got, x.astype(np.float32))
-            # the float32 array plus about one block, not a whole float16 copy
-            assert peak < got.nbytes + 3 * (64 << 10), f"{name}: peak {peak / 1e6:.2f} MB"
+    for dtype in (np.float16, np.float32):
+        path = tmp_path / f"{np.dtype(dtype).name}" / "L07.h5"
+        path.parent.mkdir()
+        with h5py.File(path, "w") as f:
+            f.attrs.update(point="L07", name="layer2.0.relu1", kind="inner", shape=(50, 10, 10),
+                           index=7, network="0", attribute="Male")
+            f.create_dataset("train", data=x.astype(dtype), chunks=(7, 5000))
+            f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 150)
+        tracemalloc.start()
+        _, got, _ = read_shard(path, network="0", attribute="Male", block_bytes=64 << 10)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert got.dtype == np.float32
+        np.testing.assert_array_equal(got, x.astype(np.float32))
+        # the float32 array plus about one block, not a whole float16 copy
+        assert peak < got.nbytes + 3 * (64 << 10), f"{dtype}: peak {peak / 1e6:.2f} MB"

@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
-import os
+import pickle
+import re
 from pathlib import Path
 
 import torch
 
+from .atomic import atomic_path
 from .errors import FacecuesError
 from .model import FaceResNet
 
 
 def atomic_save(obj: object, path: str | Path) -> None:
     """torch.save to a temporary file in the same folder, then rename over ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(obj, tmp)
 
 
 def save_network(model: FaceResNet, path: str | Path, **meta: object) -> None:
@@ -52,9 +51,28 @@ def load_network(
     if not path.is_file():
         raise FacecuesError(f"model.checkpoint: {path} does not exist")
     try:
+        # weights_only: a checkpoint is data; a pickle that would build other Python
+        # objects (and could run code while doing so) is refused, never executed
         obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as e:  # noqa: BLE001 - any unpickling failure is the user's file
-        raise FacecuesError(f"{path}: not a readable PyTorch checkpoint ({e})") from None
+    except pickle.UnpicklingError as e:
+        found = re.search(r"GLOBAL (\S+)", str(e))
+        if not found:
+            lines = [ln.strip() for ln in str(e).splitlines() if "nsupported" in ln]
+            raise FacecuesError(
+                f"{path}: not a readable PyTorch checkpoint ({(lines or ['not a pickle'])[0]}); "
+                "expected a file written by torch.save holding a state dict of tensors"
+            ) from None
+        raise FacecuesError(
+            f"{path}: refused: this checkpoint asks to call or build {found[1]} besides "
+            "tensors, which could run code when loaded; facecues loads checkpoints with "
+            "torch.load(weights_only=True). Expected a state dict of tensors: save one with "
+            "torch.save(model.state_dict(), path)"
+        ) from None
+    except Exception as e:  # noqa: BLE001 - any other unpickling failure is the user's file
+        raise FacecuesError(
+            f"{path}: not a readable PyTorch checkpoint ({e}); expected a file written by "
+            "torch.save holding a state dict of tensors"
+        ) from None
     if isinstance(obj, dict) and "arch" in obj and "state_dict" in obj:
         base_width = obj["arch"]["base_width"]
         stride_in_1x1 = obj["arch"]["stride_in_1x1"]

@@ -22,8 +22,11 @@ def load_rgb(path: str | Path) -> Image.Image:
             return im.convert("RGB")
     except FileNotFoundError:
         raise DataFormatError(f"{path}: image file not found") from None
-    except OSError as e:
-        raise DataFormatError(f"{path}: not a readable image ({e})") from None
+    except (OSError, SyntaxError, ValueError) as e:  # PIL raises all three on damaged files
+        raise DataFormatError(
+            f"{path}: not a readable image ({e}); expected a complete JPEG or PNG file "
+            "(replace the file, or remove its line from the dataset's listing)"
+        ) from None
 
 
 def to_tensor(img: Image.Image) -> torch.Tensor:

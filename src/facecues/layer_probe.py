@@ -35,8 +35,8 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from .atomic import atomic_path
 from .probes import unit_features
+from .shards import atomic_h5, read_shard
 
 # The probes refitted on shuffled labels (``shuffled_<name>``): the curves and the best
 # single units, the chance level each is compared with.
@@ -49,25 +49,6 @@ def projection(model) -> tuple[np.ndarray, np.ndarray]:
     std = np.asarray(model.x_std_, dtype=np.float64)
     mean = np.asarray(model.x_mean_, dtype=np.float64)
     return rot / std[:, None], (mean / std) @ rot
-
-
-def read_float32(dataset, block_bytes: int = 64 << 20) -> np.ndarray:
-    """A (rows, units) HDF5 dataset as one float32 array, read in row blocks.
-
-    A float16 shard is converted block by block, so memory holds the float32
-    array plus one block (about ``block_bytes`` of float16), never both whole
-    copies; a float32 shard is read straight into the array.
-    """
-    rows, units = dataset.shape
-    out = np.empty((rows, units), dtype=np.float32)
-    step = max(1, block_bytes // max(1, units * dataset.dtype.itemsize))
-    for i in range(0, rows, step):
-        stop = min(i + step, rows)
-        if dataset.dtype == np.float32:
-            dataset.read_direct(out, np.s_[i:stop], np.s_[i:stop])
-        else:
-            out[i:stop] = dataset[i:stop]
-    return out
 
 
 def probe_stream(seed: int, network: str, attribute: str, *more: int) -> np.random.SeedSequence:
@@ -108,10 +89,8 @@ def fit_layer_probes(
     (``vip_seed``, per network, point and attribute) and the shuffled-label
     control (``shuffle_seed``; None builds no control).
     """
-    with h5py.File(shard, "r") as f:
-        meta = dict(f.attrs)
-        xtr = read_float32(f["train"])
-        ytr = f["train_y"][...]
+    # checked on open: its attributes name this network, attribute and point; finite values
+    meta, xtr, ytr = read_shard(shard, network=network or None, attribute=attribute or None)
     index = int(meta["index"])
     shape = tuple(int(s) for s in meta["shape"])
     options = dict(n_components=n_components, top_k=top_k, pooled_filters=pooled_filters,
@@ -127,7 +106,7 @@ def fit_layer_probes(
         control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, singles=1, **options)
         shuffled = {f"shuffled_{n}": control[n] for n in SHUFFLED_PROBES if n in control}
     meta.update(network=str(network), attribute=str(attribute))
-    with atomic_path(out) as tmp, h5py.File(tmp, "w") as g:
+    with atomic_h5(out) as g:
         g.attrs.update(meta)
         g.create_dataset("vip", data=features.pop("_vip")["score"].astype(np.float32))
         g.create_dataset("filter_score", data=features.pop("_filter_scores")["score"])

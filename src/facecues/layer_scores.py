@@ -110,7 +110,7 @@ def score_validation(
     """Validation accuracy of every probe in ``probe_files`` (one per probe point)."""
     points, shuffled_y = {}, {}
     for f in probe_files:
-        p = load_point_probes(f)
+        p = load_point_probes(f, network=seed, attribute=attribute)
         points[int(p.meta["index"])] = p
         with h5py.File(f, "r") as h:
             if "shuffled_y" in h:

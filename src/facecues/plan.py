@@ -133,7 +133,7 @@ LOAD_S_FIXED = 0.3e-3
 LOAD_S_PER_SOURCE_PIXEL = 6e-9
 LOAD_S_PER_INPUT_PIXEL = 7e-8
 # HDF5 on the 2-core machine's local disk (calib): writing row-chunked float16 shards
-# 160-420 MB/s; reading a float16 shard into float32 (layer_probe.read_float32) 74-340 MB/s
+# 160-420 MB/s; reading a float16 shard into float32 (shards.read_shard) 74-340 MB/s
 # of shard, 122 MB/s inside a pls_vip-style fit at m = 100,352 (3.4 of its 8.8 s).
 DISK_WRITE_BYTES_S = 250e6
 SHARD_READ_BYTES_S = 150e6

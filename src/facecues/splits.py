@@ -13,9 +13,11 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
+from .atomic import write_text
 from .errors import FacecuesError
 
 log = logging.getLogger(__name__)
@@ -89,19 +91,122 @@ def balanced_split(
     return Split(attribute, train, labels[train].astype(np.int8), val, labels[val].astype(np.int8))
 
 
+def check_components(split: Split, n_components: int) -> None:
+    """FacecuesError if a PLS with ``n_components`` cannot be fitted on the split's
+    training rows (at most rows - 1 components after centring)."""
+    rows = len(split.train)
+    if n_components > rows - 1:
+        raise FacecuesError(
+            f"probe.n_components = {n_components} is larger than a PLS fit on the {rows} "
+            f"training rows of attribute {split.attribute} can have; expected at most {rows - 1} "
+            "(lower probe.n_components or raise probe.train_per_class)"
+        )
+
+
 def write_split(split: Split, filenames: list[str], path) -> None:
-    """Write a split as TSV: index, filename, label, sample (train or val)."""
-    rows = ["index\tfilename\tlabel\tsample"]
+    """Write a split as TSV: index, filename, label, sample (train or val), atomically."""
+    rows = [SPLIT_HEADER]
     for sample, idx, y in (("train", split.train, split.train_y), ("val", split.val, split.val_y)):
         rows += [f"{i}\t{filenames[i]}\t{int(v)}\t{sample}" for i, v in zip(idx, y, strict=True)]
-    with open(path, "w") as f:
-        f.write("\n".join(rows) + "\n")
+    write_text(path, "\n".join(rows) + "\n")
 
 
-def read_split(path, attribute: str) -> Split:
-    """Read a split written by ``write_split``."""
-    data = np.genfromtxt(path, delimiter="\t", names=True, dtype=None, encoding="utf-8")
-    is_train = data["sample"] == "train"
-    idx = data["index"].astype(np.int64)
-    y = data["label"].astype(np.int8)
-    return Split(attribute, idx[is_train], y[is_train], idx[~is_train], y[~is_train])
+SPLIT_HEADER = "index\tfilename\tlabel\tsample"
+
+
+def read_split(path, attribute: str, celeba=None) -> Split:
+    """Read a split written by ``write_split``.
+
+    With ``celeba`` (the loaded attribute set) every row is checked against it:
+    the image at that index must have that file name and label. A split drawn
+    from another listing (the dataset root changed since it was cached) raises
+    FacecuesError naming the split file, the attribute file and the first
+    disagreeing row.
+    """
+    path = Path(path)
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as e:
+        raise FacecuesError(f"{path}: cannot read the split ({e})") from None
+    if not lines or lines[0] != SPLIT_HEADER:
+        raise FacecuesError(
+            f"{path}: line 1 is {lines[0][:80] if lines else ''!r}, expected the header "
+            f"{SPLIT_HEADER!r} of a split written by facecues' splits step"
+        )
+    idx, names, y, train = [], [], [], []
+    for n, line in enumerate(lines[1:], start=2):
+        parts = line.split("\t")
+        if len(parts) != 4 or not parts[0].isdigit() or parts[2] not in ("-1", "1") or (
+            parts[3] not in ("train", "val")
+        ):
+            raise FacecuesError(
+                f"{path}, line {n}: expected '<index> <filename> <-1 or 1> <train or val>' "
+                f"separated by tabs, got {line[:80]!r}"
+            )
+        idx.append(int(parts[0]))
+        names.append(parts[1])
+        y.append(int(parts[2]))
+        train.append(parts[3] == "train")
+    idx_a, y_a, is_train = np.asarray(idx, np.int64), np.asarray(y, np.int8), np.asarray(train)
+    if celeba is not None:
+        _check_split_against(path, attribute, celeba, idx_a, names, y_a)
+    return Split(attribute, idx_a[is_train], y_a[is_train], idx_a[~is_train], y_a[~is_train])
+
+
+def _check_split_against(path, attribute, celeba, idx, names, y) -> None:
+    where = getattr(celeba, "attr_file", None) or celeba.root
+    labels = celeba.attribute(attribute)
+    n = len(celeba.filenames)
+    for row, (i, name, label) in enumerate(zip(idx.tolist(), names, y.tolist(), strict=True)):
+        have = (celeba.filenames[i], int(labels[i])) if i < n else None
+        if have != (name, label):
+            found = (
+                f"image {have[0]!r} with label {have[1]}" if have else f"only {n} images"
+            )
+            raise FacecuesError(
+                f"{path}, line {row + 2}: the cached {attribute} split names image {name!r} "
+                f"(index {i}, label {label}) but {where} now has {found} there: the dataset "
+                "changed since this split was drawn (another data root or an edited attribute "
+                f"file); expected the listing it was drawn from. Delete {path} (or run with "
+                "--forcerun splits) to draw the samples again, and rerun what depends on them"
+            )
+
+
+def check_config(config: dict) -> None:
+    """Checks of the config that the schema cannot express, run at workflow start-up.
+
+    - ``probe.n_components`` must be below the training rows of a probe
+      (2 x ``probe.train_per_class``): PLS on n centred rows has at most
+      n - 1 components;
+    - on real data, every name in ``attributes`` must be on line 2 of the
+      CelebA attribute file (only its first two lines are read).
+
+    Raises one FacecuesError listing every problem with its key, value and what
+    was expected.
+    """
+    problems = []
+    p = config.get("probe", {})
+    k, per_class = p.get("n_components", 8), p.get("train_per_class", 1024)
+    if k > 2 * per_class - 1:
+        problems.append(
+            f"probe.n_components = {k} is larger than a PLS fit on the {2 * per_class} training "
+            f"rows (probe.train_per_class = {per_class} per class) can have; expected at most "
+            f"{2 * per_class - 1}"
+        )
+    data = config.get("data", {})
+    if data.get("source") == "real" and data.get("celeba_root"):
+        from .data.celeba import read_attribute_names
+
+        try:
+            attr_file, names = read_attribute_names(data["celeba_root"])
+        except FacecuesError:
+            attr_file, names = None, None  # the data-root check reports it
+        if names is not None:
+            missing = [a for a in config.get("attributes", []) if a not in names]
+            if missing:
+                problems.append(
+                    f"attributes {missing} (config key 'attributes') are not in {attr_file}; "
+                    f"expected names from its line 2: {' '.join(names)}"
+                )
+    if problems:
+        raise FacecuesError("config:\n  " + "\n  ".join(problems))

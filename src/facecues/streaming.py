@@ -21,7 +21,9 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from .errors import FacecuesError
 from .probe_points import capture
+from .shards import check_probe_file, open_h5
 from .train import ImageFiles
 
 log = logging.getLogger(__name__)
@@ -115,22 +117,45 @@ class PointProbes:
     vip: dict[str, float]
 
 
-def load_point_probes(path: str | Path) -> PointProbes:
-    """Read a file written by ``facecues.layer_probe.fit_layer_probes``."""
-    with h5py.File(path, "r") as f:
-        meta = dict(f.attrs)
-        train, projectors, units, vip = {}, {}, {}, {}
-        for name, g in f["features"].items():  # PLS probes
-            train[name] = g["train"][...]
-            projectors[name] = Projector(
-                g["columns"][...] if "columns" in g else None,
-                g["projection"][...] if "projection" in g else None,
-                g["offset"][...] if "offset" in g else None,
-            )
-            units[name] = g.attrs["units"]
-            vip[name] = float(np.mean(g.attrs["vip"]))
-        _read_raw_probes(f["raw"], train, projectors, units, vip)
-        return PointProbes(meta, f["train_y"][...], train, projectors, units, vip)
+def load_point_probes(
+    path: str | Path,
+    *,
+    network: str | None = None,
+    attribute: str | None = None,
+    point: str | None = None,
+) -> PointProbes:
+    """Read a file written by ``facecues.layer_probe.fit_layer_probes``.
+
+    The file is checked on open (``facecues.shards.check_probe_file``): a
+    truncated or foreign file, or one whose attributes name another network,
+    attribute or probe point than those given (the point defaults to the file
+    name, ``L07.h5``), raises FacecuesError naming the file and what was expected.
+    """
+    what = "a probe file written by facecues' pls_vip step"
+    with open_h5(path, what) as f:
+        meta = check_probe_file(path, f, network=network, attribute=attribute, point=point)
+        try:
+            return _read_point_probes(f, meta)
+        except OSError as e:
+            raise FacecuesError(
+                f"{path}: cannot read it ({e}); the file is truncated or damaged; delete it "
+                "and rerun the workflow to write it again"
+            ) from None
+
+
+def _read_point_probes(f: h5py.File, meta: dict) -> PointProbes:
+    train, projectors, units, vip = {}, {}, {}, {}
+    for name, g in f["features"].items():  # PLS probes
+        train[name] = g["train"][...]
+        projectors[name] = Projector(
+            g["columns"][...] if "columns" in g else None,
+            g["projection"][...] if "projection" in g else None,
+            g["offset"][...] if "offset" in g else None,
+        )
+        units[name] = g.attrs["units"]
+        vip[name] = float(np.mean(g.attrs["vip"]))
+    _read_raw_probes(f["raw"], train, projectors, units, vip)
+    return PointProbes(meta, f["train_y"][...], train, projectors, units, vip)
 
 
 def _read_raw_probes(g, train, projectors, units, vip) -> None:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .atomic import atomic_path, write_text
 from .data.celeba import CELEBA_ATTRIBUTES
 from .selection import is_control_seed
 
@@ -328,7 +329,8 @@ def write_table1(
     frame = table1(scores)
     for p in (md_path, csv_path, tex_path):
         Path(p).parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(csv_path, index=False)
-    Path(md_path).write_text(to_markdown(frame))
-    Path(tex_path).write_text(to_latex(frame))
+    with atomic_path(csv_path) as tmp:
+        frame.to_csv(tmp, index=False)
+    write_text(md_path, to_markdown(frame))
+    write_text(tex_path, to_latex(frame))
     return frame

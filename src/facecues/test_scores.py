@@ -7,14 +7,12 @@ of Figs. 1 and 6.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import h5py
 import numpy as np
 import pandas as pd
 import torch
 
 from .qda import qda_accuracy_many
+from .shards import atomic_h5
 from .splits import TEST_PARTITION
 from .streaming import load_point_probes, stream_features
 
@@ -49,7 +47,10 @@ def score_test(
     loaded, projectors, keys = {}, {}, []
     for row in selections.itertuples():
         point = loaded.setdefault(
-            (row.attribute, row.point), load_point_probes(probe_file(row.attribute, row.point))
+            (row.attribute, row.point),
+            load_point_probes(
+                probe_file(row.attribute, row.point), network=str(row.seed), attribute=row.attribute
+            ),
         )
         index, name = int(point.meta["index"]), probe_name(row.selection, row.rank)
         key = f"{row.attribute}/{name}"
@@ -92,11 +93,9 @@ def first_unit(units) -> int:
 def write_neuron_activations(path, scores: pd.DataFrame, neurons, test_index) -> None:
     """Save the best neurons' test activations (``<attribute>`` datasets) with their
     probe point, ResNet position and unit as attributes, and the test image indices."""
-    tmp = Path(str(path) + ".tmp")
-    with h5py.File(tmp, "w") as f:
+    with atomic_h5(path) as f:
         f["test_index"] = np.asarray(test_index, dtype=np.int64)
         for row in scores[scores["selection"] == "neuron"].itertuples():
             d = f.create_dataset(row.attribute, data=neurons[row.attribute].astype(np.float32))
             d.attrs.update(point=row.point, name=row.name, unit=first_unit(row.units),
                            test_accuracy=row.test_accuracy)
-    tmp.replace(path)

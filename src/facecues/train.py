@@ -22,6 +22,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Sampler
 from tqdm import tqdm
 
+from .atomic import write_text
 from .checkpoint import atomic_save, save_network
 from .data import load_lfw_pairs, load_vggface2
 from .device import pick_device
@@ -222,7 +223,7 @@ def train_network(
     meta = json.loads(json.dumps({"config": asdict(cfg), "seed": seed}))  # tuples -> lists
     start, history = 0, []
     if resume.exists():
-        ck = torch.load(resume, map_location=dev, weights_only=False)
+        ck = torch.load(resume, map_location=dev, weights_only=True)
         if ck["meta"] == meta:
             model.load_state_dict(ck["model"])
             opt.load_state_dict(ck["optimizer"])
@@ -306,4 +307,4 @@ def _write_history(history: list[dict], path: Path) -> None:
         "\t".join(f"{row[c]:.6g}" if isinstance(row[c], float) else str(row[c]) for c in cols)
         for row in history
     ]
-    path.write_text("\n".join(lines) + "\n")
+    write_text(path, "\n".join(lines) + "\n")

@@ -115,9 +115,11 @@ wildcard_constraints:
     point=r"L\d\d",
 
 
+from facecues.errors import FacecuesError
+from facecues.splits import check_config
+
 if not SYNTHETIC:
     from facecues.data.roots import check_data_roots
-    from facecues.errors import FacecuesError
 
     try:  # at start-up, before any job: every unset or wrong root in one message
         check_data_roots(
@@ -125,6 +127,11 @@ if not SYNTHETIC:
         )
     except FacecuesError as e:
         raise WorkflowError(str(e))
+
+try:  # what the schema cannot say (n_components vs training rows, attribute names)
+    check_config(config)
+except FacecuesError as e:
+    raise WorkflowError(str(e))
 
 
 def data_root(name):

@@ -1,16 +1,20 @@
 """Rule fig5: VIP distribution over all layers and single-neuron accuracy against VIP."""
 
+from pathlib import Path
+
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
-import h5py
 
 from facecues.logs import log_to
 from facecues.paper_figures import fig5
 from facecues.selection import read_tables
+from facecues.shards import check_probe_file, open_h5
 
 log_to(snakemake.log[0])
 vip = []
-for path in snakemake.input.probes:
-    with h5py.File(path, "r") as f:
+for path in snakemake.input.probes:  # results/probes/<network>/<attribute>/<point>.h5
+    network, attribute = Path(path).parent.parent.name, Path(path).parent.name
+    with open_h5(path, "a probe file written by facecues' pls_vip step") as f:
+        check_probe_file(path, f, network=network, attribute=attribute)
         vip.append(f["vip"][...])
 table = read_tables(snakemake.input.table)
 fig5(vip, table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)

@@ -6,6 +6,7 @@ from facecues.logs import log_to
 
 log_to(snakemake.log[0])
 
+from facecues.atomic import atomic_path  # noqa: E402
 from facecues.data import load_celeba  # noqa: E402
 from facecues.jobs import job_network  # noqa: E402
 from facecues.multitask import MultitaskConfig, finetune_multitask  # noqa: E402
@@ -23,4 +24,5 @@ table = finetune_multitask(
     seed=int(network) if network.isdigit() else 0,
     device=device,
 )
-table.to_csv(snakemake.output[0], sep="\t", index=False)
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, sep="\t", index=False)

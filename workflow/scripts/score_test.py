@@ -8,6 +8,7 @@ from facecues.logs import log_to
 
 log_to(snakemake.log[0])
 
+from facecues.atomic import atomic_path  # noqa: E402
 from facecues.data import load_celeba  # noqa: E402
 from facecues.jobs import job_network  # noqa: E402
 from facecues.selection import read_tables  # noqa: E402
@@ -27,5 +28,7 @@ scores, neurons = score_test(
     batch_size=p["batch_size"],
     device=device,
 )
-scores.to_csv(snakemake.output.scores, sep="\t", index=False)
+# the neurons file first: once the scores exist, both are complete
 write_neuron_activations(snakemake.output.neurons, scores, neurons, celeba.indices(TEST_PARTITION))
+with atomic_path(snakemake.output.scores) as tmp:
+    scores.to_csv(tmp, sep="\t", index=False)

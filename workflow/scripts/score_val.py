@@ -6,6 +6,7 @@ from facecues.logs import log_to
 
 log_to(snakemake.log[0])
 
+from facecues.atomic import atomic_path  # noqa: E402
 from facecues.data import load_celeba  # noqa: E402
 from facecues.jobs import job_network  # noqa: E402
 from facecues.layer_scores import score_validation  # noqa: E402
@@ -13,7 +14,7 @@ from facecues.splits import read_split  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
-split = read_split(snakemake.input.split, snakemake.wildcards.attribute)
+split = read_split(snakemake.input.split, snakemake.wildcards.attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
 table = score_validation(
     model,
@@ -26,4 +27,5 @@ table = score_validation(
     batch_size=p["batch_size"],
     device=device,
 )
-table.to_csv(snakemake.output[0], sep="\t", index=False)
+with atomic_path(snakemake.output[0]) as tmp:
+    table.to_csv(tmp, sep="\t", index=False)

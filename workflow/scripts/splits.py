@@ -7,7 +7,7 @@ from facecues.logs import log_to
 log_to(snakemake.log[0])
 
 from facecues.data import load_celeba  # noqa: E402
-from facecues.splits import balanced_split, write_split  # noqa: E402
+from facecues.splits import balanced_split, check_components, write_split  # noqa: E402
 
 p = snakemake.params.probe
 attribute = snakemake.wildcards.attribute
@@ -21,4 +21,5 @@ split = balanced_split(
     seed=p["split_seed"],
     allow_reduction=p["allow_reduction"],
 )
+check_components(split, snakemake.config["probe"]["n_components"])
 write_split(split, celeba.filenames, snakemake.output[0])

@@ -79,6 +79,7 @@ class CelebA:
     labels: np.ndarray  # int8 (N, n_attributes), values -1 / +1
     partition: np.ndarray  # int8 (N,), values 0 / 1 / 2
     identity: np.ndarray | None = None  # int64 (N,) or None when identity_CelebA.txt is absent
+    attr_file: Path | None = None  # the list_attr_celeba.txt read (named in error messages)
 
     def __len__(self) -> int:
         return len(self.filenames)
@@ -92,8 +93,12 @@ class CelebA:
         try:
             return self.attr_names.index(name)
         except ValueError:
+            where = f"{self.attr_file}: " if self.attr_file else ""
             raise FacecuesError(
-                f"unknown CelebA attribute {name!r}; valid names: {', '.join(self.attr_names)}"
+                f"{where}unknown CelebA attribute {name!r} (config key 'attributes'); expected "
+                f"one of the {len(self.attr_names)} names on line 2 of "
+                f"{self.attr_file.name if self.attr_file else 'the attribute file'}: "
+                f"{', '.join(self.attr_names)}"
             ) from None
 
     def attribute(self, name: str) -> np.ndarray:
@@ -308,4 +313,16 @@ def load_celeba(root: str | Path, check_images: bool = True) -> CelebA:
         labels=labels,
         partition=partition.astype(np.int8),
         identity=None if identity is None else identity.astype(np.int64),
+        attr_file=files["attr"],
     )
+
+
+def read_attribute_names(root: str | Path) -> tuple[Path, list[str]]:
+    """The attribute file under ``root`` and the names on its line 2 (reads two lines only)."""
+    path = find_celeba_files(root)["attr"]
+    try:
+        with open(path, encoding="utf-8-sig") as f:
+            f.readline()
+            return path, f.readline().split()
+    except (OSError, UnicodeDecodeError) as e:
+        raise DataFormatError(f"{path}: cannot read the attribute names on line 2 ({e})") from None

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from facecues.atomic import atomic_path, write_text
 from facecues.data.celeba import CELEBA_ATTRIBUTES
 from facecues.synthetic.config import SyntheticConfig
 from facecues.synthetic.people import (
@@ -283,8 +284,8 @@ def _n_workers(requested: int) -> int:
 
 
 def _write_text(path: Path, lines: list[str]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
+    with atomic_path(path) as tmp:
+        tmp.write_text("".join(line + "\n" for line in lines), encoding="utf-8", newline="\n")
 
 
 def _attribute_table(plan: WorldPlan) -> dict:
@@ -421,8 +422,9 @@ def write_world(out_dir: str | Path, cfg: SyntheticConfig | None = None) -> dict
     )
 
     world = world_description(plan)
-    (out / "people.json").write_text(json.dumps(plan.people, indent=1, sort_keys=True) + "\n")
-    (out / "world.json").write_text(json.dumps(world, indent=2) + "\n")
+    # world.json last: the workflow takes the world as complete once it exists
+    write_text(out / "people.json", json.dumps(plan.people, indent=1, sort_keys=True) + "\n")
+    write_text(out / "world.json", json.dumps(world, indent=2) + "\n")
     manifest = dict(world)
     manifest.update(
         out_dir=str(out),
