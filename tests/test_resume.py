@@ -63,17 +63,15 @@ def _figures(d: Path) -> bool:
     return any((logs / f"{f}.log").exists() for f in ("fig1", "fig3", "fig4", "fig5", "fig6"))
 
 
-# (moment, condition on the run folder, delete .snakemake/ before the restart).
-# score_val and the figures keep .snakemake/: their outputs are written by files the
-# lead engineer owns (workflow/scripts/score_val.py -> to_csv straight to the output;
-# facecues/figures.py, paper_figures.py -> savefig straight to the output), not yet
-# atomic. Once they write through facecues.atomic, set True there too.
+# (moment, condition on the run folder, delete .snakemake/ before the restart). Every
+# output is written under a temporary name and renamed, so even without Snakemake's
+# incomplete markers (.snakemake/ lost with a node) no killed output looks finished.
 MOMENTS = [
     ("training", _training, True),
     ("extraction", _extraction, True),
     ("pls_vip", _pls_vip, True),
-    ("score_val", _score_val, False),
-    ("figures", _figures, False),
+    ("score_val", _score_val, True),
+    ("figures", _figures, True),
 ]
 
 
