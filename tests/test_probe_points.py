@@ -38,6 +38,23 @@ def test_state_dict_matches_torchvision_resnet50():
     assert all(ours[k].shape == v.shape for k, v in ref.items())
 
 
+def test_same_outputs_as_torchvision_resnet50():
+    # facecues' own Bottleneck (no torchvision import in the jobs) computes what
+    # torchvision's does, with the same weights
+    torch.manual_seed(0)
+    ref = torchvision.models.resnet50().eval()
+    for m in ref.modules():  # non-trivial BN statistics
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.running_mean.normal_()
+            m.running_var.uniform_(0.5, 2.0)
+            m.weight.data.normal_()
+    ours = FaceResNet(1000, base_width=64, stride_in_1x1=False).eval()
+    ours.load_state_dict(ref.state_dict())
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(ours(x), ref(x), rtol=0, atol=0)
+
+
 def _reference_points(model: FaceResNet, x: torch.Tensor) -> dict[int, torch.Tensor]:
     """All 50 probe points by a forward pass written out here, without hooks (PROTOCOL 4)."""
     points = {1: torch.relu(model.bn1(model.conv1(x)))}

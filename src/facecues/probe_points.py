@@ -21,9 +21,9 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
-from torchvision.models.resnet import Bottleneck
 
 from .layout import N_POINTS, point_id
+from .model import Bottleneck
 
 
 @dataclass(frozen=True)

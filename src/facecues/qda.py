@@ -78,12 +78,13 @@ Around the classifier, both paths add two things, both documented choices:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.linalg import LinAlgError
-from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
-from sklearn.utils.multiclass import check_classification_targets
+
+if TYPE_CHECKING:  # scikit-learn (~1.2 s to import) only where qda_fit runs
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
 
 __all__ = [
     "QDAProbe",
@@ -149,6 +150,8 @@ def qda_fit(
     singular (a class-covariance eigenvalue <= ``tol`` in standardised units);
     None raises scikit-learn's ``LinAlgError`` instead.
     """
+    from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis
+
     f = _features(features)
     y = np.asarray(y).ravel()
     if y.shape[0] != f.shape[0]:
@@ -201,10 +204,20 @@ class _Labels:
     n: int
 
 
+def _check_targets(y: np.ndarray) -> None:
+    """scikit-learn's ``check_classification_targets`` for a 1-D ``y`` (without importing
+    scikit-learn): float labels must be whole numbers."""
+    if y.dtype.kind == "f" and (not np.all(np.isfinite(y)) or np.any(y != np.round(y))):
+        raise ValueError(
+            "Unknown label type: continuous. Maybe you are trying to fit a classifier, which "
+            "expects discrete classes on a regression target with continuous values."
+        )
+
+
 def _labels(y_train) -> _Labels:
     """scikit-learn's checks and class bookkeeping for ``y_train``."""
     y = np.asarray(y_train).ravel()
-    check_classification_targets(y)
+    _check_targets(y)
     classes, codes, counts = np.unique(y, return_inverse=True, return_counts=True)
     if len(classes) < 2:
         raise ValueError(
