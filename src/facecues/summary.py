@@ -399,8 +399,8 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
                      f"{r.change_est.pp()}: {tr} |")
         if lv != "yes" or tr != "yes":
             fails.append(f"{r.attribute} (high {lv}, stays {tr})")
+    lines.append("")
     for name, g in (("per-image", per_image), ("identity-bound", identity)):
-        lines.append("")
         if len(g):
             lines.append(f"- {name}: mean change {_pp(g['change'].mean())} over "
                          f"{', '.join(g['attribute'])}")
