@@ -93,7 +93,8 @@ with SnakemakeApi(OutputSettings()) as api:
     # A shell rule running a project command names it in params.script (rule pls_vip).
     rules = [
         {"name": r.name, "conda": r.conda_env, "basedir": str(r.basedir),
-         "script": r.script or (r.params.script if "script" in r.params.keys() else None)}
+         "script": r.script or (r.params.script if "script" in r.params.keys() else None),
+         "threads": getattr(r.resources["_cores"], "value", r.resources["_cores"])}
         for r in workflow._workflow.rules
     ]
     local = sorted(workflow._workflow._localrules)
@@ -135,6 +136,13 @@ def _workflow_rules() -> dict:
 
 def _rules_with_env_and_script() -> list[dict]:
     return [r for r in _workflow_rules()["rules"] if r["conda"] and r["script"]]
+
+
+def test_rule_threads_are_those_the_plan_counts():
+    from facecues.plan import RULE_THREADS
+
+    threads = {r["name"]: r["threads"] for r in _workflow_rules()["rules"]}
+    assert {rule: threads[rule] for rule in RULE_THREADS} == RULE_THREADS
 
 
 def test_local_rules_are_those_the_plan_counts_as_local():

@@ -59,8 +59,10 @@ HEAVY_RULES = (
     "train", "control_network", "finetune", "extract", "score_val", "score_test", "synthesize"
 )  # fmt: skip
 # Threads the rules declare (``threads:``); train's and synthesize's come from the config.
+# One each: on a CPU a 1-thread conv job does 1.4x the work per core-second of a 2-thread
+# one (benchmarks/README.md, "Training on the CPU"); on a GPU the thread count matters little.
 RULE_THREADS = {
-    "control_network": 2, "finetune": 2, "extract": 2, "score_val": 1, "score_test": 2
+    "control_network": 1, "finetune": 1, "extract": 1, "score_val": 1, "score_test": 1
 }  # fmt: skip
 TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
 PROBE_GPU_RULES = ("extract", "score_val", "score_test")  # resources: gpu = probe.gpus

@@ -29,7 +29,7 @@ rule score_test:
         "results/benchmarks/score_test/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
     resources:
         mem_mb=RESOURCES["score_test"]["mem_mb"],
         runtime=RESOURCES["score_test"]["runtime"],
@@ -55,7 +55,7 @@ rule finetune:
         "results/benchmarks/finetune/{seed}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
     resources:
         mem_mb=RESOURCES["finetune"]["mem_mb"],
         runtime=RESOURCES["finetune"]["runtime"],

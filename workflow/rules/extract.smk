@@ -14,7 +14,7 @@ rule extract:
         "results/benchmarks/extract/{seed}/{attribute}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
     resources:
         mem_mb=RESOURCES["extract"]["mem_mb"],
         runtime=RESOURCES["extract"]["runtime"],

@@ -38,7 +38,7 @@ rule control_network:
         seed=r"random\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: 2
+    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
     resources:
         mem_mb=RESOURCES["control_network"]["mem_mb"],
         runtime=RESOURCES["control_network"]["runtime"],
