@@ -90,10 +90,11 @@ with SnakemakeApi(OutputSettings()) as api:
         resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
         storage_settings=StorageSettings(), deployment_settings=DeploymentSettings(),
         snakefile=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
-    # A shell rule running a project command names it in params.script (rule pls_vip).
+    # The shell rule pls_vip runs the project command PLS_VIP_SCRIPT.
+    command = workflow._workflow.globals["PLS_VIP_SCRIPT"]
     rules = [
         {"name": r.name, "conda": r.conda_env, "basedir": str(r.basedir),
-         "script": r.script or (r.params.script if "script" in r.params.keys() else None),
+         "script": r.script or (command if r.name == "pls_vip" else None),
          "threads": getattr(r.resources["_cores"], "value", r.resources["_cores"])}
         for r in workflow._workflow.rules
     ]

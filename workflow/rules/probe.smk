@@ -14,12 +14,12 @@ rule pls_vip:
         mem_mb=probe_mem_mb,
         runtime=RESOURCES["pls_vip"]["runtime"],
     params:
-        python=PYTHON,
-        script=PLS_VIP_SCRIPT,
         options=pls_vip_options,
         probe=PLS,
+    # PYTHON and PLS_VIP_SCRIPT are not params: a moved checkout or another interpreter
+    # must not make Snakemake redo every pls_vip job
     shell:
-        "{params.python} {params.script:q} {input:q} {output:q} --log {log:q} {params.options}"
+        "{PYTHON} {PLS_VIP_SCRIPT:q} {input:q} {output:q} --log {log:q} {params.options}"
 
 
 # Validation: stream the validation images once through the network, project
