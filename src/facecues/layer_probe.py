@@ -85,12 +85,16 @@ def fit_layer_probes(
     """Fit the probes of one shard (written by ``facecues.extract``) and write ``out``.
 
     ``network`` and ``attribute`` name the shard's (wildcard) network and
-    attribute: they are written into ``out`` and seed the VIP-uniform draw
+    attribute (the shard must say the same; not given: the shard's own): they
+    are written into ``out`` and seed the VIP-uniform draw
     (``vip_seed``, per network, point and attribute) and the shuffled-label
     control (``shuffle_seed``; None builds no control).
     """
     # checked on open: its attributes name this network, attribute and point; finite values
     meta, xtr, ytr = read_shard(shard, network=network or None, attribute=attribute or None)
+    # not given: the shard's own (extract records them), which seed the draws below
+    network = str(network or meta.get("network", ""))
+    attribute = str(attribute or meta.get("attribute", ""))
     index = int(meta["index"])
     shape = tuple(int(s) for s in meta["shape"])
     options = dict(n_components=n_components, top_k=top_k, pooled_filters=pooled_filters,
@@ -105,7 +109,7 @@ def fit_layer_probes(
         y_shuffled = shuffled_labels(ytr, shuffle_seed, network, attribute)
         control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, singles=1, **options)
         shuffled = {f"shuffled_{n}": control[n] for n in SHUFFLED_PROBES if n in control}
-    meta.update(network=str(network), attribute=str(attribute))
+    meta.update(network=network, attribute=attribute)
     with atomic_h5(out) as g:
         g.attrs.update(meta)
         g.create_dataset("vip", data=features.pop("_vip")["score"].astype(np.float32))
