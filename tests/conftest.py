@@ -52,9 +52,10 @@ TINY_STUDY = {
 }
 
 
-def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
-    """Run Snakemake on this workflow in ``workdir`` (config: ``workdir/config.yaml``)."""
-    cmd = [
+def snakemake_command(workdir: Path, *args: str, configfile: Path | None = None) -> list[str]:
+    """The command running Snakemake on this workflow in ``workdir`` (config:
+    ``workdir/config.yaml``)."""
+    return [
         sys.executable,
         "-m",
         "snakemake",
@@ -66,6 +67,11 @@ def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout
         str(configfile or workdir / "config.yaml"),
         *args,
     ]
+
+
+def snakemake(workdir: Path, *args: str, configfile: Path | None = None, timeout: int = 600):
+    """Run Snakemake on this workflow in ``workdir`` (config: ``workdir/config.yaml``)."""
+    cmd = snakemake_command(workdir, *args, configfile=configfile)
     return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -30,7 +29,7 @@ import yaml
 
 from facecues.shards import read_shard
 from facecues.streaming import load_point_probes
-from tests.conftest import ROOT, TINY_STUDY, assert_same_tables
+from tests.conftest import TINY_STUDY, assert_same_tables, snakemake_command
 
 
 def _has(path: Path, text: str) -> bool:
@@ -75,21 +74,6 @@ MOMENTS = [
 ]
 
 
-def _command(workdir: Path, *args: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "snakemake",
-        "-s",
-        str(ROOT / "Snakefile"),
-        "--directory",
-        str(workdir),
-        "--configfile",
-        str(workdir / "config.yaml"),
-        *args,
-    ]
-
-
 def _run_and_kill(workdir: Path, condition, log: Path, timeout: float = 900) -> bool:
     """Run the study; SIGKILL its process group once ``condition`` holds.
 
@@ -97,7 +81,7 @@ def _run_and_kill(workdir: Path, condition, log: Path, timeout: float = 900) -> 
     """
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            _command(workdir, "--cores", "2"),
+            snakemake_command(workdir, "--cores", "2"),
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: snakemake and every job
@@ -179,7 +163,7 @@ def test_killed_anywhere_the_study_resumes_to_identical_tables(tiny_study, tmp_p
         # as when .snakemake/ is lost with a node: no incomplete markers, no lock
         subprocess.run(["rm", "-rf", str(tmp_path / ".snakemake")], check=True)
     final = subprocess.run(
-        _command(tmp_path, "--cores", "2"), capture_output=True, text=True, timeout=1800
+        snakemake_command(tmp_path, "--cores", "2"), capture_output=True, text=True, timeout=1800
     )
     print("\n".join(report))
     assert final.returncode == 0, final.stderr[-5000:] + final.stdout[-3000:]
