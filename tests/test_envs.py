@@ -90,7 +90,7 @@ with SnakemakeApi(OutputSettings()) as api:
         resource_settings=ResourceSettings(), config_settings=ConfigSettings(),
         storage_settings=StorageSettings(), deployment_settings=DeploymentSettings(),
         snakefile=Path(sys.argv[1]), workdir=Path(sys.argv[2]))
-    # The shell rule pls_vip runs the project command PLS_VIP_SCRIPT.
+    # The shell rule pls_vip runs the project command PLS_VIP_SCRIPT ($FACECUES_PLS_VIP).
     command = workflow._workflow.globals["PLS_VIP_SCRIPT"]
     rules = [
         {"name": r.name, "conda": r.conda_env, "basedir": str(r.basedir),

@@ -6,7 +6,7 @@ import torch
 
 from facecues.data import load_celeba
 from facecues.extract import extract_shards
-from facecues.layer_probe import fit_layer_probes
+from facecues.layer_probe import SHUFFLED_PROBES, fit_layer_probes, probe_stream, shuffled_labels
 from facecues.model import FaceResNet
 from facecues.probes import unit_features
 from facecues.streaming import load_point_probes, stream_features
@@ -31,7 +31,14 @@ def test_streamed_features_match_in_memory_probes(tiny_world, tmp_path):
         projectors[i] = probes.projectors
         with h5py.File(shard) as f:
             xtr, xva, shape = f["train"][...], f["val"][...], tuple(f.attrs["shape"])
-        expected[i] = unit_features(xtr, y[:24], xva, shape, top_k=3, vip_neurons=4)
+        # the same draws as fit_layer_probes: the VIP-uniform stream of (network, attribute,
+        # point), here unnamed, and the shuffled-label twins on the permuted labels
+        seed = probe_stream(0, "", "", i)
+        expected[i] = unit_features(xtr, y[:24], xva, shape, top_k=3, vip_neurons=4, seed=seed)
+        ys = shuffled_labels(y[:24], 0, "", "")
+        twins = unit_features(xtr, ys, xva, shape, top_k=3, vip_neurons=0, singles=1)
+        expected[i].update({f"shuffled_{n}": twins[n] for n in SHUFFLED_PROBES if n in twins})
+        assert set(probes.train) == {n for n in expected[i] if not n.startswith("_")}
         for name, train in probes.train.items():
             np.testing.assert_allclose(train, expected[i][name]["train"], rtol=1e-5, atol=1e-5)
 

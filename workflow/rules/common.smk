@@ -1,5 +1,6 @@
 # Helpers shared by the rules: wildcard values, data locations, inputs.
 
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -163,6 +164,8 @@ def shard(point):
 # `python` under --use-conda (or modules, containers), else Snakemake's own.
 PYTHON = "python" if workflow.deployment_settings.deployment_method else shlex.quote(sys.executable)
 PLS_VIP_SCRIPT = str(Path(workflow.current_basedir).parent / "bin" / "pls_vip.py")
+# Read by rule pls_vip's shell command; every job (local, cluster, module) parses this file.
+os.environ["FACECUES_PLS_VIP"] = f"{PYTHON} {shlex.quote(PLS_VIP_SCRIPT)}"
 
 
 def pls_vip_options(wildcards):

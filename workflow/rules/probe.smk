@@ -1,3 +1,8 @@
+# Set by common.smk: the interpreter and workflow/bin/pls_vip.py.
+envvars:
+    "FACECUES_PLS_VIP",
+
+
 # PLS + VIP per (network, probe point, attribute): a light job (numpy + h5py), run as a
 # plain command so that each of the thousands of jobs skips Snakemake's script preamble.
 rule pls_vip:
@@ -16,10 +21,10 @@ rule pls_vip:
     params:
         options=pls_vip_options,
         probe=PLS,
-    # PYTHON and PLS_VIP_SCRIPT are not params: a moved checkout or another interpreter
-    # must not make Snakemake redo every pls_vip job
+    # The command comes from $FACECUES_PLS_VIP (common.smk), not from params: a moved
+    # checkout or another interpreter must not make Snakemake redo every pls_vip job.
     shell:
-        "{PYTHON} {PLS_VIP_SCRIPT:q} {input:q} {output:q} --log {log:q} {params.options}"
+        "$FACECUES_PLS_VIP {input:q} {output:q} --log {log:q} {params.options}"
 
 
 # Validation: stream the validation images once through the network, project
