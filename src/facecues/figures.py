@@ -14,7 +14,7 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from .atomic import atomic_path  # noqa: E402
-from .selection import is_control_seed  # noqa: E402
+from .selection import split_controls  # noqa: E402
 
 CURVES = {"layer": "whole layer", "filters": "8 filters", "neurons": "8 neurons"}
 COLORS = dict(zip(CURVES, sns.color_palette("colorblind", 3), strict=True))
@@ -42,13 +42,6 @@ def depth_curves(
     out = g.agg(["mean", "std", "count"]).reset_index()
     out["std"] = out["std"].fillna(0.0)
     return out
-
-
-def split_controls(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(trained networks' rows, control networks' rows) of an accuracy table."""
-    t = table.assign(seed=table["seed"].astype(str))
-    control = t["seed"].map(is_control_seed)
-    return t[~control], t[control]
 
 
 def fig3_curves(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:

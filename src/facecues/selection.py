@@ -31,6 +31,14 @@ COLUMNS = [
 
 CONTROL_PREFIXES = ("random", "shuffled")
 
+def split_controls(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(trained networks' rows, control networks' rows) of a table with a ``seed`` column,
+    seeds as text."""
+    t = table.assign(seed=table["seed"].astype(str))
+    control = t["seed"].map(is_control_seed)
+    return t[~control], t[control]
+
+
 TEXT_COLUMNS = {"seed": str, "units": str}
 """Columns of the study's TSV tables read as text: network names, and unit lists, where a
 single index ("17") would otherwise come back as a float ("17.0")."""

@@ -81,8 +81,8 @@ class PointFeatures:
         """Project one batch of flattened activations (rows, units)."""
         if self.raw_columns.size:
             self.raw_parts.append(x[:, self.raw_columns].astype(np.float64))
-        for n, p in self.whole.items():
-            self.parts[n].append((x @ p.projection).astype(np.float64) - p.offset)
+        for n, project in self.whole.items():
+            self.parts[n].append(project(x))
         if self.subset:
             sub = x[:, self.sub_columns]
             for n, (cols, projection, offset) in self.subset.items():

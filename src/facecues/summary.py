@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from .atomic import write_text
-from .selection import is_control_seed, select_units
+from .selection import is_control_seed, select_units, split_controls
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -156,13 +156,6 @@ def _pct(x: float) -> str:
 
 def _pp(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:+.1f} p.p."
-
-
-def _split(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    t = table.copy()
-    t["seed"] = t["seed"].astype(str)
-    control = t["seed"].map(is_control_seed)
-    return t[~control], t[control]
 
 
 def _selected_scores(
@@ -648,7 +641,7 @@ def evaluate_claims(
     and the planted-truth checks. ``val_rows``: validation images per
     attribute (binomial error of validation accuracies; None: unknown).
     """
-    trained, controls = _split(table)
+    trained, controls = split_controls(table)
     acc, source = _selected_scores(scores, trained, val_rows)
     d = depth_change(trained, val_rows=val_rows)
     claims = [
@@ -666,7 +659,7 @@ def render_summary(
     claims: list[Claim], table: pd.DataFrame, scores: pd.DataFrame | None = None
 ) -> str:
     """Markdown text of the summary."""
-    trained, controls = _split(table)
+    trained, controls = split_controls(table)
     out = [
         "# Summary: the paper's claims in this run",
         "",
