@@ -15,11 +15,13 @@ share of the run's core-seconds (sum / (wall x cores)).
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from datetime import datetime
@@ -62,6 +64,19 @@ def busy(intervals: list[tuple[float, float]]) -> float:
     return total
 
 
+def own_cpu_seconds(pid: int, into: list[float], stop: threading.Event) -> None:
+    """Poll the user + system CPU seconds of process ``pid`` itself (not its children)
+    from /proc every 0.2 s, keeping the last value in ``into[0]``, until ``stop``."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = Path(f"/proc/{pid}/stat")
+    while not stop.wait(0.2):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return
+        into[0] = (int(fields[11]) + int(fields[12])) / tick  # utime, stime
+
+
 def main() -> None:
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     a.add_argument("--cores", type=int, default=2)
@@ -80,13 +95,21 @@ def main() -> None:
            str(run), "--cores", str(args.cores)]
     if args.config:
         cmd += ["--config", *args.config]
-    t = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=src, capture_output=True, text=True)
+    log_path = tmp / "snakemake.log"
+    t, started = time.perf_counter(), time.time()
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(cmd, cwd=src, stdout=subprocess.DEVNULL, stderr=log)
+        own, stop = [float("nan")], threading.Event()
+        poll = threading.Thread(target=own_cpu_seconds, args=(proc.pid, own, stop))
+        poll.start()
+        _, status, usage = os.wait4(proc.pid, 0)  # usage: Snakemake and every job
+        stop.set()
+        poll.join()
     wall = time.perf_counter() - t
-    (tmp / "snakemake.log").write_text(proc.stderr)
-    if proc.returncode:
-        sys.exit(f"snakemake failed ({proc.returncode}); log: {tmp / 'snakemake.log'}")
-    jobs = job_intervals(proc.stderr)
+    if os.waitstatus_to_exitcode(status):
+        sys.exit(f"snakemake failed ({os.waitstatus_to_exitcode(status)}); log: {log_path}")
+    text = log_path.read_text()
+    jobs = job_intervals(text)
     by_rule: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for rule, s, e in jobs:
         by_rule[rule].append((s, e))
@@ -104,11 +127,16 @@ def main() -> None:
           f"{total / (wall * args.cores):>12.1%}")
     print("(job times from Snakemake's log, 1 s stamps; the rest of the core-seconds is "
           "Snakemake's own work and idle cores)")
+    cpu = usage.ru_utime + usage.ru_stime
+    first = min(s for _, s, _ in jobs) - started
+    print(f"CPU: {cpu:.0f} s in all = {cpu / (wall * args.cores):.0%} of {args.cores} cores x "
+          f"wall; Snakemake's own process {own[0]:.0f} s; first job started "
+          f"{first:.0f} s after the command")
     if args.keep is None:
         shutil.rmtree(tmp)
     else:
         shutil.rmtree(src)
-        print(f"run kept in {run}; Snakemake's log in {tmp / 'snakemake.log'}")
+        print(f"run kept in {run}; Snakemake's log in {log_path}")
 
 
 if __name__ == "__main__":
