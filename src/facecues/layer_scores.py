@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import h5py
 import numpy as np
 import pandas as pd
 import torch
@@ -112,9 +111,8 @@ def score_validation(
     for f in probe_files:
         p = load_point_probes(f, network=seed, attribute=attribute)
         points[int(p.meta["index"])] = p
-        with h5py.File(f, "r") as h:
-            if "shuffled_y" in h:
-                shuffled_y[int(p.meta["index"])] = h["shuffled_y"][...]
+        if p.shuffled_y is not None:
+            shuffled_y[int(p.meta["index"])] = p.shuffled_y
     features = stream_features(
         model,
         paths,

@@ -107,7 +107,8 @@ def _union(columns: dict[str, np.ndarray]) -> tuple[np.ndarray, dict[str, np.nda
 
 @dataclass
 class PointProbes:
-    """Everything saved for one probe point: metadata, labels, training features, projectors."""
+    """Everything saved for one probe point: metadata, labels, training features, projectors;
+    ``shuffled_y``: the permuted labels of the shuffled-label twins (None: no control)."""
 
     meta: dict
     train_y: np.ndarray
@@ -115,6 +116,7 @@ class PointProbes:
     projectors: dict[str, Projector]
     units: dict[str, np.ndarray]
     vip: dict[str, float]
+    shuffled_y: np.ndarray | None = None
 
 
 def load_point_probes(
@@ -155,7 +157,8 @@ def _read_point_probes(f: h5py.File, meta: dict) -> PointProbes:
         units[name] = g.attrs["units"]
         vip[name] = float(np.mean(g.attrs["vip"]))
     _read_raw_probes(f["raw"], train, projectors, units, vip)
-    return PointProbes(meta, f["train_y"][...], train, projectors, units, vip)
+    shuffled_y = f["shuffled_y"][...] if "shuffled_y" in f else None
+    return PointProbes(meta, f["train_y"][...], train, projectors, units, vip, shuffled_y)
 
 
 def _read_raw_probes(g, train, projectors, units, vip) -> None:
