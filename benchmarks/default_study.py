@@ -8,7 +8,7 @@ mean per job, the wall during which at least one of its jobs ran, and its
 share of the run's core-seconds (sum / (wall x cores)).
 
     python benchmarks/default_study.py                  # config.yaml, --cores 2
-    python benchmarks/default_study.py --config controls={random_networks:0}
+    python benchmarks/default_study.py --configfile benchmarks/no_controls.yaml
     python benchmarks/default_study.py --keep /work/run  # keep the run folder
 """
 
@@ -82,6 +82,9 @@ def main() -> None:
     a.add_argument("--cores", type=int, default=2)
     a.add_argument("--keep", type=Path, help="run here and keep it (default: a temp folder)")
     a.add_argument("--config", nargs="*", default=[], help="passed to snakemake --config")
+    a.add_argument("--configfile", type=Path, help="passed to snakemake --configfile (laid "
+                   "over config.yaml; nested numbers must come this way, --config reads "
+                   "them as text)")
     args = a.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="facecues-default-"))
     src, run = tmp / "src", (args.keep or tmp / "run")
@@ -93,6 +96,8 @@ def main() -> None:
                             capture_output=True, text=True, check=True).stdout.strip()
     cmd = [sys.executable, "-m", "snakemake", "-s", str(src / "Snakefile"), "--directory",
            str(run), "--cores", str(args.cores)]
+    if args.configfile:
+        cmd += ["--configfile", str(args.configfile.resolve())]
     if args.config:
         cmd += ["--config", *args.config]
     log_path = tmp / "snakemake.log"
@@ -115,7 +120,8 @@ def main() -> None:
         by_rule[rule].append((s, e))
     print(f"default study from a clean export of {commit}: {len(jobs)} jobs, "
           f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
-          + (f", --config {' '.join(args.config)}" if args.config else ""))
+          + (f", --configfile {args.configfile}" if args.configfile else "")
+        + (f", --config {' '.join(args.config)}" if args.config else ""))
     print(f"{'rule':<20}{'jobs':>6}{'sum s':>9}{'mean s':>9}{'busy wall s':>13}{'core share':>12}")
     rows = sorted(by_rule.items(), key=lambda kv: -sum(e - s for s, e in kv[1]))
     for rule, iv in rows:
