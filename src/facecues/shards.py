@@ -11,7 +11,7 @@ Two kinds of HDF5 file pass between the workflow's jobs:
   ``facecues.layer_probe``): the shard's attributes, ``vip`` (units,),
   ``filter_score`` (channels,), ``train_y`` and ``features/<probe>`` groups.
 
-``read_shard`` and ``check_probe_file`` open them with one FacecuesError,
+``read_shard`` and ``read_probe_file`` (``check_probe_file``) open them with one FacecuesError,
 naming the file and what was expected, for every way they can be wrong: not
 HDF5 or truncated, a missing or mis-shaped dataset, a wrong dtype, attributes
 naming another network, attribute or probe point, NaN or Inf activations (a
@@ -49,6 +49,7 @@ __all__ = [
     "disk_full",
     "expect_attrs",
     "open_h5",
+    "read_probe_file",
     "read_shard",
     "remove_stale_tmps",
     "truncate_files",
@@ -373,12 +374,40 @@ def check_probe_file(
     Checks the attributes (as ``read_shard``), that ``vip``, ``filter_score``,
     ``train_y`` and ``features/layer`` exist with consistent shapes, and that
     every feature group's ``train``, ``columns``, ``projection`` and ``offset``
-    agree with each other and with the map's units.
+    agree with each other and with the map's units (``read_probe_file``).
+    """
+    return read_probe_file(path, f, network=network, attribute=attribute, point=point)[0]
+
+
+def read_probe_file(
+    path: str | Path,
+    f: h5py.File,
+    *,
+    network: str | None = None,
+    attribute: str | None = None,
+    point: str | None = None,
+) -> tuple[dict, dict]:
+    """Read and check an open probe file; returns (attributes, contents).
+
+    Every dataset is read once and checked as read (``check_probe_file`` says
+    what). ``contents``: ``train_y``, ``shuffled_y`` (None without the
+    shuffled-label control), ``features`` {probe: {``train``, ``columns``,
+    ``projection``, ``offset`` (None where absent), ``units``, ``vip``}} and
+    ``raw`` {``names``, ``units``, ``train``, ``offsets``, ``columns``, ``scores``}.
     """
     path = Path(path)
     point = point or _point_from_name(path)
     what = "a probe file (vip, train_y, features/...) written by facecues' pls_vip step"
     meta = expect_attrs(path, f, what, network=network, attribute=attribute, point=point)
+    try:
+        return meta, _read_probe_contents(path, f, meta, what)
+    except OSError as e:
+        raise FacecuesError(
+            f"{path}: cannot read it ({e}); the file is truncated or damaged; {_REWRITE}"
+        ) from None
+
+
+def _read_probe_contents(path: Path, f: h5py.File, meta: dict, what: str) -> dict:
     units = _units(meta)
     for name in ("vip", "train_y", "features"):
         if name not in f:
@@ -388,66 +417,72 @@ def check_probe_file(
             f"{path}: 'vip' has shape {f['vip'].shape}, expected ({units},), one per unit of "
             f"the map {tuple(int(s) for s in np.atleast_1d(meta['shape']))}; {_REWRITE}"
         )
-    rows = f["train_y"].shape[0] if f["train_y"].ndim == 1 else -1
+    train_y = f["train_y"][...]
+    rows = train_y.shape[0] if train_y.ndim == 1 else -1
     if rows < 2:
-        raise FacecuesError(f"{path}: 'train_y' has shape {f['train_y'].shape}, expected (rows,)")
+        raise FacecuesError(f"{path}: 'train_y' has shape {train_y.shape}, expected (rows,)")
     if "layer" not in f["features"]:
         raise FacecuesError(f"{path}: 'features/layer' missing; expected {what}; {_REWRITE}")
+    features = {}
     for name, g in f["features"].items():
         where = f"{path}: features/{name}"
-        if "train" not in g:
+        parts = {k: g[k][...] if k in g else None
+                 for k in ("train", "columns", "projection", "offset")}
+        t, cols = parts["train"], parts["columns"]
+        if t is None:
             raise FacecuesError(f"{where}/train missing; {_REWRITE}")
-        t = g["train"]
         if t.ndim != 2 or t.shape[0] != rows:
             raise FacecuesError(f"{where}/train has shape {t.shape}, expected ({rows}, k)")
         ncols = units
-        if "columns" in g:
-            c = g["columns"]
-            ncols = c.shape[0]
-            if c.ndim != 1 or c.dtype.kind not in "iu":
+        if cols is not None:
+            ncols = cols.shape[0]
+            if cols.ndim != 1 or cols.dtype.kind not in "iu":
                 raise FacecuesError(f"{where}/columns: expected a 1-D integer array of units")
-            cols = c[...]
             if len(cols) and (cols.min() < 0 or cols.max() >= units):
                 raise FacecuesError(
                     f"{where}/columns reads units {cols.min()}..{cols.max()}, expected 0.."
                     f"{units - 1}; {_REWRITE}"
                 )
-        if "projection" in g:
+        a, b = parts["projection"], parts["offset"]
+        if a is not None:
             k = t.shape[1]
-            if g["projection"].shape != (ncols, k) or "offset" not in g or (
-                g["offset"].shape != (k,)
-            ):
+            if a.shape != (ncols, k) or b is None or b.shape != (k,):
                 raise FacecuesError(
-                    f"{where}: projection {g['projection'].shape} and offset "
-                    f"{g['offset'].shape if 'offset' in g else None}, expected ({ncols}, {k}) "
+                    f"{where}: projection {a.shape} and offset "
+                    f"{None if b is None else b.shape}, expected ({ncols}, {k}) "
                     f"and ({k},); {_REWRITE}"
                 )
         elif t.shape[1] != ncols:
             raise FacecuesError(
                 f"{where}/train has {t.shape[1]} columns, expected {ncols} raw unit values"
             )
-    _check_raw_probes(path, f, rows, units)
-    return meta
+        features[name] = {**parts, "units": g.attrs["units"], "vip": g.attrs["vip"]}
+    return {
+        "train_y": train_y,
+        "shuffled_y": f["shuffled_y"][...] if "shuffled_y" in f else None,
+        "features": features,
+        "raw": _read_raw_probes(path, f, rows, units),
+    }
 
 
-def _check_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> None:
-    """The packed raw-unit probes (``raw/``, facecues.layer_probe._write_raw_probes)."""
+def _read_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
+    """The packed raw-unit probes (``raw/``, facecues.layer_probe._write_raw_probes), read
+    and checked."""
     where = f"{path}: raw"
     parts = ("names", "units", "train", "offsets", "columns", "scores")
     if "raw" not in f or any(k not in f["raw"] for k in parts):
         raise FacecuesError(f"{where}: expected the datasets {', '.join(parts)}; {_REWRITE}")
-    g = f["raw"]
-    union, offsets = g["units"][...], g["offsets"][...]
-    columns = g["columns"][...]
-    if g["train"].shape != (rows, union.size):
+    raw = {k: f["raw"][k][...] for k in parts}
+    union, offsets, columns = raw["units"], raw["offsets"], raw["columns"]
+    if raw["train"].shape != (rows, union.size):
         raise FacecuesError(
-            f"{where}/train has shape {g['train'].shape}, expected ({rows}, {union.size}); "
+            f"{where}/train has shape {raw['train'].shape}, expected ({rows}, {union.size}); "
             f"{_REWRITE}"
         )
-    n = g["names"].shape[0]
+    n = raw["names"].shape[0]
     if (
         offsets.shape != (n + 1,) or offsets[0] != 0 or np.any(np.diff(offsets) < 0)
-        or offsets[-1] != columns.size or g["scores"].shape != columns.shape
+        or offsets[-1] != columns.size or raw["scores"].shape != columns.shape
     ):
         raise FacecuesError(f"{where}: offsets, columns and scores disagree; {_REWRITE}")
     if union.size and (union.min() < 0 or union.max() >= units):
@@ -457,3 +492,5 @@ def _check_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> None:
         )
     if not np.isin(columns, union).all():
         raise FacecuesError(f"{where}/columns names units missing from raw/units; {_REWRITE}")
+    raw["names"] = [n.decode() if isinstance(n, bytes) else str(n) for n in raw["names"]]
+    return raw

@@ -15,15 +15,13 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-import h5py
 import numpy as np
 import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
-from .errors import FacecuesError
 from .probe_points import capture
-from .shards import check_probe_file, open_h5
+from .shards import open_h5, read_probe_file
 from .train import ImageFiles
 
 log = logging.getLogger(__name__)
@@ -128,50 +126,31 @@ def load_point_probes(
 ) -> PointProbes:
     """Read a file written by ``facecues.layer_probe.fit_layer_probes``.
 
-    The file is checked on open (``facecues.shards.check_probe_file``): a
+    The file is checked as it is read (``facecues.shards.read_probe_file``): a
     truncated or foreign file, or one whose attributes name another network,
     attribute or probe point than those given (the point defaults to the file
     name, ``L07.h5``), raises FacecuesError naming the file and what was expected.
     """
     what = "a probe file written by facecues' pls_vip step"
     with open_h5(path, what) as f:
-        meta = check_probe_file(path, f, network=network, attribute=attribute, point=point)
-        try:
-            return _read_point_probes(f, meta)
-        except OSError as e:
-            raise FacecuesError(
-                f"{path}: cannot read it ({e}); the file is truncated or damaged; delete it "
-                "and rerun the workflow to write it again"
-            ) from None
-
-
-def _read_point_probes(f: h5py.File, meta: dict) -> PointProbes:
+        meta, contents = read_probe_file(path, f, network=network, attribute=attribute,
+                                         point=point)
     train, projectors, units, vip = {}, {}, {}, {}
-    for name, g in f["features"].items():  # PLS probes
-        train[name] = g["train"][...]
-        projectors[name] = Projector(
-            g["columns"][...] if "columns" in g else None,
-            g["projection"][...] if "projection" in g else None,
-            g["offset"][...] if "offset" in g else None,
-        )
-        units[name] = g.attrs["units"]
-        vip[name] = float(np.mean(g.attrs["vip"]))
-    _read_raw_probes(f["raw"], train, projectors, units, vip)
-    shuffled_y = f["shuffled_y"][...] if "shuffled_y" in f else None
-    return PointProbes(meta, f["train_y"][...], train, projectors, units, vip, shuffled_y)
-
-
-def _read_raw_probes(g, train, projectors, units, vip) -> None:
-    """The raw-unit probes packed by ``facecues.layer_probe._write_raw_probes``."""
-    names = [n.decode() if isinstance(n, bytes) else str(n) for n in g["names"][...]]
-    union, table = g["units"][...], g["train"][...]
-    offsets, columns, scores = g["offsets"][...], g["columns"][...], g["scores"][...]
-    for i, name in enumerate(names):
+    for name, g in contents["features"].items():  # PLS probes
+        train[name] = g["train"]
+        projectors[name] = Projector(g["columns"], g["projection"], g["offset"])
+        units[name] = g["units"]
+        vip[name] = float(np.mean(g["vip"]))
+    raw = contents["raw"]  # the raw-unit probes, packed by layer_probe._write_raw_probes
+    offsets, columns, scores = raw["offsets"], raw["columns"], raw["scores"]
+    for i, name in enumerate(raw["names"]):
         cols = columns[offsets[i] : offsets[i + 1]]
-        train[name] = table[:, np.searchsorted(union, cols)]
+        train[name] = raw["train"][:, np.searchsorted(raw["units"], cols)]
         projectors[name] = Projector(cols, None, None)
         units[name] = cols
         vip[name] = float(np.mean(scores[offsets[i] : offsets[i + 1]]))
+    return PointProbes(meta, contents["train_y"], train, projectors, units, vip,
+                       contents["shuffled_y"])
 
 
 @torch.no_grad()
