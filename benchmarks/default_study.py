@@ -121,7 +121,7 @@ def main() -> None:
     print(f"default study from a clean export of {commit}: {len(jobs)} jobs, "
           f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
           + (f", --configfile {args.configfile}" if args.configfile else "")
-        + (f", --config {' '.join(args.config)}" if args.config else ""))
+          + (f", --config {' '.join(args.config)}" if args.config else ""))
     print(f"{'rule':<20}{'jobs':>6}{'sum s':>9}{'mean s':>9}{'busy wall s':>13}{'core share':>12}")
     rows = sorted(by_rule.items(), key=lambda kv: -sum(e - s for s, e in kv[1]))
     for rule, iv in rows:

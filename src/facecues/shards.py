@@ -11,7 +11,7 @@ Two kinds of HDF5 file pass between the workflow's jobs:
   ``facecues.layer_probe``): the shard's attributes, ``vip`` (units,),
   ``filter_score`` (channels,), ``train_y`` and ``features/<probe>`` groups.
 
-``read_shard`` and ``read_probe_file`` (``check_probe_file``) open them with one FacecuesError,
+``read_shard`` and ``read_probe_file`` open them with one FacecuesError,
 naming the file and what was expected, for every way they can be wrong: not
 HDF5 or truncated, a missing or mis-shaped dataset, a wrong dtype, attributes
 naming another network, attribute or probe point, NaN or Inf activations (a
@@ -45,7 +45,6 @@ __all__ = [
     "atomic_h5_set",
     "check_free_space",
     "check_activations",
-    "check_probe_file",
     "disk_full",
     "expect_attrs",
     "open_h5",
@@ -361,24 +360,6 @@ def read_shard(
     return meta, x, y
 
 
-def check_probe_file(
-    path: str | Path,
-    f: h5py.File,
-    *,
-    network: str | None = None,
-    attribute: str | None = None,
-    point: str | None = None,
-) -> dict:
-    """Check an open probe file written by ``facecues.layer_probe``; returns its attributes.
-
-    Checks the attributes (as ``read_shard``), that ``vip``, ``filter_score``,
-    ``train_y`` and ``features/layer`` exist with consistent shapes, and that
-    every feature group's ``train``, ``columns``, ``projection`` and ``offset``
-    agree with each other and with the map's units (``read_probe_file``).
-    """
-    return read_probe_file(path, f, network=network, attribute=attribute, point=point)[0]
-
-
 def read_probe_file(
     path: str | Path,
     f: h5py.File,
@@ -387,10 +368,15 @@ def read_probe_file(
     attribute: str | None = None,
     point: str | None = None,
 ) -> tuple[dict, dict]:
-    """Read and check an open probe file; returns (attributes, contents).
+    """Read and check an open probe file written by ``facecues.layer_probe``; returns
+    (attributes, contents).
 
-    Every dataset is read once and checked as read (``check_probe_file`` says
-    what). ``contents``: ``train_y``, ``shuffled_y`` (None without the
+    Every dataset is read once and checked as read: the attributes (as
+    ``read_shard``), that ``vip``, ``filter_score``, ``train_y`` and
+    ``features/layer`` exist with consistent shapes, that every feature group's
+    ``train``, ``columns``, ``projection`` and ``offset`` agree with each other
+    and with the map's units, and the packed ``raw/`` probes likewise.
+    ``contents``: ``train_y``, ``shuffled_y`` (None without the
     shuffled-label control), ``features`` {probe: {``train``, ``columns``,
     ``projection``, ``offset`` (None where absent), ``units``, ``vip``}} and
     ``raw`` {``names``, ``units``, ``train``, ``offsets``, ``columns``, ``scores``}.

@@ -7,14 +7,14 @@ import _src_path  # noqa: F401  (facecues from ../../src, see there)
 from facecues.logs import log_to
 from facecues.paper_figures import fig5
 from facecues.selection import read_tables
-from facecues.shards import check_probe_file, open_h5
+from facecues.shards import open_h5, read_probe_file
 
 log_to(snakemake.log[0])
 vip = []
 for path in snakemake.input.probes:  # results/probes/<network>/<attribute>/<point>.h5
     network, attribute = Path(path).parent.parent.name, Path(path).parent.name
     with open_h5(path, "a probe file written by facecues' pls_vip step") as f:
-        check_probe_file(path, f, network=network, attribute=attribute)
+        read_probe_file(path, f, network=network, attribute=attribute)  # checks it
         vip.append(f["vip"][...])
 table = read_tables(snakemake.input.table)
 fig5(vip, table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)
