@@ -131,6 +131,44 @@ def _shard(path: Path, x, *, dtype="float16", shape=None, y=None):
         f["train_y"] = np.where(np.arange(len(x)) % 2, 1, -1).astype(np.int8) if y is None else y
 
 
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ("drop pls", r"pls: expected the datasets names, offsets, train"),
+        ("short offsets", r"pls: names, offsets, train .* disagree"),
+        ("projection rows", r"pls: probe 'filters' has \d+ projection rows .* expected one row"),
+        ("column out of range", r"pls/columns reads units \d+\.\.1000000, expected 0\.\.\d+"),
+        ("no layer", r"pls: no 'layer' probe among"),
+    ],
+)
+def test_a_damaged_packed_pls_group_is_named(shards, tmp_path, damage, message):
+    bad = tmp_path / "L04.h5"
+    shutil.copy(shards[1][4], bad)
+    with h5py.File(bad, "r+") as f:
+        g = f["pls"]
+        names = [n.decode() for n in g["names"][...]]
+        if damage == "drop pls":
+            del f["pls"]
+        elif damage == "short offsets":
+            offsets = g["offsets"][:-1]
+            del g["offsets"]
+            g["offsets"] = offsets
+        elif damage == "projection rows":  # the last row of 'filters' given to the next probe
+            offsets = g["offsets"][...]
+            offsets[names.index("filters") + 1, 1] -= 1
+            del g["offsets"]
+            g["offsets"] = offsets
+        elif damage == "column out of range":
+            g["columns"][-1] = 10**6
+        else:
+            renamed = ["something" if n == "layer" else n for n in names]
+            del g["names"]
+            g["names"] = np.array(renamed, dtype=h5py.string_dtype())
+    with pytest.raises(FacecuesError, match=message) as e:
+        load_point_probes(bad)
+    assert str(bad) in str(e.value) and "rerun" in str(e.value)
+
+
 def test_wrong_dtype_shape_and_labels_are_refused(tmp_path):
     x = np.random.default_rng(0).random((6, 12))
     _shard(tmp_path / "L01.h5", x, dtype="int32")

@@ -16,13 +16,15 @@ Output file (``results/probes/<seed>/<attribute>/L07.h5``):
   ``SHUFFLED_PROBES`` fitted on ``shuffled_y`` (their accuracy is the chance
   level as measured). No ``filter*`` probes at the pooled point L50 unless
   asked (a "filter" there is one unit; the authors build none).
-- the PLS probes, one group each under ``features/``; each holds ``train`` (features), ``columns``
-  (the units it reads; absent = all) and, for PLS probes, ``projection`` A
-  and ``offset`` b with features = X[:, columns] A - b (A = W* / s,
-  b = (mu / s) W*: PLS1.transform without a centred copy), plus the
-  attributes ``units`` (channel indices; none for ``layer``) and ``vip``;
+- the PLS probes (layer, filters, filter_<r> and their twins), packed in ``pls/``
+  (see ``_write_pls_probes``): per probe its training features, the units it
+  reads (none = the whole map), and the projection A and offset b with
+  features = X[:, columns] A - b (A = W* / s, b = (mu / s) W*: PLS1.transform
+  without a centred copy);
 - the probes on raw unit values (neurons, VIP-uniform), packed in ``raw/``
   (see ``_write_raw_probes``).
+Packed, not a group per probe: a file holds ~20 datasets instead of ~70, and
+the validation step opens 50 such files per job.
 Only numpy, h5py and facecues' numpy path are imported, so the thousands of
 such jobs start fast.
 """
@@ -118,18 +120,47 @@ def fit_layer_probes(
         if y_shuffled is not None:
             g["shuffled_y"] = y_shuffled
         all_features = {**features, **shuffled}
-        for name, feat in all_features.items():
-            if feat["model"] is None:
-                continue  # raw-unit probes: packed below
-            grp = g.create_group(f"features/{name}")
-            grp["train"] = np.asarray(feat["train"], dtype=np.float64)
-            if feat["columns"] is not None:
-                grp["columns"] = feat["columns"]
-            a, b = projection(feat["model"])
-            grp["projection"], grp["offset"] = a.astype(np.float32), b
-            grp.attrs["units"] = feat["units"]
-            grp.attrs["vip"] = feat["score"]
+        _write_pls_probes(g, {n: f for n, f in all_features.items() if f["model"] is not None})
         _write_raw_probes(g, xtr, {n: f for n, f in all_features.items() if f["model"] is None})
+
+
+PLS_OFFSETS = ("features", "projection", "columns", "units")
+"""The columns of ``pls/offsets``: probe i's slice of ``pls/train`` (and ``pls/offset``),
+of the rows of ``pls/projection``, of ``pls/columns`` and of ``pls/units``."""
+
+
+def _write_pls_probes(g: h5py.File, pls: dict[str, dict]) -> None:
+    """The PLS probes, packed into ``pls/``: per probe (``names``) its k features in
+    ``train`` (rows, sum k) and ``offset`` (sum k,), its projection in the rows of
+    ``projection`` (sum rows, max k; the first k columns), the units it reads in
+    ``columns`` (none: the whole map, one projection row per unit), its channels in
+    ``units`` (none for ``layer``), all sliced by ``offsets`` (probes + 1, 4:
+    PLS_OFFSETS), and ``vip`` (probes,) the mean VIP of its units (of the map for
+    ``layer``)."""
+    names = list(pls)
+    ab = [projection(pls[n]["model"]) for n in names]
+    columns = [np.zeros(0, np.int64) if pls[n]["columns"] is None
+               else np.asarray(pls[n]["columns"], np.int64) for n in names]
+    units = [np.asarray(pls[n]["units"], np.int64).reshape(-1) for n in names]
+    sizes = [(b.size, a.shape[0], c.size, u.size)
+             for (a, b), c, u in zip(ab, columns, units, strict=True)]
+    k_max = max((b.size for _, b in ab), default=0)
+    proj = np.zeros((sum(a.shape[0] for a, _ in ab), k_max), dtype=np.float32)
+    row = 0
+    for a, _ in ab:
+        proj[row : row + a.shape[0], : a.shape[1]] = a
+        row += a.shape[0]
+    grp = g.create_group("pls")
+    grp["names"] = np.array(names, dtype=h5py.string_dtype())
+    grp["offsets"] = np.vstack([np.zeros((1, 4), np.int64),
+                                np.cumsum(np.array(sizes, np.int64).reshape(-1, 4), axis=0)])
+    grp["train"] = np.hstack([np.asarray(pls[n]["train"], np.float64).reshape(-1, b.size)
+                              for n, (_, b) in zip(names, ab, strict=True)])
+    grp["projection"] = proj
+    grp["offset"] = np.concatenate([b for _, b in ab]) if ab else np.zeros(0)
+    grp["columns"] = np.concatenate(columns) if columns else np.zeros(0, np.int64)
+    grp["units"] = np.concatenate(units) if units else np.zeros(0, np.int64)
+    grp["vip"] = np.array([np.mean(pls[n]["score"]) for n in names], dtype=np.float64)
 
 
 def _write_raw_probes(g: h5py.File, xtr: np.ndarray, raw: dict[str, dict]) -> None:

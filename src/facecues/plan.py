@@ -689,12 +689,13 @@ def rule_resources(rule: str, config: Mapping) -> dict[str, int]:
 def probe_file_bytes(shape: tuple[int, ...], config: Mapping) -> int:
     """Bytes of one ``results/probes/<net>/<attribute>/Lxx.h5`` (layer_probe.fit_layer_probes).
 
-    vip (float32, every unit), filter_score (float64 per channel), train_y (int8); per PLS
-    probe (layer, filters, filter_r) its training features (float64), the float32
-    projection of the columns it reads and their int64 indices; the raw-unit probes
-    (neurons, neuron_r, vip_j) packed: the training rows at the union of their units
-    (float64; counted without overlaps, an upper bound) and each probe's units and VIP
-    (int64 + float64); HDF5 headers ~PROBE_OBJECT_BYTES per object.
+    vip (float32, every unit), filter_score (float64 per channel), train_y (int8); the PLS
+    probes (layer, filters, filter_r) packed: their training features and offsets
+    (float64), the float32 projection rows of the units each reads (padded to the largest
+    k), those units' int64 indices, and per probe its channels, offsets, mean VIP and
+    name; the raw-unit probes (neurons, neuron_r, vip_j) packed: the training rows at the
+    union of their units (float64; counted without overlaps, an upper bound) and each
+    probe's units and VIP (int64 + float64); HDF5 headers ~PROBE_OBJECT_BYTES per object.
     """
     p = config["probe"]
     n, k_top, nc = train_rows(config), p["top_k"], p["n_components"]
@@ -702,34 +703,34 @@ def probe_file_bytes(shape: tuple[int, ...], config: Mapping) -> int:
     m, hw = c * h * w, h * w
     shuffled = shuffled_control(config)
     total = 4 * m + 8 * c + n + n * shuffled  # vip, filter_score, train_y, shuffled_y
-    k = min(nc, m, n)
-    layer = n * k * 8 + m * k * 4 + k * 8
     pooled = (h, w) == (1, 1)  # no filter probes at the pooled point unless asked
     kf = 0 if pooled and not p.get("pooled_filters") else min(k_top, c)
-    kf_comp = min(nc, hw, n)
-    one_filter = n * kf_comp * 8 + hw * 8 + hw * kf_comp * 4 + kf_comp * 8
-    cols = kf * hw
-    kj = min(nc, cols, n)
-    joint = (n * kj * 8 + cols * 8 + cols * kj * 4 + kj * 8) if kf else 0
+    k, kf_comp, kj = min(nc, m, n), min(nc, hw, n), min(nc, kf * hw, n)
+    k_max = max(k, kf_comp, kj) if kf else k  # the projection's columns
+    layer = n * k * 8 + m * k_max * 4 + k * 8
+    one_filter = n * kf_comp * 8 + hw * 8 + hw * k_max * 4 + kf_comp * 8 + 8
+    joint = (n * kj * 8 + kf * hw * (8 + k_max * 4) + kj * 8 + kf * 8) if kf else 0
     total += layer + kf * one_filter + joint
-    objects = 3 + shuffled + 2 + 4 + 5 * (kf + 1 if kf else 0)  # + features/, raw/, layer
+    pls = 1 + (kf + 1 if kf else 0)
     if shuffled:  # the twins of layer, filters and filter_1
         total += layer + (joint + one_filter if kf else 0)
-        objects += 4 + (5 + 5 if kf else 0)
+        pls += 1 + (2 if kf else 0)
+    total += (pls + 1) * 32 + pls * (8 + 16)  # offsets, vip, names
     kn = min(k_top, m)
     singles = kn + kn + p["vip_neurons"] + (kn + 1) * shuffled  # units the raw probes read
     union = min(m, 2 * kn + p["vip_neurons"] if shuffled else kn + p["vip_neurons"])
     probes = 1 + kn + p["vip_neurons"] + 2 * shuffled
     total += n * union * 8 + union * 8 + singles * 16 + (probes + 1) * 8 + probes * 16
-    objects += 6
+    objects = 3 + shuffled + 9 + 7  # + pls/ and its 8 datasets, raw/ and its 6
     return total + PROBE_FILE_BYTES + objects * PROBE_OBJECT_BYTES
 
 
-# Probe files: data bytes exactly as above, plus headers and attributes: a default run's
-# (230 objects, groups and datasets) 612-623 B per object; small files (38-84 objects)
-# 627-757 B per object. Fitted: 4 kB per file + 600 B per object, within 5% of both.
-PROBE_FILE_BYTES = 4_000
-PROBE_OBJECT_BYTES = 600
+# Probe files: data bytes as above (the raw probes' union an upper bound), plus headers and
+# attributes: small files (21-94 kB) 11-14 kB over their data, about 20 objects each.
+# Fitted: 5 kB per file + 400 B per object. A default run's files (0.33-2.8 MB) are 1-8%
+# below the estimate (its raw units overlap).
+PROBE_FILE_BYTES = 5_000
+PROBE_OBJECT_BYTES = 400
 # A default run's model.pt: 6,285,125 B for 1,545,609 float32 values (103 kB of zip entries,
 # names and the identities list); ~20 B more per identity name.
 CHECKPOINT_OVERHEAD_BYTES = 100_000

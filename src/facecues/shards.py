@@ -9,7 +9,8 @@ Two kinds of HDF5 file pass between the workflow's jobs:
   ``network`` and ``attribute``;
 - a probe file ``results/probes/<net>/<attribute>/L07.h5`` (written by
   ``facecues.layer_probe``): the shard's attributes, ``vip`` (units,),
-  ``filter_score`` (channels,), ``train_y`` and ``features/<probe>`` groups.
+  ``filter_score`` (channels,), ``train_y`` and the probes packed in ``pls/``
+  and ``raw/``.
 
 ``read_shard`` and ``read_probe_file`` open them with one FacecuesError,
 naming the file and what was expected, for every way they can be wrong: not
@@ -372,18 +373,18 @@ def read_probe_file(
     (attributes, contents).
 
     Every dataset is read once and checked as read: the attributes (as
-    ``read_shard``), that ``vip``, ``filter_score``, ``train_y`` and
-    ``features/layer`` exist with consistent shapes, that every feature group's
-    ``train``, ``columns``, ``projection`` and ``offset`` agree with each other
-    and with the map's units, and the packed ``raw/`` probes likewise.
+    ``read_shard``), that ``vip``, ``train_y`` and the packed ``pls/`` and
+    ``raw/`` probes exist with shapes consistent with each other and with the
+    map's units, and that ``pls/`` holds the ``layer`` probe.
     ``contents``: ``train_y``, ``shuffled_y`` (None without the
-    shuffled-label control), ``features`` {probe: {``train``, ``columns``,
-    ``projection``, ``offset`` (None where absent), ``units``, ``vip``}} and
-    ``raw`` {``names``, ``units``, ``train``, ``offsets``, ``columns``, ``scores``}.
+    shuffled-label control), ``features`` {PLS probe: {``train``, ``columns``
+    (None: the whole map), ``projection``, ``offset``, ``units``, ``vip`` (the
+    mean over its units)}} and ``raw`` {``names``, ``units``, ``train``,
+    ``offsets``, ``columns``, ``scores``}.
     """
     path = Path(path)
     point = point or _point_from_name(path)
-    what = "a probe file (vip, train_y, features/...) written by facecues' pls_vip step"
+    what = "a probe file (vip, train_y, pls/, raw/) written by facecues' pls_vip step"
     meta = expect_attrs(path, f, what, network=network, attribute=attribute, point=point)
     try:
         return meta, _read_probe_contents(path, f, meta, what)
@@ -395,7 +396,7 @@ def read_probe_file(
 
 def _read_probe_contents(path: Path, f: h5py.File, meta: dict, what: str) -> dict:
     units = _units(meta)
-    for name in ("vip", "train_y", "features"):
+    for name in ("vip", "train_y"):
         if name not in f:
             raise FacecuesError(f"{path}: {name!r} missing; expected {what}; {_REWRITE}")
     if f["vip"].shape != (units,):
@@ -407,48 +408,63 @@ def _read_probe_contents(path: Path, f: h5py.File, meta: dict, what: str) -> dic
     rows = train_y.shape[0] if train_y.ndim == 1 else -1
     if rows < 2:
         raise FacecuesError(f"{path}: 'train_y' has shape {train_y.shape}, expected (rows,)")
-    if "layer" not in f["features"]:
-        raise FacecuesError(f"{path}: 'features/layer' missing; expected {what}; {_REWRITE}")
-    features = {}
-    for name, g in f["features"].items():
-        where = f"{path}: features/{name}"
-        parts = {k: g[k][...] if k in g else None
-                 for k in ("train", "columns", "projection", "offset")}
-        t, cols = parts["train"], parts["columns"]
-        if t is None:
-            raise FacecuesError(f"{where}/train missing; {_REWRITE}")
-        if t.ndim != 2 or t.shape[0] != rows:
-            raise FacecuesError(f"{where}/train has shape {t.shape}, expected ({rows}, k)")
-        ncols = units
-        if cols is not None:
-            ncols = cols.shape[0]
-            if cols.ndim != 1 or cols.dtype.kind not in "iu":
-                raise FacecuesError(f"{where}/columns: expected a 1-D integer array of units")
-            if len(cols) and (cols.min() < 0 or cols.max() >= units):
-                raise FacecuesError(
-                    f"{where}/columns reads units {cols.min()}..{cols.max()}, expected 0.."
-                    f"{units - 1}; {_REWRITE}"
-                )
-        a, b = parts["projection"], parts["offset"]
-        if a is not None:
-            k = t.shape[1]
-            if a.shape != (ncols, k) or b is None or b.shape != (k,):
-                raise FacecuesError(
-                    f"{where}: projection {a.shape} and offset "
-                    f"{None if b is None else b.shape}, expected ({ncols}, {k}) "
-                    f"and ({k},); {_REWRITE}"
-                )
-        elif t.shape[1] != ncols:
-            raise FacecuesError(
-                f"{where}/train has {t.shape[1]} columns, expected {ncols} raw unit values"
-            )
-        features[name] = {**parts, "units": g.attrs["units"], "vip": g.attrs["vip"]}
     return {
         "train_y": train_y,
         "shuffled_y": f["shuffled_y"][...] if "shuffled_y" in f else None,
-        "features": features,
+        "features": _read_pls_probes(path, f, rows, units),
         "raw": _read_raw_probes(path, f, rows, units),
     }
+
+
+def _read_pls_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
+    """The packed PLS probes (``pls/``, facecues.layer_probe._write_pls_probes), read,
+    checked and unpacked: {probe: {train, columns, projection, offset, units, vip}}."""
+    where = f"{path}: pls"
+    parts = ("names", "offsets", "train", "projection", "offset", "columns", "units", "vip")
+    if "pls" not in f or any(k not in f["pls"] for k in parts):
+        raise FacecuesError(f"{where}: expected the datasets {', '.join(parts)}; {_REWRITE}")
+    pls = {k: f["pls"][k][...] for k in parts}
+    names = [_text(n) for n in pls["names"]]
+    offsets, train, proj = pls["offsets"], pls["train"], pls["projection"]
+    ends = (train.shape[-1], proj.shape[0], pls["columns"].size, pls["units"].size)
+    if (
+        offsets.shape != (len(names) + 1, 4) or offsets[0].any()
+        or np.any(np.diff(offsets, axis=0) < 0) or tuple(offsets[-1]) != ends
+        or train.shape != (rows, ends[0]) or pls["offset"].shape != (ends[0],)
+        or proj.ndim != 2 or pls["vip"].shape != (len(names),)
+    ):
+        raise FacecuesError(
+            f"{where}: names, offsets, train {train.shape}, projection {proj.shape}, offset, "
+            f"columns, units and vip disagree (expected train ({rows}, k)); {_REWRITE}"
+        )
+    if "layer" not in names:
+        raise FacecuesError(f"{where}: no 'layer' probe among {names}; expected one; {_REWRITE}")
+    columns = pls["columns"]
+    if columns.size and (columns.min() < 0 or columns.max() >= units):
+        raise FacecuesError(
+            f"{where}/columns reads units {columns.min()}..{columns.max()}, expected 0.."
+            f"{units - 1}; {_REWRITE}"
+        )
+    features = {}
+    for i, name in enumerate(names):
+        (k0, r0, c0, u0), (k1, r1, c1, u1) = offsets[i], offsets[i + 1]
+        cols = columns[c0:c1] if c1 > c0 else None
+        if (r1 - r0) != (units if cols is None else cols.size) or not 0 < k1 - k0 <= proj.shape[1]:
+            raise FacecuesError(
+                f"{where}: probe {name!r} has {r1 - r0} projection rows and {k1 - k0} "
+                f"features, expected one row per unit it reads "
+                f"({units if cols is None else cols.size}) and 1..{proj.shape[1]} features; "
+                f"{_REWRITE}"
+            )
+        features[name] = {
+            "train": train[:, k0:k1],
+            "columns": cols,
+            "projection": proj[r0:r1, : k1 - k0],
+            "offset": pls["offset"][k0:k1],
+            "units": pls["units"][u0:u1],
+            "vip": float(pls["vip"][i]),
+        }
+    return features
 
 
 def _read_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:

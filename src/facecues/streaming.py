@@ -136,11 +136,11 @@ def load_point_probes(
         meta, contents = read_probe_file(path, f, network=network, attribute=attribute,
                                          point=point)
     train, projectors, units, vip = {}, {}, {}, {}
-    for name, g in contents["features"].items():  # PLS probes
+    for name, g in contents["features"].items():  # PLS probes, packed by layer_probe
         train[name] = g["train"]
         projectors[name] = Projector(g["columns"], g["projection"], g["offset"])
         units[name] = g["units"]
-        vip[name] = float(np.mean(g["vip"]))
+        vip[name] = g["vip"]
     raw = contents["raw"]  # the raw-unit probes, packed by layer_probe._write_raw_probes
     offsets, columns, scores = raw["offsets"], raw["columns"], raw["scores"]
     for i, name in enumerate(raw["names"]):
