@@ -39,6 +39,11 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# Local runs schedule on job ends only (no rate-limiter timers; common.smk says why).
+onstart:
+    drop_local_rate_limiter(workflow)
+
+
 # Seconds of work each: on a cluster they run on the submitting host (facecues.plan.LOCAL_RULES).
 localrules:
     all,

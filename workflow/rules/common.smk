@@ -184,3 +184,20 @@ def pls_vip_options(wildcards):
         opts.append(f"--shuffle-seed {p['shuffle_seed']}")
     opts += ["--all-filters"] * p["all_filters"] + ["--pooled-filters"] * p["pooled_filters"]
     return " ".join(opts)
+
+
+def drop_local_rate_limiter(workflow):
+    """Run local jobs without Snakemake's job rate limiter (a cluster run keeps it).
+
+    Snakemake (9.27) ends every scheduling pass that leaves ready jobs waiting by
+    arming a timer of the limit's timespan (--max-jobs-per-timespan, 100/1s),
+    whose firing runs another pass, which arms another timer: each finished job
+    adds such a chain, so the passes grow with the run (each also re-evaluates
+    the ready jobs' resources). With 1,700 jobs its own process took 112-150 CPU
+    s of a 600 s run on 2 cores, and it waits for its last timer before it
+    exits. A local run needs no timer: a pass runs whenever a job ends. Called
+    from `onstart` (the scheduler exists then); internals, hence the guards.
+    """
+    scheduler = getattr(workflow, "scheduler", None)
+    if workflow.local_exec and getattr(scheduler, "job_rate_limiter", None) is not None:
+        scheduler.job_rate_limiter = None
