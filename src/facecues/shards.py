@@ -426,7 +426,8 @@ def _read_pls_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
     pls = {k: f["pls"][k][...] for k in parts}
     names = [_text(n) for n in pls["names"]]
     offsets, train, proj = pls["offsets"], pls["train"], pls["projection"]
-    ends = (train.shape[-1], proj.shape[0], pls["columns"].size, pls["units"].size)
+    ends = (train.shape[-1] if train.ndim else -1, proj.shape[0] if proj.ndim else -1,
+            pls["columns"].size, pls["units"].size)
     if (
         offsets.shape != (len(names) + 1, 4) or offsets[0].any()
         or np.any(np.diff(offsets, axis=0) < 0) or tuple(offsets[-1]) != ends
@@ -440,6 +441,8 @@ def _read_pls_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
     if "layer" not in names:
         raise FacecuesError(f"{where}: no 'layer' probe among {names}; expected one; {_REWRITE}")
     columns = pls["columns"]
+    if columns.ndim != 1 or columns.dtype.kind not in "iu":
+        raise FacecuesError(f"{where}/columns: expected a 1-D integer array of units; {_REWRITE}")
     if columns.size and (columns.min() < 0 or columns.max() >= units):
         raise FacecuesError(
             f"{where}/columns reads units {columns.min()}..{columns.max()}, expected 0.."
