@@ -195,8 +195,10 @@ def drop_local_rate_limiter(workflow):
     adds such a chain, so the passes grow with the run (each also re-evaluates
     the ready jobs' resources). With 1,700 jobs its own process took 112-150 CPU
     s of a 600 s run on 2 cores, and it waits for its last timer before it
-    exits. A local run needs no timer: a pass runs whenever a job ends. Called
-    from `onstart` (the scheduler exists then); internals, hence the guards.
+    exits. A local run needs no timer: a pass runs whenever a job ends (so it
+    ignores --max-jobs-per-timespan). Called from `onstart` (the scheduler
+    exists then; not when the workflow is a module, nor with --no-hooks);
+    Snakemake's internals, hence the guards.
     """
     scheduler = getattr(workflow, "scheduler", None)
     if workflow.local_exec and getattr(scheduler, "job_rate_limiter", None) is not None:
