@@ -124,19 +124,14 @@ def fit_layer_probes(
         _write_raw_probes(g, xtr, {n: f for n, f in all_features.items() if f["model"] is None})
 
 
-PLS_OFFSETS = ("features", "projection", "columns", "units")
-"""The columns of ``pls/offsets``: probe i's slice of ``pls/train`` (and ``pls/offset``),
-of the rows of ``pls/projection``, of ``pls/columns`` and of ``pls/units``."""
-
-
 def _write_pls_probes(g: h5py.File, pls: dict[str, dict]) -> None:
     """The PLS probes, packed into ``pls/``: per probe (``names``) its k features in
     ``train`` (rows, sum k) and ``offset`` (sum k,), its projection in the rows of
     ``projection`` (sum rows, max k; the first k columns), the units it reads in
     ``columns`` (none: the whole map, one projection row per unit), its channels in
-    ``units`` (none for ``layer``), all sliced by ``offsets`` (probes + 1, 4:
-    PLS_OFFSETS), and ``vip`` (probes,) the mean VIP of its units (of the map for
-    ``layer``)."""
+    ``units`` (none for ``layer``), all sliced by ``offsets`` (probes + 1, 4: the
+    cumulative counts of features, projection rows, columns and units), and ``vip``
+    (probes,) the mean VIP of its units (of the map for ``layer``)."""
     names = list(pls)
     ab = [projection(pls[n]["model"]) for n in names]
     columns = [np.zeros(0, np.int64) if pls[n]["columns"] is None

@@ -420,11 +420,9 @@ def _read_pls_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
     """The packed PLS probes (``pls/``, facecues.layer_probe._write_pls_probes), read,
     checked and unpacked: {probe: {train, columns, projection, offset, units, vip}}."""
     where = f"{path}: pls"
-    parts = ("names", "offsets", "train", "projection", "offset", "columns", "units", "vip")
-    if "pls" not in f or any(k not in f["pls"] for k in parts):
-        raise FacecuesError(f"{where}: expected the datasets {', '.join(parts)}; {_REWRITE}")
-    pls = {k: f["pls"][k][...] for k in parts}
-    names = [_text(n) for n in pls["names"]]
+    pls = _read_group(path, f, "pls", ("names", "offsets", "train", "projection", "offset",
+                                       "columns", "units", "vip"))
+    names = pls["names"]
     offsets, train, proj = pls["offsets"], pls["train"], pls["projection"]
     ends = (train.shape[-1] if train.ndim else -1, proj.shape[0] if proj.ndim else -1,
             pls["columns"].size, pls["units"].size)
@@ -474,17 +472,15 @@ def _read_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
     """The packed raw-unit probes (``raw/``, facecues.layer_probe._write_raw_probes), read
     and checked."""
     where = f"{path}: raw"
-    parts = ("names", "units", "train", "offsets", "columns", "scores")
-    if "raw" not in f or any(k not in f["raw"] for k in parts):
-        raise FacecuesError(f"{where}: expected the datasets {', '.join(parts)}; {_REWRITE}")
-    raw = {k: f["raw"][k][...] for k in parts}
+    raw = _read_group(path, f, "raw", ("names", "units", "train", "offsets", "columns",
+                                       "scores"))
     union, offsets, columns = raw["units"], raw["offsets"], raw["columns"]
     if raw["train"].shape != (rows, union.size):
         raise FacecuesError(
             f"{where}/train has shape {raw['train'].shape}, expected ({rows}, {union.size}); "
             f"{_REWRITE}"
         )
-    n = raw["names"].shape[0]
+    n = len(raw["names"])
     if (
         offsets.shape != (n + 1,) or offsets[0] != 0 or np.any(np.diff(offsets) < 0)
         or offsets[-1] != columns.size or raw["scores"].shape != columns.shape
@@ -497,5 +493,16 @@ def _read_raw_probes(path: Path, f: h5py.File, rows: int, units: int) -> dict:
         )
     if not np.isin(columns, union).all():
         raise FacecuesError(f"{where}/columns names units missing from raw/units; {_REWRITE}")
-    raw["names"] = [n.decode() if isinstance(n, bytes) else str(n) for n in raw["names"]]
     return raw
+
+
+def _read_group(path: Path, f: h5py.File, group: str, parts: tuple[str, ...]) -> dict:
+    """Every dataset ``parts`` of the packed group ``group`` (``pls``, ``raw``), read whole;
+    ``names`` as a list of str."""
+    if group not in f or any(k not in f[group] for k in parts):
+        raise FacecuesError(
+            f"{path}: {group}: expected the datasets {', '.join(parts)}; {_REWRITE}"
+        )
+    out = {k: f[group][k][...] for k in parts}
+    out["names"] = [_text(n) for n in out["names"]]
+    return out
