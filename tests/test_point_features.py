@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 
 from facecues.layer_probe import fit_layer_probes
-from facecues.streaming import PointFeatures, load_point_probes
+from facecues.streaming import PointFeatures, _column_reader, load_point_probes
 
 
 def test_point_features_equal_each_projector(tmp_path):
@@ -35,3 +35,16 @@ def test_point_features_equal_each_projector(tmp_path):
     stored = load_point_probes(tmp_path / "probe.h5").train
     for name in ("layer", "filters", "filter_2", "neurons", "vip_3"):
         np.testing.assert_allclose(train.result()[name], stored[name], rtol=1e-4, atol=1e-4)
+
+
+def test_column_reader_equals_fancy_indexing():
+    x = np.random.default_rng(1).random((7, 400), dtype=np.float32)
+    cases = {
+        "one run": np.arange(50, 90),
+        "runs": np.r_[np.arange(0, 40), np.arange(200, 240), np.arange(100, 140)],
+        "scattered": np.array([399, 3, 17, 17, 250]),
+        "empty": np.arange(0),
+    }
+    for name, columns in cases.items():
+        np.testing.assert_array_equal(_column_reader(columns)(x), x[:, columns], err_msg=name)
+    assert _column_reader(None)(x) is x
