@@ -3,6 +3,9 @@ through the network once, compute every probe's features at every probe point
 from the saved projections, and score each probe with a QDA fitted on its
 training features; where the probe file holds a shuffled-label twin of a
 probe, that twin is scored too (its ``shuffled_accuracy``).
+
+The table is written without pandas, whose import is a noticeable part of a
+job this short.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import torch
 
 from .qda import qda_accuracy_many
@@ -38,8 +40,9 @@ def accuracy_rows(
     seed: str,
     attribute: str,
     shuffled_y: dict[int, np.ndarray] | None = None,
-) -> pd.DataFrame:
-    """QDA accuracy on ``features`` (labels ``y``) of every probe of every point.
+) -> list[dict]:
+    """QDA accuracy on ``features`` (labels ``y``) of every probe of every point:
+    one row (a dict of ``COLUMNS``) per probe.
 
     A probe ``shuffled_<name>`` (fitted on the labels ``shuffled_y[point]``)
     gives the ``shuffled_accuracy`` of probe ``name``.
@@ -69,13 +72,27 @@ def accuracy_rows(
             if twin in p.train and index in shuffled_y:
                 twins.append((len(rows) - 1, (p.train[twin], shuffled_y[index],
                                               features[index][twin])))
-    table = pd.DataFrame(rows, columns=COLUMNS)
-    table["accuracy"], table["qda_reg"] = _qda_scores(fits, y)
+    accuracy, reg = _qda_scores(fits, y)
     shuffled = np.full(len(rows), np.nan)
     if twins:
         shuffled[[r for r, _ in twins]] = _qda_scores([f for _, f in twins], y)[0]
-    table["shuffled_accuracy"] = shuffled
-    return table
+    for row, a, r, s in zip(rows, accuracy, reg, shuffled, strict=True):
+        row.update(accuracy=a, qda_reg=r, shuffled_accuracy=s)
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    """``rows`` as TSV text with a header of ``COLUMNS``, as pandas' ``to_csv`` writes
+    them: floats in their shortest exact form, NaN as an empty cell."""
+    lines = ["\t".join(COLUMNS)]
+    lines += ["\t".join(_cell(row[c]) for c in COLUMNS) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else repr(float(value))
+    return str(value)
 
 
 def _qda_scores(fits, y) -> tuple[np.ndarray, np.ndarray]:
@@ -105,8 +122,9 @@ def score_validation(
     input_size: int,
     batch_size: int = 128,
     device: torch.device | str = "cpu",
-) -> pd.DataFrame:
-    """Validation accuracy of every probe in ``probe_files`` (one per probe point)."""
+) -> list[dict]:
+    """Validation accuracy of every probe in ``probe_files`` (one per probe point), as
+    rows of ``COLUMNS``."""
     points, shuffled_y = {}, {}
     for f in probe_files:
         p = load_point_probes(f, network=seed, attribute=attribute)

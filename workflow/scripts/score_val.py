@@ -6,17 +6,17 @@ from facecues.logs import log_to
 
 log_to(snakemake.log[0])
 
-from facecues.atomic import atomic_path  # noqa: E402
+from facecues.atomic import write_text  # noqa: E402
 from facecues.data import load_celeba  # noqa: E402
 from facecues.jobs import job_network  # noqa: E402
-from facecues.layer_scores import score_validation  # noqa: E402
+from facecues.layer_scores import format_rows, score_validation  # noqa: E402
 from facecues.splits import read_split  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
 split = read_split(snakemake.input.split, snakemake.wildcards.attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
-table = score_validation(
+rows = score_validation(
     model,
     snakemake.input.probes,
     [celeba.image_path(i) for i in split.val],
@@ -27,5 +27,4 @@ table = score_validation(
     batch_size=p["batch_size"],
     device=device,
 )
-with atomic_path(snakemake.output[0]) as tmp:
-    table.to_csv(tmp, sep="\t", index=False)
+write_text(snakemake.output[0], format_rows(rows))
