@@ -1,8 +1,10 @@
-"""Per-job logging for workflow steps."""
+"""Per-job logging for workflow steps, and the end of a job's process."""
 
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import sys
 
 
@@ -16,3 +18,22 @@ def log_to(path: str | None) -> None:
         stream=sys.stderr,
         force=True,
     )
+
+
+def end_job() -> None:
+    """End a job's process, its outputs written, without the interpreter's teardown.
+
+    Python's teardown frees every module and object one by one: with torch
+    imported that takes ~0.5 s, with pandas and matplotlib ~0.3 s, in every
+    job, for nothing its outputs need. Logging and the standard streams are
+    flushed, then the process exits with status 0 at once. Call it as a job's
+    last statement, on success only (an error keeps Python's own exit, with
+    its traceback and status). Where child processes still run (DataLoader
+    workers, a pool), it returns and lets the normal exit end them.
+    """
+    if multiprocessing.active_children():
+        return
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(0)

@@ -15,7 +15,7 @@ import time
 import _src_path  # noqa: F401
 
 from facecues.layer_probe import fit_layer_probes
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 
 def main() -> None:
@@ -55,3 +55,4 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    end_job()

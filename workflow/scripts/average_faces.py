@@ -5,7 +5,7 @@ import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import h5py
 
 from facecues.data import load_celeba
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.paper_figures import average_faces, fig_average_faces
 
 log_to(snakemake.log[0])
@@ -30,3 +30,4 @@ with h5py.File(snakemake.input.neurons, "r") as f:
             }
         )
 fig_average_faces(panels, snakemake.output.png, snakemake.output.pdf)
+end_job()

@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -20,3 +20,4 @@ make_control_network(
     celeba_root=snakemake.params.celeba,
     threads=snakemake.threads,
 )
+end_job()

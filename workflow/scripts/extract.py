@@ -4,7 +4,7 @@ from pathlib import Path
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -38,3 +38,4 @@ extract_shards(
     network=snakemake.wildcards.seed,
     attribute=snakemake.wildcards.attribute,
 )
+end_job()

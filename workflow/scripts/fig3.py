@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.selection import read_tables
 
 log_to(snakemake.log[0])
@@ -11,3 +11,4 @@ from facecues.figures import fig3  # noqa: E402
 
 table = read_tables(snakemake.input[0])
 fig3(table, snakemake.output.png, snakemake.output.pdf)
+end_job()

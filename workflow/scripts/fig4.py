@@ -2,10 +2,11 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.paper_figures import fig4
 from facecues.selection import read_tables
 
 log_to(snakemake.log[0])
 table = read_tables(snakemake.input[0])
 fig4(table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)
+end_job()

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.paper_figures import fig5
 from facecues.selection import read_tables
 from facecues.shards import open_h5, read_probe_file
@@ -18,3 +18,4 @@ for path in snakemake.input.probes:  # results/probes/<network>/<attribute>/<poi
         vip.append(f["vip"][...])
 table = read_tables(snakemake.input.table)
 fig5(vip, table, snakemake.params.attribute, snakemake.output.png, snakemake.output.pdf)
+end_job()

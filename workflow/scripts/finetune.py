@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -26,3 +26,4 @@ table = finetune_multitask(
 )
 with atomic_path(snakemake.output[0]) as tmp:
     table.to_csv(tmp, sep="\t", index=False)
+end_job()

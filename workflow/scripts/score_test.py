@@ -4,7 +4,7 @@ from pathlib import Path
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -32,3 +32,4 @@ scores, neurons = score_test(
 write_neuron_activations(snakemake.output.neurons, scores, neurons, celeba.indices(TEST_PARTITION))
 with atomic_path(snakemake.output.scores) as tmp:
     scores.to_csv(tmp, sep="\t", index=False)
+end_job()

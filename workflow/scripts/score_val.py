@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -28,3 +28,4 @@ rows = score_validation(
     device=device,
 )
 write_text(snakemake.output[0], format_rows(rows))
+end_job()

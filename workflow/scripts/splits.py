@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -23,3 +23,4 @@ split = balanced_split(
 )
 check_components(split, snakemake.config["probe"]["n_components"])
 write_split(split, celeba.filenames, snakemake.output[0])
+end_job()

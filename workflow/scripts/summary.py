@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.selection import read_tables
 from facecues.summary import world_kinds_from_json, write_summary
 
@@ -12,3 +12,4 @@ scores = read_tables(snakemake.input.scores)
 world = [f for f in snakemake.input if str(f).endswith("world.json")]
 kinds = world_kinds_from_json(world[0]) if world else None
 write_summary(scores, table, kinds, snakemake.output[0], val_rows=snakemake.params.val_rows)
+end_job()

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 from facecues.synthetic import SyntheticConfig, write_world
 
 if __name__ == "__main__":  # the renderer's worker processes import this file again
@@ -13,3 +13,4 @@ if __name__ == "__main__":  # the renderer's worker processes import this file a
     cfg = SyntheticConfig.from_dict({**snakemake.params.cfg, "workers": snakemake.threads})
     manifest = write_world(Path(snakemake.output.world).parent, cfg)
     print(json.dumps(manifest, indent=1, default=str)[:4000], flush=True)
+    end_job()

@@ -2,7 +2,7 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.logs import log_to
+from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
@@ -25,3 +25,4 @@ train_network(
     seed=int(snakemake.wildcards.seed),
     threads=snakemake.threads,
 )
+end_job()
