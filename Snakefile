@@ -5,8 +5,7 @@
 import sys
 from pathlib import Path
 
-import yaml
-from snakemake.utils import min_version, update_config, validate
+from snakemake.utils import min_version
 
 min_version("9.0")
 
@@ -14,20 +13,26 @@ min_version("9.0")
 # the caller's folder, so it is importable here also when the workflow is used
 # as a module from another folder (workflow.basedir is then the caller's).
 # Jobs find it the same way, through workflow/scripts/_src_path.py.
-SRC = Path(workflow.current_basedir) / "src"
-sys.path.insert(0, str(SRC))
+HERE = Path(workflow.current_basedir)
+sys.path.insert(0, str(HERE / "src"))
 
+from facecues.errors import FacecuesError
+from facecues.plan.config import load_config
 
-# The defaults are config.yaml beside this file, under what the user gives: --configfile
-# and --config, or the caller's `config:` when this workflow is a module (Snakemake skips a
-# module's configfile directive, which would leave the schema's defaults instead).
-_given = dict(config)
+# The config: config.yaml beside this file under what the user gives (--configfile and
+# --config, or the caller's `config:` when this workflow is a module: Snakemake skips a
+# module's configfile directive), the schema's defaults filled in, validated against
+# workflow/schemas/config.schema.yaml and checked, by the loader `facecues plan` uses too.
+try:
+    _config = load_config(
+        given=config,
+        defaults=HERE / "config.yaml",
+        schema=HERE / "workflow/schemas/config.schema.yaml",
+    )
+except FacecuesError as e:
+    raise WorkflowError(str(e))
 config.clear()
-config.update(yaml.safe_load((Path(workflow.current_basedir) / "config.yaml").read_text()))
-update_config(config, _given)
-
-
-validate(config, "workflow/schemas/config.schema.yaml")
+config.update(_config)
 
 
 include: "workflow/rules/common.smk"
@@ -44,19 +49,8 @@ onstart:
     drop_local_rate_limiter(workflow)
 
 
-# Seconds of work each: on a cluster they run on the submitting host (facecues.plan.LOCAL_RULES).
-localrules:
-    all,
-    splits,
-    select,
-    aggregate,
-    table1,
-    fig3,
-    fig4,
-    fig5,
-    average_faces_fig1,
-    average_faces_fig6,
-    summary,
+# Seconds of work each: on a cluster they run on the submitting host (facecues.plan.rules).
+workflow.localrules(*LOCAL_RULES)
 
 
 rule all:

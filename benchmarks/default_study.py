@@ -82,20 +82,38 @@ def main() -> None:
     a.add_argument("--cores", type=int, default=2)
     a.add_argument("--keep", type=Path, help="run here and keep it (default: a temp folder)")
     a.add_argument("--config", nargs="*", default=[], help="passed to snakemake --config")
-    a.add_argument("--configfile", type=Path, help="passed to snakemake --configfile (laid "
-                   "over config.yaml; nested numbers must come this way, --config reads "
-                   "them as text)")
+    a.add_argument(
+        "--configfile",
+        type=Path,
+        help="passed to snakemake --configfile (laid "
+        "over config.yaml; nested numbers must come this way, --config reads "
+        "them as text)",
+    )
     args = a.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="facecues-default-"))
     src, run = tmp / "src", (args.keep or tmp / "run")
     src.mkdir()
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True,
-                             check=True).stdout
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "HEAD"], capture_output=True, check=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(src)], input=archive, check=True)
-    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                            capture_output=True, text=True, check=True).stdout.strip()
-    cmd = [sys.executable, "-m", "snakemake", "-s", str(src / "Snakefile"), "--directory",
-           str(run), "--cores", str(args.cores)]
+    commit = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    cmd = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(src / "Snakefile"),
+        "--directory",
+        str(run),
+        "--cores",
+        str(args.cores),
+    ]
     if args.configfile:
         cmd += ["--configfile", str(args.configfile.resolve())]
     if args.config:
@@ -118,26 +136,36 @@ def main() -> None:
     by_rule: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for rule, s, e in jobs:
         by_rule[rule].append((s, e))
-    print(f"default study from a clean export of {commit}: {len(jobs)} jobs, "
-          f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
-          + (f", --configfile {args.configfile}" if args.configfile else "")
-          + (f", --config {' '.join(args.config)}" if args.config else ""))
+    print(
+        f"default study from a clean export of {commit}: {len(jobs)} jobs, "
+        f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
+        + (f", --configfile {args.configfile}" if args.configfile else "")
+        + (f", --config {' '.join(args.config)}" if args.config else "")
+    )
     print(f"{'rule':<20}{'jobs':>6}{'sum s':>9}{'mean s':>9}{'busy wall s':>13}{'core share':>12}")
     rows = sorted(by_rule.items(), key=lambda kv: -sum(e - s for s, e in kv[1]))
     for rule, iv in rows:
         total = sum(e - s for s, e in iv)
-        print(f"{rule:<20}{len(iv):>6}{total:>9.0f}{total / len(iv):>9.2f}{busy(iv):>13.0f}"
-              f"{total / (wall * args.cores):>12.1%}")
+        print(
+            f"{rule:<20}{len(iv):>6}{total:>9.0f}{total / len(iv):>9.2f}{busy(iv):>13.0f}"
+            f"{total / (wall * args.cores):>12.1%}"
+        )
     total = sum(e - s for _, s, e in jobs)
-    print(f"{'all jobs':<20}{len(jobs):>6}{total:>9.0f}{'':>9}{'':>13}"
-          f"{total / (wall * args.cores):>12.1%}")
-    print("(job times from Snakemake's log, 1 s stamps; the rest of the core-seconds is "
-          "Snakemake's own work and idle cores)")
+    print(
+        f"{'all jobs':<20}{len(jobs):>6}{total:>9.0f}{'':>9}{'':>13}"
+        f"{total / (wall * args.cores):>12.1%}"
+    )
+    print(
+        "(job times from Snakemake's log, 1 s stamps; the rest of the core-seconds is "
+        "Snakemake's own work and idle cores)"
+    )
     cpu = usage.ru_utime + usage.ru_stime
     first = min(s for _, s, _ in jobs) - started
-    print(f"CPU: {cpu:.0f} s in all = {cpu / (wall * args.cores):.0%} of {args.cores} cores x "
-          f"wall; Snakemake's own process {own[0]:.0f} s; first job started "
-          f"{first:.0f} s after the command")
+    print(
+        f"CPU: {cpu:.0f} s in all = {cpu / (wall * args.cores):.0%} of {args.cores} cores x "
+        f"wall; Snakemake's own process {own[0]:.0f} s; first job started "
+        f"{first:.0f} s after the command"
+    )
     if args.keep is None:
         shutil.rmtree(tmp)
     else:

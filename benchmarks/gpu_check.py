@@ -6,11 +6,11 @@
 Random images and labels (no data loading, no disk), so the figures are the
 network's own speed on the device:
 
-- training: the training loop's step (``facecues.train``: AMP and
+- training: the training loop's step (``facecues.training.train``: AMP and
   channels_last on CUDA, SGD with momentum, label smoothing) on batches of
   ``--batch`` images, 8,631 identities (VGGFace2's training set), images/s;
 - extraction: forward passes with all 50 probe points captured (the hooks of
-  ``facecues.probe_points.capture``) and copied to the host as float16, as
+  ``facecues.nets.probe_points.capture``) and copied to the host as float16, as
   ``extract`` does before writing HDF5 shards: images/s and GB/s to the host.
 """
 
@@ -22,8 +22,8 @@ import time
 import torch
 from torch import nn
 
-from facecues.model import FaceResNet
-from facecues.probe_points import capture, probe_points
+from facecues.nets.probe_points import capture, probe_points
+from facecues.nets.resnet import FaceResNet
 
 VGGFACE2_IDENTITIES = 8631
 
@@ -34,7 +34,8 @@ def _sync(dev: torch.device) -> None:
 
 
 def train_speed(dev: torch.device, size: int, batch: int, steps: int, warmup: int) -> float:
-    """Images/s of training steps (AMP and channels_last on CUDA, as in ``facecues.train``)."""
+    """Images/s of training steps (AMP and channels_last on CUDA, as
+    ``facecues.training.train`` runs them)."""
     cuda = dev.type == "cuda"
     model = FaceResNet(VGGFACE2_IDENTITIES, 64, stride_in_1x1=True).to(dev)
     if cuda:

@@ -5,11 +5,11 @@ its own child process (its own peak RSS, CPU time and ``/proc/self/io``):
 
 - extract: a random-init ResNet-50 (``FaceResNet``, base width 64, stride in the
   1x1 conv as configs/paper.yaml) saved as a checkpoint, loaded with
-  ``facecues.jobs.job_network`` (2 threads, as the rule declares) and run by
-  ``facecues.extract.extract_shards`` over real JPEG files (178 x 218 px, the size
+  ``facecues.nets.device.job_network`` (2 threads, as the rule declares) and run by
+  ``facecues.activations.extract.extract_shards`` over real JPEG files (178 x 218 px, the size
   of CelebA's aligned images, resized to 224 px as the job does) with the paper's
   probe settings (float16, batch 64): the 50 shards, ~37 GB at 2,048 rows;
-- pls_vip: ``facecues.layer_probe.fit_layer_probes`` (n_components 8, top_k 8,
+- pls_vip: ``facecues.probes.fit.fit_layer_probes`` (n_components 8, top_k 8,
   vip_neurons 50, scale) on the largest shard (the stem, L01: 64 x 112 x 112 =
   802,816 units; layer1's outputs L04 / L07 / L10 are as large) with the paper's
   2,048 rows, on 1 BLAS thread (the rule declares none; Snakemake sets
@@ -20,7 +20,8 @@ its own child process (its own peak RSS, CPU time and ``/proc/self/io``):
 Inside the children, thin wrappers time the phases without changing the code
 path: image loading (``ImageFiles.__getitem__``), forward passes (hooks on the
 network), HDF5 writes (``h5py.Dataset.__setitem__``) and closes; the shard read
-(``shards.read_shard``, checks included) and the fit (``layer_probe.unit_features``).  The
+(``activations.shards.read_shard``, checks included) and the fit
+(``probes.fit.unit_features``).  The
 parent samples every second the machine's CPU use (``/proc/stat``), the child's,
 the load average, dirty page cache and the disk's own counters
 (``/proc/diskstats``), and stops the extract job if free disk falls below
@@ -42,7 +43,6 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import math
 import os
 import re
 import resource
@@ -60,7 +60,7 @@ SRC = ROOT / "src"
 if str(SRC) not in sys.path:
     sys.path.insert(0, str(SRC))
 
-from facecues.layout import point_id, point_shapes  # noqa: E402  (no torch)
+from facecues.nets.layout import point_id, resnet50_points  # noqa: E402  (no torch)
 
 GB, MB, MIB = 1e9, 1e6, 2**20
 PAPER = dict(base_width=64, input_size=224, stride_in_1x1=True)  # configs/paper.yaml model
@@ -337,8 +337,8 @@ def make_network(path: Path, seed: int = 0) -> None:
     """A random-init paper network saved as the train rule saves one."""
     import torch
 
-    from facecues.checkpoint import save_network
-    from facecues.model import FaceResNet
+    from facecues.nets.checkpoint import save_network
+    from facecues.nets.resnet import FaceResNet
 
     torch.manual_seed(seed)
     save_network(
@@ -389,9 +389,9 @@ def child_extract(spec: dict) -> dict:
     import h5py
     import numpy as np
 
-    import facecues.train as ftrain
-    from facecues.extract import extract_shards
-    from facecues.jobs import job_network
+    import facecues.data.images as fimages
+    from facecues.activations.extract import extract_shards
+    from facecues.nets.device import job_network
 
     ph = Phases("load", "forward", "write", "close")
     written = dict(write_calls=0, write_bytes=0)
@@ -400,7 +400,7 @@ def child_extract(spec: dict) -> dict:
         written["write_calls"] += 1
         written["write_bytes"] += getattr(a[2], "nbytes", 0)
 
-    ftrain.ImageFiles.__getitem__ = ph.wrap("load", ftrain.ImageFiles.__getitem__)
+    fimages.ImageFiles.__getitem__ = ph.wrap("load", fimages.ImageFiles.__getitem__)
     h5py.Dataset.__setitem__ = ph.wrap("write", h5py.Dataset.__setitem__, count)
     h5py.File.close = ph.wrap("close", h5py.File.close)
     imported = _times()
@@ -448,7 +448,7 @@ def child_pls(spec: dict) -> dict:
     start, io0 = _times(), proc_io()
     import h5py
 
-    from facecues import layer_probe
+    from facecues.probes import fit as layer_probe
 
     ph = Phases("read", "fit")
     layer_probe.read_shard = ph.wrap("read", layer_probe.read_shard)
@@ -548,20 +548,22 @@ def contention(m: dict) -> str:
 
 
 def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
-    """The plan's assumed speeds and memory (facecues.plan, paper config on the CPU) against
+    """The plan's assumed speeds and memory (facecues.plan.costs, paper config on the CPU) against
     the measurements."""
-    from facecues import plan as P
+    from facecues.literature import CELEBA_PIXELS
+    from facecues.plan import costs as P
+    from facecues.plan.config import load_config
 
-    cfg = P.load_config(ROOT / "configs" / "paper.yaml", validate=False)
+    cfg = load_config(ROOT / "configs" / "paper.yaml")
     cfg["probe"]["gpus"] = 0  # this machine: the CPU path of the model
     rows = ex["rows"]
     pls_cfg = copy.deepcopy(cfg)
     pls_cfg["probe"]["train_per_class"] = pls_cold["rows"] / 2
     cfg["probe"]["train_per_class"] = rows / 2
-    units = sum(math.prod(s) for _, _, s in point_shapes(**PAPER))
+    units = sum(p.units for p in resnet50_points(**PAPER))
     nbytes = rows * units * 2
     forward_plan = P._step_s(cfg, False, EXTRACT_THREADS, amp=False) * P.FORWARD_FRACTION
-    load_plan = P._load_s(P.CELEBA_PIXELS, PAPER["input_size"])
+    load_plan = P._load_s(CELEBA_PIXELS, PAPER["input_size"])
     forward = ex["forward"] / rows
     load = ex["load"] / rows
     write_rate = ex["write_bytes"] / ex["write"]
@@ -766,7 +768,7 @@ def report(res: dict, args) -> str:
         row("machine busy cores", lambda r: r["machine"]["machine_busy_cores"], "x"),
         row("  of which others", lambda r: r["machine"].get("other_cores", 0), "x"),
         "",
-        "against facecues.plan (configs/paper.yaml, probe.gpus = 0):",
+        "against facecues.plan.costs (configs/paper.yaml, probe.gpus = 0):",
         *plan_comparison(ex, pls["cold"], paper_rows),
     ]
     return "\n".join(L)
@@ -819,8 +821,8 @@ def main(argv=None) -> None:
     folder = args.out or Path(tempfile.mkdtemp(prefix="paper_scale-", dir=base))
     folder.mkdir(parents=True, exist_ok=True)
     min_free = args.min_free_gb * GB
-    shapes = point_shapes(**PAPER)
-    units = [math.prod(s) for _, _, s in shapes]
+    points = resnet50_points(**PAPER)
+    units = [p.units for p in points]
     per_row = sum(units) * 2
     pls_units = units[PLS_POINT - 1]
     rows = args.images
@@ -864,7 +866,7 @@ def main(argv=None) -> None:
             f"{len(images):,} JPEGs and the network in {time.perf_counter() - t:.0f} s", flush=True
         )
         shard_dir = folder / "activations"
-        outputs = {i: str(shard_dir / f"{point_id(i)}.h5") for i in range(1, len(shapes) + 1)}
+        outputs = {i: str(shard_dir / f"{point_id(i)}.h5") for i in range(1, len(points) + 1)}
         spec = dict(
             model=str(folder / "model.pt"),
             threads=EXTRACT_THREADS,
@@ -908,7 +910,7 @@ def main(argv=None) -> None:
             for i, p in outputs.items():
                 if i != PLS_POINT:
                     Path(p).unlink()
-        res["pls_shard"] = f"{point_id(PLS_POINT)} ({shapes[PLS_POINT - 1][0]})"
+        res["pls_shard"] = f"{point_id(PLS_POINT)} ({points[PLS_POINT - 1].name})"
         res["pls_shard_bytes"] = shard.stat().st_size
         res["pls"] = {}
         for run in ("cold", "warm"):

@@ -9,7 +9,7 @@ default study's size:
 2. the job as the rule runs it: ``python workflow/bin/pls_vip.py ...`` (min of R);
    overhead = (2) - (1): interpreter, imports, argument parsing, logging;
 3. where that overhead goes: a bare interpreter and the import of numpy,
-   h5py, facecues.layer_probe, and of ``snakemake.script`` (what the former
+   h5py, facecues.probes.fit, and of ``snakemake.script`` (what the former
    ``script:`` rule paid on top: Snakemake's preamble imports it, then
    unpickles the job's objects);
 4. Snakemake's own cost per job in the scheduling process: N trivial shell
@@ -34,17 +34,17 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from facecues.layer_probe import fit_layer_probes  # noqa: E402
-from facecues.layout import point_id, point_shapes  # noqa: E402
+from facecues.nets.layout import resnet50_points  # noqa: E402
+from facecues.probes.fit import fit_layer_probes  # noqa: E402
 
 OPTIONS = dict(n_components=8, scale=True, top_k=8, vip_neurons=50, vip_seed=0, shuffle_seed=0)
 
 
 def make_shard(path: Path, point: str, rows: int, width: int, size: int) -> tuple:
     """A float16 ReLU-like shard of the default study's shape at ``point``."""
-    shapes = {point_id(i): s for i, s in enumerate(point_shapes(width, size, True), start=1)}
+    points = {p.id: p for p in resnet50_points(width, size, True)}
     index = int(point[1:])
-    name, kind, shape = shapes[point]
+    name, kind, shape = points[point].name, points[point].kind, points[point].shape
     units = int(np.prod(shape))
     rng = np.random.default_rng(0)
     y = np.repeat(np.array([1, -1], dtype=np.int8), rows // 2)
@@ -109,29 +109,35 @@ def main() -> None:
         tmp = Path(tmp)
         shard, out, log = tmp / "shard.h5", tmp / "probe.h5", tmp / "job.log"
         shape, units = make_shard(shard, args.point, args.rows, args.width, args.size)
-        work = best_of(args.repeat, lambda: fit_layer_probes(shard, out, network="0",
-                                                             attribute="Male", **OPTIONS))
+        work = best_of(
+            args.repeat,
+            lambda: fit_layer_probes(shard, out, network="0", attribute="Male", **OPTIONS),
+        )
         job = best_of(args.repeat, lambda: subprocess.run(command(shard, out, log), check=True))
         costs = {
             "python (bare)": import_cost("pass", args.repeat),
             "import numpy": import_cost("import numpy", args.repeat),
             "import numpy, h5py": import_cost("import numpy, h5py", args.repeat),
-            "import facecues.layer_probe": import_cost(
+            "import facecues.probes.fit": import_cost(
                 f"import sys; sys.path.insert(0, {str(ROOT / 'src')!r}); "
-                "import facecues.layer_probe", args.repeat),
+                "import facecues.probes.fit", args.repeat),
             "import snakemake.script": import_cost("import snakemake.script", args.repeat),
         }  # fmt: skip
         per_job = snakemake_per_job(args.jobs, tmp / "smk")
-    print(f"pls_vip at {args.point} {shape} ({units:,} units), {args.rows} rows, float16; "
-          f"min of {args.repeat}")
+    print(
+        f"pls_vip at {args.point} {shape} ({units:,} units), {args.rows} rows, float16; "
+        f"min of {args.repeat}"
+    )
     print(f"  work in this process (fit_layer_probes)     {work:8.3f} s")
     print(f"  the job's command (python workflow/bin/...) {job:8.3f} s")
     print(f"  overhead per job (command - work)           {job - work:8.3f} s")
     print("where a job's start-up goes (a fresh interpreter each, min of runs):")
     for k, v in costs.items():
         print(f"  {k:<42}{v:8.3f} s")
-    print(f"the former script: rule paid 'import snakemake.script' on top: "
-          f"{costs['import snakemake.script'] - costs['python (bare)']:.3f} s more per job")
+    print(
+        f"the former script: rule paid 'import snakemake.script' on top: "
+        f"{costs['import snakemake.script'] - costs['python (bare)']:.3f} s more per job"
+    )
     print(f"snakemake --cores 2, {args.jobs} trivial shell jobs: {per_job:.3f} s of wall per job")
 
 

@@ -102,8 +102,8 @@ def child(which: str, args) -> dict:
         from sklearn.cross_decomposition import PLSRegression
         from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis as QDA
     else:
-        from facecues.pls import PLS1, vip
-        from facecues.qda import qda_fit
+        from facecues.probes.pls import PLS1, vip
+        from facecues.probes.qda import qda_fit
     dev = args.device if which == "facecues" else None
     sync = _device_sync(dev)  # also starts CUDA and its BLAS: not part of the timings
     rss_imports = peak_rss()

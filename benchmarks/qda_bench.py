@@ -2,7 +2,7 @@
 against the batched ``qda_fit_predict_many``.
 
 The workload is built as ``score_val`` sees it: 50 probe points, each with
-the 69 probes of ``facecues.probes.unit_features`` (``layer``, ``filters``,
+the 69 probes of ``facecues.probes.units.unit_features`` (``layer``, ``filters``,
 ``filter_<r>``: PLS scores, d = min(8, columns); ``neurons``: the top-8 VIP
 units' raw values, d = 8; ``neuron_<r>``, ``vip_<j>``: one raw unit, d = 1),
 512 training rows (256 per class) and 1,024 validation rows (512 per class).
@@ -66,7 +66,7 @@ def point_data(point: int, shape, n_train: int, n_val: int, seed: int):
 
 def workload(points: int, n_train: int, n_val: int, seed: int):
     """(names, d, train features, val features, y_train, y_val) of every probe."""
-    from facecues.probes import unit_features
+    from facecues.probes.units import unit_features
 
     names, train, val = [], [], []
     y_train = y_val = None
@@ -92,7 +92,7 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
 
-    from facecues.qda import qda_accuracy_many, qda_fit, qda_fit_predict_many
+    from facecues.probes.qda import qda_accuracy_many, qda_fit, qda_fit_predict_many
 
     t0 = time.perf_counter()
     names, train, val, y_train, y_val = workload(args.points, args.train, args.val, args.seed)
@@ -100,10 +100,12 @@ def main(argv=None) -> None:
     dims = Counter(f.shape[1] if f.ndim == 2 else 1 for f in train)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"QDA benchmark: numpy {np.__version__}, {os.cpu_count()} CPUs, load average {load}")
-    print(f"  {len(train)} probes ({args.points} points), n_train = {args.train}, "
-          f"n_val = {args.val}; d: "
-          + ", ".join(f"{d}: {c}" for d, c in sorted(dims.items()))
-          + f"  (workload built in {build:.1f} s)")
+    print(
+        f"  {len(train)} probes ({args.points} points), n_train = {args.train}, "
+        f"n_val = {args.val}; d: "
+        + ", ".join(f"{d}: {c}" for d, c in sorted(dims.items()))
+        + f"  (workload built in {build:.1f} s)"
+    )
 
     # (a) the loop, as layer_scores.accuracy_rows scores today
     t0, c0 = time.perf_counter(), time.process_time()
@@ -133,18 +135,27 @@ def main(argv=None) -> None:
     rows = sum(int(np.sum(p != q)) for p, q in zip(loop_pred, pred, strict=True))
     reg_same = np.array_equal(np.asarray(loop_reg), reg)
     loop_acc = np.array([np.mean(p == y_val) for p in loop_pred])
-    print(f"  (a) loop of qda_fit + predict      {loop_s:8.3f} s   "
-          f"({1e3 * loop_s / len(train):.2f} ms per probe)   CPU {loop_cpu:.3f} s")
-    print(f"  (b) qda_fit_predict_many           {many_s:8.3f} s   (min of {len(times)}: "
-          + " ".join(f"{t:.3f}" for t in times) + f")   CPU {many_cpu:.3f} s")
+    print(
+        f"  (a) loop of qda_fit + predict      {loop_s:8.3f} s   "
+        f"({1e3 * loop_s / len(train):.2f} ms per probe)   CPU {loop_cpu:.3f} s"
+    )
+    print(
+        f"  (b) qda_fit_predict_many           {many_s:8.3f} s   (min of {len(times)}: "
+        + " ".join(f"{t:.3f}" for t in times)
+        + f")   CPU {many_cpu:.3f} s"
+    )
     print(f"      qda_accuracy_many              {acc_s:8.3f} s   (min of {len(acc_times)})")
     print(f"  a/b: {loop_s / many_s:.1f}x wall, {loop_cpu / many_cpu:.1f}x CPU")
-    print(f"  fallback reg_param used: loop {int(np.count_nonzero(loop_reg))}, "
-          f"batched {int(np.count_nonzero(reg))} of {len(train)}; reg identical: "
-          f"{'yes' if reg_same else 'NO'}")
-    print(f"  predictions identical: {'yes' if not differ else 'NO'} "
-          f"({len(differ)} probes, {rows} rows differ); accuracies identical: "
-          f"{'yes' if np.array_equal(acc, loop_acc) else 'NO'}; mean accuracy {acc.mean():.4f}")
+    print(
+        f"  fallback reg_param used: loop {int(np.count_nonzero(loop_reg))}, "
+        f"batched {int(np.count_nonzero(reg))} of {len(train)}; reg identical: "
+        f"{'yes' if reg_same else 'NO'}"
+    )
+    print(
+        f"  predictions identical: {'yes' if not differ else 'NO'} "
+        f"({len(differ)} probes, {rows} rows differ); accuracies identical: "
+        f"{'yes' if np.array_equal(acc, loop_acc) else 'NO'}; mean accuracy {acc.mean():.4f}"
+    )
     if differ or not reg_same:
         print("  differing probes:", ", ".join(differ[:20]))
         sys.exit(1)

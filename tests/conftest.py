@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from facecues.synthetic import SyntheticConfig, write_world
+from facecues.data.synthetic.config import SyntheticConfig
+from facecues.data.synthetic.world import write_world
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -22,15 +22,18 @@ import pytest
 import torch
 import yaml
 
-from facecues.checkpoint import load_network, save_network
-from facecues.data import load_celeba
+from facecues.activations.extract import extract_shards
+from facecues.activations.shards import read_shard
+from facecues.activations.streaming import stream_features
+from facecues.data.celeba import load_celeba
+from facecues.data.roots import check_real_data
+from facecues.data.splits import balanced_split, check_components, read_split, write_split
 from facecues.errors import DataFormatError, FacecuesError
-from facecues.extract import extract_shards
-from facecues.layer_probe import fit_layer_probes
-from facecues.model import FaceResNet
-from facecues.shards import read_shard
-from facecues.splits import balanced_split, check_components, check_config, read_split, write_split
-from facecues.streaming import load_point_probes, stream_features
+from facecues.nets.checkpoint import load_network, save_network
+from facecues.nets.resnet import FaceResNet
+from facecues.plan.config import check_config, load_config
+from facecues.probes.fit import fit_layer_probes
+from facecues.probes.probe_file import load_point_probes
 from tests.conftest import ROOT, TINY_STUDY, snakemake
 
 POINTS = (1, 4, 50)
@@ -59,8 +62,14 @@ def shards(samples, tmp_path_factory):
     folder = tmp_path_factory.mktemp("shards")
     out = {i: folder / "act" / f"L{i:02d}.h5" for i in POINTS}
     extract_shards(
-        _net(), samples[1], out, input_size=32, dtype="float16", batch_size=7,
-        network="0", attribute="Male",
+        _net(),
+        samples[1],
+        out,
+        input_size=32,
+        dtype="float16",
+        batch_size=7,
+        network="0",
+        attribute="Male",
     )
     probes = {i: folder / "probes" / f"L{i:02d}.h5" for i in POINTS}
     for i in POINTS:
@@ -125,8 +134,9 @@ def test_a_shard_of_another_network_attribute_or_point_is_refused(shards, tmp_pa
 
 def _shard(path: Path, x, *, dtype="float16", shape=None, y=None):
     with h5py.File(path, "w") as f:
-        f.attrs.update(point=path.stem, name="relu", kind="stem", index=1,
-                       shape=shape or (x.shape[1],))
+        f.attrs.update(
+            point=path.stem, name="relu", kind="stem", index=1, shape=shape or (x.shape[1],)
+        )
         f.create_dataset("train", data=np.asarray(x, dtype=dtype))
         f["train_y"] = np.where(np.arange(len(x)) % 2, 1, -1).astype(np.int8) if y is None else y
 
@@ -292,27 +302,48 @@ def test_a_pickle_with_a_payload_is_refused_without_running_it(tmp_path):
 
 def test_n_components_larger_than_the_training_rows(samples):
     celeba, _ = samples
-    split = balanced_split(celeba.attribute("Male"), celeba.partition, "Male",
-                           train_per_class=3, val_per_class=4, seed=1)
+    split = balanced_split(
+        celeba.attribute("Male"),
+        celeba.partition,
+        "Male",
+        train_per_class=3,
+        val_per_class=4,
+        seed=1,
+    )
     check_components(split, 5)
     with pytest.raises(FacecuesError, match=r"n_components = 6 .* 6 training rows .* at most 5"):
         check_components(split, 6)
     with pytest.raises(FacecuesError, match=r"probe.n_components = 30 .* expected at most 23"):
-        check_config({"probe": {"n_components": 30, "train_per_class": 12}})
-    check_config({"probe": {"n_components": 23, "train_per_class": 12}})
+        load_config(given={"probe": {"n_components": 30, "train_per_class": 12}})
+    check_config(load_config(given={"probe": {"n_components": 23, "train_per_class": 12}}))
 
 
-def test_check_config_names_attributes_the_attribute_file_lacks(tiny_world, tmp_path):
+def test_a_checkpoint_named_like_a_control_is_refused(tmp_path):
+    for name in ("random_init", "random0"):
+        with pytest.raises(FacecuesError) as e:
+            load_config(given={"model": {"checkpoints": {name: "net.pt"}}})
+        message = str(e.value)
+        assert f"config key model.checkpoints: '{name}': expected a name of letters" in message
+        assert "names starting with 'random' are reserved for the untrained control networks " in (
+            message
+        ), message
+    load_config(given={"model": {"checkpoints": {"my_random_net": "net.pt"}}})  # not a prefix
+
+
+def test_check_real_data_names_attributes_the_attribute_file_lacks(tiny_world, tmp_path):
     root = tmp_path / "celeba"
     shutil.copytree(tiny_world / "celeba", root, ignore=shutil.ignore_patterns("*.jpg"))
     attr = root / "Anno/list_attr_celeba.txt"
     lines = attr.read_text().splitlines(keepends=True)
     lines[1] = lines[1].replace("Smiling", "Smiles")
     attr.write_text("".join(lines))
-    config = {"data": {"source": "real", "celeba_root": str(root)},
-              "attributes": ["Male", "Smiling"], "probe": {}}
+    config = {
+        "data": {"source": "real", "celeba_root": str(root)},
+        "attributes": ["Male", "Smiling"],
+        "probe": {},
+    }
     with pytest.raises(FacecuesError) as e:
-        check_config(config)
+        check_real_data(config, ["celeba"])
     assert f"attributes ['Smiling'] (config key 'attributes') are not in {attr}" in str(e.value)
     celeba = load_celeba(root, check_images=False)
     with pytest.raises(FacecuesError, match=f"{attr}: unknown CelebA attribute 'Smiling' "):
@@ -321,8 +352,14 @@ def test_check_config_names_attributes_the_attribute_file_lacks(tiny_world, tmp_
 
 def test_a_cached_split_that_no_longer_matches_the_attribute_file(samples, tmp_path):
     celeba, _ = samples
-    split = balanced_split(celeba.attribute("Male"), celeba.partition, "Male",
-                           train_per_class=3, val_per_class=4, seed=1)
+    split = balanced_split(
+        celeba.attribute("Male"),
+        celeba.partition,
+        "Male",
+        train_per_class=3,
+        val_per_class=4,
+        seed=1,
+    )
     write_split(split, celeba.filenames, tmp_path / "Male.tsv")
     read_split(tmp_path / "Male.tsv", "Male", celeba=celeba)  # same listing: fine
     shuffled = load_celeba(celeba.root, check_images=False)
@@ -348,11 +385,11 @@ DISK_FULL = textwrap.dedent(
     mnt, scenario = Path(sys.argv[1]), sys.argv[3]
     subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mnt)], check=True)
     import numpy as np, torch
-    from facecues.data import load_celeba
+    from facecues.data.celeba import load_celeba
     from facecues.errors import FacecuesError
-    from facecues.extract import extract_shards, shard_bytes
-    from facecues.model import FaceResNet
-    from facecues.shards import atomic_h5, check_free_space
+    from facecues.activations.extract import extract_shards
+    from facecues.io import atomic_h5
+    from facecues.nets.resnet import FaceResNet
     celeba = load_celeba(sys.argv[2], check_images=False)
     paths = [celeba.image_path(i) for i in range(24)]
     y = np.where(np.arange(24) % 2 == 0, 1, -1).astype(np.int8)
@@ -360,14 +397,12 @@ DISK_FULL = textwrap.dedent(
     model = FaceResNet(0, base_width=4)
     out = {1: mnt / "act" / "L01.h5", 2: mnt / "act" / "L02.h5"}
     try:
-        if scenario == "shard":
-            extract_shards(model, {"train": (paths, y)}, out, input_size=64, dtype="float32",
-                           network="0", attribute="Male")
-        elif scenario == "probe":
+        if scenario == "probe":
             with atomic_h5(mnt / "probes" / "L01.h5") as f:
                 f["vip"] = np.ones((200_000,), dtype=np.float32)
-        else:
-            check_free_space(mnt / "act", shard_bytes(model, 64, 24, "float32", out), "2 shards")
+        else:  # shard: met while writing; preflight: the check before anything is written
+            extract_shards(model, {"train": (paths, y)}, out, input_size=64, dtype="float32",
+                           network="0", attribute="Male", check_space=scenario == "preflight")
         print("NO ERROR")
     except FacecuesError as e:
         print("ERROR:", e)
@@ -381,11 +416,12 @@ DISK_FULL = textwrap.dedent(
     [
         ("shard", "act/L0"),
         ("probe", "probes/L01.h5: no space left on device while writing it"),
-        ("preflight", "act: 2 shards need 0."),
+        ("preflight", "act: the 2 activation shards of network 0, attribute Male need 0."),
     ],
 )
-def test_a_full_disk_gives_one_error_and_no_half_written_file(tiny_world, tmp_path, scenario,
-                                                              expected):
+def test_a_full_disk_gives_one_error_and_no_half_written_file(
+    tiny_world, tmp_path, scenario, expected
+):
     if shutil.which("unshare") is None:
         pytest.skip("unshare(1) not installed")
     probe = subprocess.run(["unshare", "-rm", "true"], capture_output=True)
@@ -395,9 +431,20 @@ def test_a_full_disk_gives_one_error_and_no_half_written_file(tiny_world, tmp_pa
     mnt.mkdir()
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "src")}
     run = subprocess.run(
-        ["unshare", "-rm", sys.executable, "-c", DISK_FULL, str(mnt),
-         str(tiny_world / "celeba"), scenario],
-        capture_output=True, text=True, timeout=300, env=env,
+        [
+            "unshare",
+            "-rm",
+            sys.executable,
+            "-c",
+            DISK_FULL,
+            str(mnt),
+            str(tiny_world / "celeba"),
+            scenario,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     out = run.stdout
     assert run.returncode == 0, run.stderr[-3000:]
@@ -464,8 +511,11 @@ def test_workflow_foreign_probe_file(real_study):
     try:
         shutil.copy(probes / "L01.h5", probes / "L02.h5")
         run = snakemake(folder, "--cores", "2", str(accuracy.relative_to(folder)))
-        _fails(run, "results/probes/checkpoint/Male/L02.h5: this file's point is 'L01', expected "
-               "'L02': it belongs to another point")
+        _fails(
+            run,
+            "results/probes/checkpoint/Male/L02.h5: this file's point is 'L01', expected "
+            "'L02': it belongs to another point",
+        )
         assert not accuracy.exists()
     finally:
         (probes / "L02.h5").write_bytes(original)
@@ -483,8 +533,12 @@ def test_workflow_dataset_changed_under_a_cached_split(real_study):
     try:
         attr.write_text("".join(lines[:2] + lines[2:][::-1]))  # the same images, other order
         run = snakemake(folder, "--cores", "2", str(probe.relative_to(folder)))
-        _fails(run, "results/splits/Male.tsv, line 2: the cached Male split names image",
-               f"{attr} now has image", "--forcerun splits")
+        _fails(
+            run,
+            "results/splits/Male.tsv, line 2: the cached Male split names image",
+            f"{attr} now has image",
+            "--forcerun splits",
+        )
         assert not probe.exists()
         assert not list((folder / "results/activations").rglob("*.h5*"))
     finally:
@@ -508,7 +562,7 @@ def _broken_copy(real_study, tmp_path, edit=None, **config):
 def test_workflow_duplicate_image_names_in_the_attribute_file(real_study, tmp_path):
     def dup(lines):
         name = lines[2].split()[0]
-        lines[5] = name + lines[5][len(lines[5].split()[0]):]
+        lines[5] = name + lines[5][len(lines[5].split()[0]) :]
         return lines
 
     work = _broken_copy(real_study, tmp_path, dup)
@@ -527,9 +581,12 @@ def test_workflow_attribute_missing_from_the_attribute_file(real_study, tmp_path
     work = _broken_copy(real_study, tmp_path, rename)
     run = snakemake(work, "--cores", "1", "results/splits/Smiling.tsv")
     attr = work / "celeba/Anno/list_attr_celeba.txt"
-    # stopped at start-up (facecues.splits.check_config in common.smk), before any job
-    _fails(run, f"attributes ['Smiling'] (config key 'attributes') are not in {attr}",
-           "expected names from its line 2")
+    # stopped at start-up (facecues.data.roots.check_real_data in common.smk), before any job
+    _fails(
+        run,
+        f"attributes ['Smiling'] (config key 'attributes') are not in {attr}",
+        "expected names from its line 2",
+    )
     assert not (work / "results/splits/Smiling.tsv").exists()
 
 
@@ -540,8 +597,11 @@ def test_workflow_checkpoint_of_another_width(real_study, tmp_path):
     model = {**base["model"], "checkpoint": str(tmp_path / "wide.pt")}
     work = _broken_copy(real_study, tmp_path, model=model)
     run = snakemake(work, "--cores", "2", "results/probes/checkpoint/Male/L01.h5")
-    _fails(run, f"{tmp_path / 'wide.pt'}: not a ResNet-50 with base width 4",
-           "conv1.weight: file (8, 3, 7, 7) vs model (4, 3, 7, 7)")
+    _fails(
+        run,
+        f"{tmp_path / 'wide.pt'}: not a ResNet-50 with base width 4",
+        "conv1.weight: file (8, 3, 7, 7) vs model (4, 3, 7, 7)",
+    )
     assert not list((work / "results").rglob("*.h5*"))
 
 
@@ -550,8 +610,11 @@ def test_workflow_n_components_larger_than_the_training_rows(real_study, tmp_pat
     folder, base = real_study
     work = _broken_copy(real_study, tmp_path, probe={**base["probe"], "n_components": 30})
     run = snakemake(work, "--cores", "1", "results/splits/Male.tsv")
-    _fails(run, "probe.n_components = 30 is larger than a PLS fit on the 24 training rows",
-           "expected at most 23")
+    _fails(
+        run,
+        "probe.n_components = 30 is larger than a PLS fit on the 24 training rows",
+        "expected at most 23",
+    )
     assert not (work / "results/splits/Male.tsv").exists()
 
 

@@ -2,9 +2,9 @@ import pytest
 import torch
 import torchvision
 
-from facecues.checkpoint import load_network, save_network
 from facecues.errors import FacecuesError
-from facecues.model import FaceResNet
+from facecues.nets.checkpoint import load_network, save_network
+from facecues.nets.resnet import FaceResNet
 
 
 def _same(a, b):
@@ -32,8 +32,14 @@ def test_torchvision_state_dicts(tmp_path, wrap):
     net = load_network(tmp_path / "tv.pt", base_width=64, stride_in_1x1=False)
     x = torch.randn(1, 3, 64, 64)
     with torch.no_grad():
-        feats = torch.flatten(ref.avgpool(ref.layer4(ref.layer3(ref.layer2(ref.layer1(
-            ref.maxpool(ref.relu(ref.bn1(ref.conv1(x))))))))), 1)
+        feats = torch.flatten(
+            ref.avgpool(
+                ref.layer4(
+                    ref.layer3(ref.layer2(ref.layer1(ref.maxpool(ref.relu(ref.bn1(ref.conv1(x)))))))
+                )
+            ),
+            1,
+        )
         torch.testing.assert_close(net.embed(x), feats)
 
 

@@ -12,16 +12,16 @@ import pytest
 import torch
 from sklearn.cross_decomposition import PLSRegression
 
-from facecues.checkpoint import load_network
-from facecues.data import load_celeba
-from facecues.extract import extract_shards
-from facecues.model import FaceResNet
-from facecues.multitask import MultitaskConfig, finetune_multitask
-from facecues.pls import PLS1, filter_scores, vip
-from facecues.probe_points import probe_points
-from facecues.qda import qda_fit
-from facecues.streaming import stream_features
-from facecues.train import TrainConfig, train_network
+from facecues.activations.extract import extract_shards
+from facecues.activations.streaming import stream_features
+from facecues.data.celeba import load_celeba
+from facecues.nets.checkpoint import load_network
+from facecues.nets.probe_points import probe_points
+from facecues.nets.resnet import FaceResNet
+from facecues.probes.pls import PLS1, filter_scores, vip
+from facecues.probes.qda import qda_fit
+from facecues.training.multitask import MultitaskConfig, finetune_multitask
+from facecues.training.train import TrainConfig, train_network
 
 from .test_pls import ATTRS, close, relu_data
 

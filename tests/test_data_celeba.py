@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecues.data import CELEBA_ATTRIBUTES, load_celeba
+from facecues.data.celeba import CELEBA_ATTRIBUTES, load_celeba
 from facecues.errors import DataFormatError, FacecuesError
 
 N = 6

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecues.data import load_lfw_pairs
+from facecues.data.lfw import load_lfw_pairs
 from facecues.errors import DataFormatError
 
 PEOPLE = {"Ann_Lee": 3, "Bo_Chen-Wu": 2, "Cy_Ode": 2}

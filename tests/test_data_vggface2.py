@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecues.data import load_vggface2
+from facecues.data.vggface2 import load_vggface2
 from facecues.errors import DataFormatError
 
 NAMES = ["n000002/0001_01", "n000002/0002_01", "n000005/0001_02", "n000003/0010_01"]

@@ -4,7 +4,7 @@ Two whole runs with the same config giving byte-identical tables is shown by
 ``test_resume`` (a killed-and-resumed run against the reference) and by
 ``test_workflow::test_module_use_from_another_folder_gives_the_same_tables``.
 Here: another seed list trains other networks, and the same network again for
-a seed it shares, while the balanced samples stay the same (PROTOCOL.md
+a seed it shares, while the balanced samples stay the same (docs/protocol.md
 section 3: the generator is reset to ``split_seed`` for every attribute,
 whatever the networks).
 """

@@ -56,8 +56,11 @@ def test_env_pins_satisfy_pyproject(env):
 
 def test_every_rule_names_an_existing_env():
     rules = "\n".join(p.read_text() for p in (ROOT / "workflow/rules").glob("*.smk"))
-    named = {line.strip().strip('"').split("/")[-1] for line in rules.splitlines()
-             if line.strip().startswith('"../../envs/')}
+    named = {
+        line.strip().strip('"').split("/")[-1]
+        for line in rules.splitlines()
+        if line.strip().startswith('"../../envs/')
+    }
     assert named == {e.name for e in ENVS}
     n_rules = len(re.findall(r"^\s*rule(\s+\w+)?:", rules, re.M))
     assert rules.count("conda:") == n_rules, "every rule declares its conda environment"
@@ -129,7 +132,9 @@ def _workflow_rules() -> dict:
     """The workflow's rules as Snakemake sees them (loops included), and its local rules."""
     run = subprocess.run(
         [sys.executable, "-c", _RULES, str(ROOT / "Snakefile"), str(ROOT)],
-        capture_output=True, text=True, timeout=300,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert run.returncode == 0, run.stderr[-3000:]
     return json.loads(run.stdout.split("RULES=")[1])
@@ -140,16 +145,16 @@ def _rules_with_env_and_script() -> list[dict]:
 
 
 def test_rule_threads_are_those_the_plan_counts():
-    from facecues.plan import RULE_THREADS
+    from facecues.plan.rules import RULE_THREADS
 
     threads = {r["name"]: r["threads"] for r in _workflow_rules()["rules"]}
     assert {rule: threads[rule] for rule in RULE_THREADS} == RULE_THREADS
 
 
 def test_local_rules_are_those_the_plan_counts_as_local():
-    from facecues.plan import LOCAL_RULES
+    from facecues.plan.rules import LOCAL_RULES
 
-    assert set(_workflow_rules()["local"]) == LOCAL_RULES
+    assert set(_workflow_rules()["local"]) == set(LOCAL_RULES)
 
 
 def _script_imports(script: Path) -> str:
@@ -179,9 +184,7 @@ def test_every_rule_with_a_script_has_an_env():
     }
 
 
-@pytest.mark.parametrize(
-    "rule", _rules_with_env_and_script(), ids=lambda r: r["name"]
-)
+@pytest.mark.parametrize("rule", _rules_with_env_and_script(), ids=lambda r: r["name"])
 def test_rule_env_holds_what_its_script_imports(rule):
     env = (Path(rule["basedir"]) / rule["conda"]).resolve()
     script = (Path(rule["basedir"]) / rule["script"]).resolve()
@@ -203,7 +206,10 @@ def test_rule_env_holds_what_its_script_imports(rule):
     }
     run = subprocess.run(
         [sys.executable, "-S", "-c", _GATE, json.dumps(cfg)],
-        capture_output=True, text=True, timeout=300, cwd=ROOT.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=ROOT.parent,
     )
     assert run.returncode == 0, f"rule {rule['name']}: " + run.stderr.strip().splitlines()[-1]
     facecues_file = run.stdout.split("FACECUES=")[1].strip()

@@ -4,8 +4,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecues.errors import DataFormatError
-from facecues.images import (
+from facecues.data.images import (
     center_crop,
     load_rgb,
     loose_crop,
@@ -14,6 +13,7 @@ from facecues.images import (
     to_tensor,
     train_input,
 )
+from facecues.errors import DataFormatError
 
 
 def _marked(w=100, h=80):
@@ -64,8 +64,10 @@ def test_train_input_crop_size_randomness_and_grayscale():
     assert a.shape == (3, 64, 64) and (a == b).all()
     gray = train_input(img, (10, 10, 64, 78), np.random.default_rng(1), **{**kw, "grayscale_p": 1})
     assert (gray[0] == gray[1]).all() and (gray[1] == gray[2]).all()
-    crops = {train_input(img, (10, 10, 64, 78), np.random.default_rng(s), **kw).sum().item()
-             for s in range(8)}
+    crops = {
+        train_input(img, (10, 10, 64, 78), np.random.default_rng(s), **kw).sum().item()
+        for s in range(8)
+    }
     assert len(crops) > 1  # the random window moves
 
 

@@ -1,8 +1,8 @@
 import numpy as np
 
-from facecues.data import load_celeba
-from facecues.model import FaceResNet
-from facecues.multitask import MultitaskConfig, finetune_multitask
+from facecues.data.celeba import load_celeba
+from facecues.nets.resnet import FaceResNet
+from facecues.training.multitask import MultitaskConfig, finetune_multitask
 
 
 def test_multitask_baseline_scores_every_attribute(tiny_world):
@@ -18,7 +18,7 @@ def test_multitask_baseline_scores_every_attribute(tiny_world):
         seed=7,
     )
     assert list(table["attribute"]) == attributes
-    assert set(table["selection"]) == {"multitask"} and set(table["seed"]) == {"7"}
+    assert set(table["selection"]) == {"multitask"} and set(table["network"]) == {"7"}
     assert table["epoch"].between(1, 2).all()
     n_test = len(celeba.indices(2))
     # accuracies are fractions of the test images

@@ -9,16 +9,11 @@ import numpy as np
 import pytest
 import yaml
 
-from facecues.plan import (
-    HEAVY_RULES,
-    SYNTHETIC_DEFAULTS,
-    format_plan,
-    load_config,
-    model_parameters,
-    plan,
-    probe_file_bytes,
-    rule_resources,
-)
+from facecues.plan.config import load_config
+from facecues.plan.costs import datasets, model_parameters, rule_resources
+from facecues.plan.report import format_plan, plan
+from facecues.plan.rules import HEAVY_RULES
+from facecues.probes.probe_file import probe_file_bytes
 from tests.conftest import ROOT, snakemake
 
 PAPER = ROOT / "configs/paper.yaml"
@@ -128,7 +123,7 @@ def test_resources_fit_the_default_on_a_small_node_and_the_paper_training_takes_
 
 
 def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
-    from facecues.layer_probe import fit_layer_probes
+    from facecues.probes.fit import fit_layer_probes
 
     config = load_config()
     config["probe"].update(train_per_class=40, top_k=4, vip_neurons=5)
@@ -143,7 +138,16 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
             f["train"] = x
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 40)
         fit_layer_probes(shard, out, top_k=4, vip_neurons=5)
-        expected, real = probe_file_bytes(shape, config), out.stat().st_size
+        p = config["probe"]
+        expected = probe_file_bytes(
+            shape,
+            rows=2 * p["train_per_class"],
+            n_components=p["n_components"],
+            top_k=p["top_k"],
+            vip_neurons=p["vip_neurons"],
+            shuffled=True,
+        )
+        real = out.stat().st_size
         # an upper bound: the raw probes' units are counted without overlaps, which small
         # maps have (the VIP-uniform draws repeat units); large maps are within a few %
         assert 0.97 * real < expected < 1.15 * real, (shape, real, expected)
@@ -151,7 +155,7 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
 
 def test_model_parameters_match_the_network():
     torch = pytest.importorskip("torch")
-    from facecues.model import FaceResNet
+    from facecues.nets.resnet import FaceResNet
 
     for width, classes in [(4, 6), (16, 100)]:
         net = FaceResNet(classes, base_width=width)
@@ -161,19 +165,34 @@ def test_model_parameters_match_the_network():
     del torch
 
 
-def test_synthetic_defaults_are_the_worlds():
-    from facecues.synthetic import SyntheticConfig
+def test_the_plan_counts_the_images_the_synthetic_world_renders():
+    from facecues.data.synthetic.config import SyntheticConfig
+    from facecues.data.synthetic.world import plan_world
 
-    world = SyntheticConfig().to_dict()
-    assert {k: world[k] for k in SYNTHETIC_DEFAULTS} == {
-        k: list(v) if isinstance(v, tuple) else v for k, v in SYNTHETIC_DEFAULTS.items()
-    }
+    for given in ({}, {"vgg_identities": 7, "celeba_test_identities": 5, "lfw_folds": 3}):
+        config = load_config(given={"synthetic": given})
+        world = plan_world(SyntheticConfig.from_dict(config["synthetic"]))
+        d = datasets(config)
+        assert d.synthetic_images == sum(len(job.paths) for job in world.jobs), given
+        assert d.identities == SyntheticConfig.from_dict(given).vgg_identities
 
 
-def test_plan_imports_neither_numpy_nor_torch():
+@pytest.mark.parametrize(
+    ("modules", "heavy"),
+    [
+        # what the Snakefile imports at start-up (and every cluster job again)
+        (
+            "facecues.plan.config, facecues.plan.costs, facecues.plan.rules, "
+            "facecues.nets.names, facecues.nets.layout",
+            ("torch", "pandas", "h5py", "sklearn"),
+        ),
+        ("facecues.cli", ("torch", "pandas", "sklearn")),  # the facecues plan command
+    ],
+)
+def test_startup_and_plan_import_no_heavy_library(modules, heavy):
     code = (
-        "import sys, facecues.plan, facecues.cli; "
-        "heavy = {'numpy', 'torch', 'pandas', 'h5py'} & set(sys.modules); "
+        f"import sys, {modules}; "
+        f"heavy = {set(heavy)!r} & set(sys.modules); "
         "sys.exit(f'imported {sorted(heavy)}' if heavy else 0)"
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -236,7 +255,7 @@ def test_cli_help_lists_the_subcommands():
 
 
 def test_cli_batches_pls_vip_as_the_slurm_profile_groups_them():
-    from facecues.plan import SLURM_PLS_VIP_BATCH
+    from facecues.plan.rules import SLURM_PLS_VIP_BATCH
 
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     assert profile["groups"] == ["pls_vip=pls_vip"]

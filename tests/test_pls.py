@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from sklearn.cross_decomposition import PLSRegression
 
-import facecues.pls as pls_module
-from facecues.pls import PLS1, filter_scores, vip
+import facecues.probes.pls as pls_module
+from facecues.probes.pls import PLS1, filter_scores, vip
 
 ATTRS = ["x_weights_", "x_loadings_", "y_loadings_", "x_scores_", "x_rotations_"]
 
@@ -39,7 +39,7 @@ def relu_data(n, m, seed=0, dead=3, constant=2):
 
 
 def authors_vip(model):
-    """The authors' VIP loop (PROTOCOL section 6), on a scikit-learn model."""
+    """The authors' VIP loop (docs/protocol.md section 6), on a scikit-learn model."""
     t, w, q = model.x_scores_, model.x_weights_, model.y_loadings_
     p, h = w.shape
     s = np.diag(t.T @ t @ q.T @ q).reshape(h, -1)
@@ -216,7 +216,7 @@ def test_errors():
 
 def test_pls_imports_neither_torch_nor_sklearn():
     code = (
-        "import sys, numpy as np, facecues.pls as p; "
+        "import sys, numpy as np, facecues.probes.pls as p; "
         "m = p.PLS1(2).fit(np.random.rand(20, 30), np.sign(np.random.rand(20) - .5)); "
         "p.vip(m); "
         "assert 'torch' not in sys.modules and 'sklearn' not in sys.modules, sys.modules.keys()"

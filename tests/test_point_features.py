@@ -3,8 +3,9 @@
 import h5py
 import numpy as np
 
-from facecues.layer_probe import fit_layer_probes
-from facecues.streaming import PointFeatures, _column_reader, load_point_probes
+from facecues.activations.streaming import PointFeatures, _column_reader
+from facecues.probes.fit import fit_layer_probes
+from facecues.probes.probe_file import load_point_probes
 
 
 def test_point_features_equal_each_projector(tmp_path):

@@ -2,9 +2,9 @@ import pytest
 import torch
 import torchvision
 
-from facecues.layout import point_shapes, units_per_image
-from facecues.model import FaceResNet
-from facecues.probe_points import N_POINTS, capture, probe_points
+from facecues.nets.layout import resnet50_depths, resnet50_points, units_per_image
+from facecues.nets.probe_points import N_POINTS, capture, probe_points
+from facecues.nets.resnet import FaceResNet
 
 
 @pytest.mark.parametrize("width,size", [(4, 32), (8, 64), (16, 48)])
@@ -23,7 +23,7 @@ def test_fifty_points_in_forward_order(width, size):
 
 
 def test_paper_scale_unit_counts():
-    # PROTOCOL.md section 4: 802,816 units at the stem; about 9.08 million in all (ResNet v1).
+    # docs/protocol.md section 4: 802,816 units at the stem; about 9.08 million in all (ResNet v1).
     v1 = probe_points(FaceResNet(0, base_width=64, stride_in_1x1=True), 224)
     assert v1[0].units == 802_816
     assert sum(p.units for p in v1) == 9_083_904
@@ -56,7 +56,8 @@ def test_same_outputs_as_torchvision_resnet50():
 
 
 def _reference_points(model: FaceResNet, x: torch.Tensor) -> dict[int, torch.Tensor]:
-    """All 50 probe points by a forward pass written out here, without hooks (PROTOCOL 4)."""
+    """All 50 probe points by a forward pass written out here, without hooks
+    (docs/protocol.md section 4)."""
     points = {1: torch.relu(model.bn1(model.conv1(x)))}
     h = model.maxpool(points[1])
     for stage in (model.layer1, model.layer2, model.layer3, model.layer4):
@@ -103,5 +104,16 @@ def test_captured_values_are_those_of_the_forward_pass():
 @pytest.mark.parametrize("width,size", [(4, 32), (16, 64), (8, 50)])
 def test_torch_free_layout_matches_the_model(width, size, v1):
     points = probe_points(FaceResNet(0, base_width=width, stride_in_1x1=v1), size)
-    assert [(p.name, p.kind, p.shape) for p in points] == point_shapes(width, size, v1)
+    assert points == resnet50_points(width, size, v1)  # names, kinds, shapes and stages
     assert units_per_image(width, size, v1) == sum(p.units for p in points)
+
+
+def test_depth_landmarks_come_from_the_layout():
+    """The ranges summary.md and the figures use, derived from the points (nets.layout)."""
+    d = resnet50_depths()
+    assert (d.shallow, d.deep, d.middle, d.last) == ((1, 4), (45, 49), 23, 50)
+    assert d.table_depths == (1, 2, 3, 4, 23, 45, 46, 47, 48, 49, 50)
+    assert d.stage_starts == {
+        "stem": 1, "layer1": 2, "layer2": 11, "layer3": 23, "layer4": 41, "pool": 50
+    }  # fmt: skip
+    assert d.ticks == (1, 11, 23, 41, 50) and d.label(d.deep) == "L45-L49"

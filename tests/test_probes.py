@@ -1,4 +1,4 @@
-"""Unit-level probes (PROTOCOL section 7)."""
+"""Unit-level probes (docs/protocol.md section 7)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import h5py
 import numpy as np
 import pytest
 
-from facecues.pls import PLS1, filter_scores, vip
-from facecues.probes import (
+from facecues.activations.shards import read_shard
+from facecues.probes.pls import PLS1, filter_scores, vip
+from facecues.probes.units import (
     column_pls_scores,
     filter_columns,
     fit_column_pls,
@@ -22,7 +23,6 @@ from facecues.probes import (
     unit_features,
     vip_uniform_neurons,
 )
-from facecues.shards import read_shard
 
 SHAPE = (6, 4, 5)  # C, H, W
 
@@ -129,7 +129,7 @@ def test_layer_unit_probes_accuracies():
 
 def test_probes_import_is_light():
     code = (
-        "import sys, facecues.probes; "
+        "import sys, facecues.probes.units; "
         "assert 'sklearn' not in sys.modules and 'torch' not in sys.modules"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
@@ -142,8 +142,15 @@ def test_shards_are_read_as_float32_in_row_blocks(tmp_path):
         path = tmp_path / f"{np.dtype(dtype).name}" / "L07.h5"
         path.parent.mkdir()
         with h5py.File(path, "w") as f:
-            f.attrs.update(point="L07", name="layer2.0.relu1", kind="inner", shape=(50, 10, 10),
-                           index=7, network="0", attribute="Male")
+            f.attrs.update(
+                point="L07",
+                name="layer2.0.relu1",
+                kind="inner",
+                shape=(50, 10, 10),
+                index=7,
+                network="0",
+                attribute="Male",
+            )
             f.create_dataset("train", data=x.astype(dtype), chunks=(7, 5000))
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 150)
         tracemalloc.start()

@@ -10,8 +10,8 @@ from numpy.linalg import LinAlgError
 from sklearn.cross_decomposition import PLSRegression
 from sklearn.discriminant_analysis import QuadraticDiscriminantAnalysis as QDA
 
-from facecues.pls import PLS1
-from facecues.qda import (
+from facecues.probes.pls import PLS1
+from facecues.probes.qda import (
     qda_accuracy,
     qda_accuracy_many,
     qda_decision_many,
@@ -167,10 +167,12 @@ def _assert_many_equals_references(train, y, evals, y_eval=None, **kwargs):
         np.testing.assert_array_equal(pred[i], probe.predict(e), err_msg=f"probe {i}")
         np.testing.assert_array_equal(pred[i], sk_pred, err_msg=f"probe {i}")
         scale = max(1.0, float(np.max(np.abs(sk_dec))))
-        np.testing.assert_allclose(dec[i], sk_dec, rtol=1e-8, atol=1e-8 * scale,
-                                   err_msg=f"probe {i}")
-        np.testing.assert_allclose(dec[i], probe.decision_function(e), rtol=1e-8,
-                                   atol=1e-8 * scale, err_msg=f"probe {i}")
+        np.testing.assert_allclose(
+            dec[i], sk_dec, rtol=1e-8, atol=1e-8 * scale, err_msg=f"probe {i}"
+        )
+        np.testing.assert_allclose(
+            dec[i], probe.decision_function(e), rtol=1e-8, atol=1e-8 * scale, err_msg=f"probe {i}"
+        )
     if y_eval is not None:
         acc, reg_a = qda_accuracy_many(train, y, evals, y_eval, **kwargs)
         np.testing.assert_array_equal(reg_a, reg)
@@ -244,12 +246,18 @@ def test_many_singular_cases_each_probe_its_own_reg():
         (np.zeros(500), relu(y_eval)),  # 3: dead in training, alive in eval
         (np.full(500, 0.1), np.full(n_eval, 0.1)),  # 4: constant, not exactly representable
         (np.column_stack([relu(y), relu(y)]), np.column_stack([relu(y_eval), relu(y_eval)])),  # 5
-        (np.column_stack([relu(y), zero_on_minus(y), relu(y)]),
-         np.column_stack([relu(y_eval), zero_on_minus(y_eval), relu(y_eval)])),  # 6
-        (np.column_stack([relu(y), np.full(500, 2.5)]),
-         np.column_stack([relu(y_eval), np.full(n_eval, 2.5)])),  # 7: constant column
-        (np.column_stack([relu(y), relu(y), 2 * relu(y)]),
-         np.column_stack([relu(y_eval), relu(y_eval), relu(y_eval)])),  # 8
+        (
+            np.column_stack([relu(y), zero_on_minus(y), relu(y)]),
+            np.column_stack([relu(y_eval), zero_on_minus(y_eval), relu(y_eval)]),
+        ),  # 6
+        (
+            np.column_stack([relu(y), np.full(500, 2.5)]),
+            np.column_stack([relu(y_eval), np.full(n_eval, 2.5)]),
+        ),  # 7: constant column
+        (
+            np.column_stack([relu(y), relu(y), 2 * relu(y)]),
+            np.column_stack([relu(y_eval), relu(y_eval), relu(y_eval)]),
+        ),  # 8
     ]
     a = probes[8][0]
     collinear = np.column_stack([a[:, 0], a[:, 1], a[:, 0] - 3 * a[:, 1]])
@@ -265,13 +273,15 @@ def test_many_singular_cases_each_probe_its_own_reg():
         assert np.all(pred[i] == 1.0)
     # ... and with balanced priors an exact tie, which goes to the first class
     yb = np.repeat([1.0, -1.0], 250)
-    pb, rb = qda_fit_predict_many([np.zeros(500), np.zeros(500)], yb,
-                                  [np.zeros(7), relu(np.ones(7))])
+    pb, rb = qda_fit_predict_many(
+        [np.zeros(500), np.zeros(500)], yb, [np.zeros(7), relu(np.ones(7))]
+    )
     np.testing.assert_array_equal(rb, [1e-4, 1e-4])
     for p in pb:
         np.testing.assert_array_equal(p, -1.0)
-    _assert_many_equals_references([np.zeros(500), np.zeros((500, 2))], yb,
-                                   [relu(np.ones(7)), np.ones((7, 2))])
+    _assert_many_equals_references(
+        [np.zeros(500), np.zeros((500, 2))], yb, [relu(np.ones(7)), np.ones((7, 2))]
+    )
     # a constant-on-one-class neuron: zero -> that class, clearly positive -> the other
     p1, _ = qda_fit_predict_many([probes[1][0]], y, [np.array([0.0, 0.5, 1.5])])
     np.testing.assert_array_equal(p1[0], [-1.0, 1.0, 1.0])
@@ -342,7 +352,7 @@ def test_many_rank_test_at_the_threshold():
 def test_many_groups_chunks_and_eval_sizes(monkeypatch):
     # Probes of different d and different eval sizes, interleaved, and groups
     # split into chunks: every probe still lands in its own slot.
-    import facecues.qda as qda
+    import facecues.probes.qda as qda
 
     rng = np.random.default_rng(14)
     y = np.repeat(["b", "a"], [90, 110])

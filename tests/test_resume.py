@@ -27,8 +27,8 @@ import pytest
 import torch
 import yaml
 
-from facecues.shards import read_shard
-from facecues.streaming import load_point_probes
+from facecues.activations.shards import read_shard
+from facecues.probes.probe_file import load_point_probes
 from tests.conftest import TINY_STUDY, assert_same_tables, snakemake_command
 
 
@@ -40,9 +40,10 @@ def _has(path: Path, text: str) -> bool:
 
 
 def _training(d: Path) -> bool:
-    return _has(d / "results/logs/train/0.log", "training seed") and not (
-        d / "results/models/0/model.pt"
-    ).exists()
+    return (
+        _has(d / "results/logs/train/0.log", "training seed")
+        and not (d / "results/models/0/model.pt").exists()
+    )
 
 
 def _extraction(d: Path) -> bool:  # shards being written under their temporary names

@@ -2,12 +2,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from facecues.selection import COLUMNS, is_control_seed, select_units
+from facecues.nets.names import is_control
+from facecues.results.selection import COLUMNS, select_units
 
 
-def _row(seed, attr, depth, probe, rank, acc, kind="output"):
+def _row(network, attr, depth, probe, rank, acc, kind="output"):
     return {
-        "seed": seed,
+        "network": network,
         "attribute": attr,
         "point": f"L{depth:02d}",
         "name": f"p{depth}",
@@ -24,7 +25,7 @@ def _row(seed, attr, depth, probe, rank, acc, kind="output"):
 @pytest.fixture
 def table():
     rows = []
-    # seed 0, Male: layer best at depth 3; tie 0.9 at depths 3 and 5 -> 3.
+    # network 0, Male: layer best at depth 3; tie 0.9 at depths 3 and 5 -> 3.
     for d, a in [(1, 0.7), (3, 0.9), (5, 0.9), (7, 0.8)]:
         rows.append(_row("0", "Male", d, "layer", 0, a))
     # neurons: tie 0.85 at (depth 5, rank 2) and (depth 5, rank 1) and (depth 7, rank 1)
@@ -47,7 +48,7 @@ def table():
         _row("0", "Male", 1, "neurons", 0, 0.99),
         _row("0", "Male", 1, "vip", 7, 0.99),
     ]
-    # seed 1, Smiling: only layer rows
+    # network 1, Smiling: only layer rows
     rows += [_row("1", "Smiling", d, "layer", 0, 0.6 + d / 100) for d in (1, 2)]
     return pd.DataFrame(rows)
 
@@ -55,7 +56,7 @@ def table():
 def test_winners_and_ties(table):
     sel = select_units(table)
     assert list(sel.columns) == COLUMNS
-    got = {(r.seed, r.attribute, r.selection): r for r in sel.itertuples()}
+    got = {(r.network, r.attribute, r.selection): r for r in sel.itertuples()}
     assert set(got) == {
         ("0", "Male", "layer"),
         ("0", "Male", "filter"),
@@ -78,20 +79,20 @@ def test_order_independent(table):
     pd.testing.assert_frame_equal(a, b)
 
 
-def test_integer_seeds_become_strings(table):
+def test_integer_network_names_become_strings(table):
     t = table.copy()
-    t["seed"] = t["seed"].astype(int)
-    assert select_units(t)["seed"].tolist()[0] == "0"
+    t["network"] = t["network"].astype(int)
+    assert select_units(t)["network"].tolist()[0] == "0"
 
 
 def test_missing_columns():
     with pytest.raises(ValueError, match="accuracy"):
-        select_units(pd.DataFrame({"seed": [], "attribute": []}))
+        select_units(pd.DataFrame({"network": [], "attribute": []}))
 
 
-def test_control_seed():
-    assert is_control_seed("random0") and is_control_seed("shuffled_2")
-    assert not is_control_seed("0") and not is_control_seed(3)
+def test_control_names():
+    assert is_control("random0") and is_control("random12")
+    assert not is_control("0") and not is_control(3) and not is_control("my_random")
 
 
 def test_top_k_1_unit_lists_survive_the_tsv_round_trip(tmp_path):
@@ -99,11 +100,11 @@ def test_top_k_1_unit_lists_survive_the_tsv_round_trip(tmp_path):
     # became "123.0" and score_test crashed on int("123.0")
     import h5py
 
-    from facecues.selection import read_tables
-    from facecues.test_scores import first_unit, write_neuron_activations
+    from facecues.probes.scoring import first_unit, write_neuron_activations
+    from facecues.results.tables import read_tables
 
     rows = [
-        dict(seed="0", attribute="Male", point=f"L{d:02d}", name=f"n{d}", depth=d, probe=probe,
+        dict(network="0", attribute="Male", point=f"L{d:02d}", name=f"n{d}", depth=d, probe=probe,
              rank=rank, units=units, accuracy=acc)
         for d, acc in ((1, 0.7), (2, 0.8))
         for probe, rank, units in (("layer", 0, ""), ("neuron", 1, 123 + d), ("filter", 1, 5))

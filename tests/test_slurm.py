@@ -42,8 +42,10 @@ def test_tiny_study_through_the_slurm_profile_gives_the_local_tables(tiny_study,
     start = time.monotonic()
     run = snakemake(
         tmp_path,
-        "--profile", str(ROOT / "profiles/slurm"),
-        "--workflow-profile", str(ROOT / ".ci/slurm/profile"),
+        "--profile",
+        str(ROOT / "profiles/slurm"),
+        "--workflow-profile",
+        str(ROOT / ".ci/slurm/profile"),
         timeout=2400,
     )
     wall = time.monotonic() - start
@@ -51,8 +53,10 @@ def test_tiny_study_through_the_slurm_profile_gives_the_local_tables(tiny_study,
     assert run.returncode == 0, log[-5000:]
     submissions = len(re.findall(r"has been submitted with SLURM jobid", log))
     groups = len(re.findall(r"group_pls_vip", log))
-    print(f"SLURM: {submissions} sbatch submissions ({groups} mentions of pls_vip groups), "
-          f"{wall:.0f} s wall")
+    print(
+        f"SLURM: {submissions} sbatch submissions ({groups} mentions of pls_vip groups), "
+        f"{wall:.0f} s wall"
+    )
     # 1 synthesize, 1 train, 1 control_network, 1 finetune, 4 extract, 4 score_val,
     # 1 score_test, and the 200 pls_vip jobs (trained + untrained) in a few group jobs
     assert 12 < submissions < 20, submissions

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from facecues.data.splits import balanced_split, read_split, seed_from, write_split
 from facecues.errors import FacecuesError
-from facecues.splits import balanced_split, read_split, seed_from, write_split
 
 
 def _labels(n=2000, p=0.3, seed=0):

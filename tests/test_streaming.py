@@ -4,12 +4,13 @@ import h5py
 import numpy as np
 import torch
 
-from facecues.data import load_celeba
-from facecues.extract import extract_shards
-from facecues.layer_probe import SHUFFLED_PROBES, fit_layer_probes, probe_stream, shuffled_labels
-from facecues.model import FaceResNet
-from facecues.probes import unit_features
-from facecues.streaming import load_point_probes, stream_features
+from facecues.activations.extract import extract_shards
+from facecues.activations.streaming import stream_features
+from facecues.data.celeba import load_celeba
+from facecues.nets.resnet import FaceResNet
+from facecues.probes.fit import SHUFFLED_PROBES, fit_layer_probes, probe_stream, shuffled_labels
+from facecues.probes.probe_file import load_point_probes
+from facecues.probes.units import unit_features
 
 
 def test_streamed_features_match_in_memory_probes(tiny_world, tmp_path):

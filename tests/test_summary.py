@@ -3,7 +3,7 @@ import json
 import pandas as pd
 import pytest
 
-from facecues.summary import (
+from facecues.results.summary import (
     BORDERLINE,
     NOT_RECOVERED,
     NOT_SUPPORTED,
@@ -23,11 +23,11 @@ DEPTHS = (1, 2, 3, 4, 20, 45, 46, 47, 48, 49, 50)
 
 
 def _layer_table(
-    curves: dict[str, tuple[float, float]], seeds=("0", "1"), shuffled=None
+    curves: dict[str, tuple[float, float]], networks=("0", "1"), shuffled=None
 ) -> pd.DataFrame:
     """Whole-layer rows: accuracy `early` at depths <= 4, `late` from 45 on, mid in between."""
     rows = []
-    for seed in seeds:
+    for network in networks:
         for attr, (early, late) in curves.items():
             for d in DEPTHS:
                 acc = early if d <= 4 else late if d >= 45 else (early + late) / 2
@@ -38,7 +38,7 @@ def _layer_table(
                 ):
                     rows.append(
                         dict(
-                            seed=seed,
+                            network=network,
                             attribute=attr,
                             point=f"L{d:02d}",
                             name=f"n{d}",
@@ -56,11 +56,11 @@ def _layer_table(
     return pd.DataFrame(rows)
 
 
-def _scores(values: dict[tuple[str, str], float], seeds=("0", "1"), **cols) -> pd.DataFrame:
+def _scores(values: dict[tuple[str, str], float], networks=("0", "1"), **cols) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            dict(seed=s, attribute=a, selection=sel, test_accuracy=v, **cols)
-            for s in seeds
+            dict(network=s, attribute=a, selection=sel, test_accuracy=v, **cols)
+            for s in networks
             for (a, sel), v in values.items()
         ]
     )
@@ -82,7 +82,7 @@ GOOD = {
 }
 
 
-# The paper's Table I (PROTOCOL section 8): its 14 columns, CelebA test accuracy.
+# The paper's Table I (docs/protocol.md section 8): its 14 columns, CelebA test accuracy.
 PAPER_COLUMNS = [
     "Male", "Smiling", "Eyeglasses", "Wearing_Hat", "Wearing_Lipstick", "Wavy_Hair",
     "High_Cheekbones", "Pointy_Nose", "Big_Nose", "Blurry", "Brown_Hair", "Oval_Face",
@@ -102,7 +102,7 @@ def _paper_scores() -> pd.DataFrame:
         for sel, row in PAPER_ROWS.items()
         for a, v in zip(PAPER_COLUMNS, row.split(), strict=True)
     }
-    return _scores(values, seeds=("paper",))
+    return _scores(values, networks=("paper",))
 
 
 MALE = _layer_table({"Male": (0.9, 0.95)})
@@ -120,9 +120,13 @@ def test_estimate_checks_thresholds_with_their_interval():
 
 def test_the_papers_own_table_supports_a_and_b():
     # the paper's Table I and its layer behaviour (identity-bound flat, per-image falling)
-    curves = {"Male": (0.95, 0.97), "Eyeglasses": (0.97, 0.98), "Smiling": (0.9, 0.8),
-              "Blurry": (0.85, 0.7)}
-    c = _by_key(evaluate_claims(_paper_scores(), _layer_table(curves, seeds=("paper",))))
+    curves = {
+        "Male": (0.95, 0.97),
+        "Eyeglasses": (0.97, 0.98),
+        "Smiling": (0.9, 0.8),
+        "Blurry": (0.85, 0.7),
+    }
+    c = _by_key(evaluate_claims(_paper_scores(), _layer_table(curves, networks=("paper",))))
     assert c["a"].verdict == SUPPORTED, c["a"].why
     assert c["b"].verdict == SUPPORTED, c["b"].why
     assert c["c"].verdict == SUPPORTED, c["c"].why
@@ -139,10 +143,12 @@ def test_claim_a_not_supported_borderline_and_partly_tested():
     bad.loc[(bad.attribute == "Male") & (bad.selection == "neuron"), "test_accuracy"] = 0.93
     assert _by_key(evaluate_claims(bad, MALE)).get("a").verdict == NOT_SUPPORTED
     # two networks at 95.2% and 97.2%: the mean 96.2% is above 96%, its interval is not
-    two = pd.concat([scores.assign(seed="0"), scores.assign(seed="1")])
-    for seed, v in (("0", 0.952), ("1", 0.972)):
-        two.loc[(two.seed == seed) & (two.attribute == "Male") & (two.selection == "neuron"),
-                "test_accuracy"] = v
+    two = pd.concat([scores.assign(network="0"), scores.assign(network="1")])
+    for network, v in (("0", 0.952), ("1", 0.972)):
+        two.loc[
+            (two.network == network) & (two.attribute == "Male") & (two.selection == "neuron"),
+            "test_accuracy",
+        ] = v
     c = _by_key(evaluate_claims(two, MALE))
     assert c["a"].verdict == BORDERLINE and "Male" in c["a"].why
     # test images make the binomial error count: 96.2% on 200 images is borderline too
@@ -196,14 +202,14 @@ def test_claim_d_from_untrained_networks_and_shuffled_labels():
     c = _by_key(evaluate_claims(None, trained))
     assert c["d"].verdict == NOT_TESTABLE and "random" in c["d"].why
     # an untrained network as good at L01-L04: dimensionality explains shallow accuracy
-    as_good = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, seeds=("random0",))
+    as_good = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
     c = _by_key(evaluate_claims(None, pd.concat([trained, as_good])))
     assert c["d"].verdict == SUPPORTED, c["d"].why
     text = "\n".join(c["d"].lines)
     assert "| identity-bound | L01 |" in text and "| per-image | L45 |" in text
     assert "shuffled-label probes, all points and attributes: 50.0%" in text
     # untrained clearly worse at L01-L04: learned features
-    worse = _layer_table({"Male": (0.7, 0.6), "Smiling": (0.7, 0.6)}, seeds=("random0",))
+    worse = _layer_table({"Male": (0.7, 0.6), "Smiling": (0.7, 0.6)}, networks=("random0",))
     c = _by_key(evaluate_claims(None, pd.concat([trained, worse])))
     assert c["d"].verdict == NOT_SUPPORTED and "learned features" in c["d"].why
     # shuffled-label probes far from chance: the probe manufactures accuracy
@@ -219,7 +225,7 @@ def test_summary_file_counts_the_qda_fallback(tmp_path):
     out = tmp_path / "summary.md"
     write_summary(_scores(GOOD, qda_reg=0.0), table, None, out)
     text = out.read_text()
-    # _layer_table: the neuron probe at L01 used the fallback, once per seed
+    # _layer_table: the neuron probe at L01 used the fallback, once per network
     assert "| neuron | trained | 2 | 22 | 9.1% |" in text
     assert "On test: filter 0 of 4" in text
 

@@ -9,12 +9,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from facecues.data import CELEBA_ATTRIBUTES, load_celeba, load_lfw_pairs, load_vggface2
+from facecues.data.celeba import CELEBA_ATTRIBUTES, load_celeba
+from facecues.data.lfw import load_lfw_pairs
+from facecues.data.synthetic.__main__ import main as cli_main
+from facecues.data.synthetic.config import SyntheticConfig
+from facecues.data.synthetic.people import ATTRIBUTES, IDENTITY, IMAGE, UNRENDERED, true_labels
+from facecues.data.synthetic.render import render_image
+from facecues.data.synthetic.world import plan_world, write_world
+from facecues.data.vggface2 import load_vggface2
 from facecues.errors import FacecuesError
-from facecues.synthetic import ATTRIBUTES, SyntheticConfig, plan_world, write_world
-from facecues.synthetic.__main__ import main as cli_main
-from facecues.synthetic.people import IDENTITY, IMAGE, UNRENDERED, true_labels
-from facecues.synthetic.render import render_image
 
 TINY = dict(
     vgg_identities=5,

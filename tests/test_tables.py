@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from facecues.data.celeba import CELEBA_ATTRIBUTES
-from facecues.tables import (
+from facecues.results.table1 import (
     AVG_40,
     AVG_PROBED,
     PAPER,
@@ -17,16 +17,16 @@ from facecues.tables import (
 )
 
 
-def _scores(attrs=("Male", "Smiling", "Bald"), seeds=("0", "1", "2"), selections=None):
+def _scores(attrs=("Male", "Smiling", "Bald"), networks=("0", "1", "2"), selections=None):
     selections = selections or ("layer", "filter", "neuron")
     rng = np.random.default_rng(0)
     rows = []
-    for seed in seeds:
+    for network in networks:
         for attr in attrs:
             for i, sel in enumerate(selections):
                 acc = 0.9 - 0.02 * i + rng.normal(0, 0.01)
                 rows.append(
-                    {"seed": seed, "attribute": attr, "selection": sel, "test_accuracy": acc}
+                    {"network": network, "attribute": attr, "selection": sel, "test_accuracy": acc}
                 )
     return pd.DataFrame(rows)
 
@@ -38,13 +38,13 @@ def test_round_trip_and_files(tmp_path):
     assert list(frame.columns) == TIDY_COLUMNS
     back = read_table1(csv)
     pd.testing.assert_frame_equal(frame, back)
-    # this run's numbers: mean and std over seeds in percent
+    # this run's numbers: mean and std over networks in percent
     male = scores[(scores["attribute"] == "Male") & (scores["selection"] == "neuron")]
     cell = back[(back["source"] == RUN) & (back["row"] == "Best Neuron")]
     cell = cell[cell["column"] == "Male"].iloc[0]
     assert cell["mean"] == pytest.approx(100 * male["test_accuracy"].mean())
     assert cell["std"] == pytest.approx(100 * male["test_accuracy"].std(ddof=1))
-    assert cell["seeds"] == 3
+    assert cell["networks"] == 3
 
     md_text, tex_text = md.read_text(), tex.read_text()
     for text in (md_text, tex_text):
@@ -80,15 +80,15 @@ def test_paper_average_over_probed_when_complete():
     assert set(frame.loc[frame["source"] == RUN, "row"]) == {"Multitask", "Best Layer"}
 
 
-def test_single_seed_and_all_40(tmp_path):
+def test_single_network_and_all_40(tmp_path):
     frame = write_table1(
-        _scores(attrs=CELEBA_ATTRIBUTES, seeds=("0",)),
+        _scores(attrs=CELEBA_ATTRIBUTES, networks=("0",)),
         tmp_path / "a.md",
         tmp_path / "a.csv",
         tmp_path / "a.tex",
     )
     run = frame[frame["source"] == RUN]
-    assert run["std"].isna().all() and (run["seeds"] == 1).all()
+    assert run["std"].isna().all() and (run["networks"] == 1).all()
     a40 = run[run["column"] == AVG_40]
     ap = run[run["column"] == AVG_PROBED]
     assert len(a40) == 3 and np.allclose(a40["mean"].to_numpy(), ap["mean"].to_numpy())
@@ -96,10 +96,10 @@ def test_single_seed_and_all_40(tmp_path):
     assert "±" not in (tmp_path / "a.md").read_text().split("\n\n")[0].split("(quoted)")[0]
 
 
-def test_control_seeds_dropped_and_errors():
-    s = _scores(seeds=("0", "random0"))
+def test_control_networks_dropped_and_errors():
+    s = _scores(networks=("0", "random0"))
     frame = table1(s)
-    assert frame.loc[frame["source"] == RUN, "seeds"].max() == 1
+    assert frame.loc[frame["source"] == RUN, "networks"].max() == 1
     bad = s.assign(selection="best")
     with pytest.raises(ValueError, match="unknown selection"):
         table1(bad)

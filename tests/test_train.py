@@ -9,15 +9,22 @@ import numpy as np
 import pytest
 import torch
 
-from facecues.checkpoint import load_network
-from facecues.train import IdentityUniformSampler, TrainConfig, train_network
+from facecues.nets.checkpoint import load_network
+from facecues.training.train import IdentityUniformSampler, TrainConfig, train_network
 
 CFG = TrainConfig(base_width=4, input_size=32, resize=36, epochs=3, batch_size=8, lr=0.05)
 
 
 def _train(world, out, cfg=CFG, seed=0):
-    train_network(cfg, world / "vggface2", world / "lfw", out / "model.pt", out / "log.tsv",
-                  seed=seed, threads=1)
+    train_network(
+        cfg,
+        world / "vggface2",
+        world / "lfw",
+        out / "model.pt",
+        out / "log.tsv",
+        seed=seed,
+        threads=1,
+    )
 
 
 def _weights(path):
@@ -43,7 +50,7 @@ def test_killed_training_resumes_from_its_last_epoch(tiny_world, tmp_path):
     uninterrupted run ends."""
     out = tmp_path / "killed"
     code = (
-        "import json, sys; from facecues.train import TrainConfig, train_network; "
+        "import json, sys; from facecues.training.train import TrainConfig, train_network; "
         "w, o = sys.argv[1], sys.argv[2]; "
         "train_network(TrainConfig(**json.loads(sys.argv[3])), w + '/vggface2', w + '/lfw', "
         "o + '/model.pt', o + '/log.tsv', seed=0, threads=1)"

@@ -13,6 +13,7 @@ from tests.conftest import ROOT, TINY_STUDY, assert_same_tables, snakemake
 
 PAPER = ROOT / "configs/paper.yaml"
 
+
 @pytest.mark.workflow
 def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     tmp_path, dry, run = tiny_study
@@ -24,8 +25,8 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
 
     table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t", dtype=str)
     table[["accuracy", "depth"]] = table[["accuracy", "depth"]].astype(float)
-    assert set(table["seed"]) == {"0", "random0"}
-    trained, control = table[table["seed"] == "0"], table[table["seed"] == "random0"]
+    assert set(table["network"]) == {"0", "random0"}
+    trained, control = table[table["network"] == "0"], table[table["network"] == "random0"]
     layer = trained[trained["probe"] == "layer"]
     assert len(layer) == 100
     assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(1, 51)]
@@ -92,7 +93,7 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
     assert counts["pls_vip"] == 8 * 50 * 40 and counts["control_network"] == 2
     assert counts["score_test"] == 6 and counts["select"] == 6 and counts["finetune"] == 6
     assert "synthesize" not in counts
-    assert "37.21 GB" in run.stderr  # PROTOCOL/DESIGN: ~37 GB per (seed, attribute) in float16
+    assert "37.21 GB" in run.stderr  # protocol: ~37 GB per (network, attribute) in float16
 
 
 @pytest.mark.workflow
@@ -109,8 +110,8 @@ def test_paper_preset_without_roots_stops_at_start_naming_each_key(tmp_path):
 
 @pytest.mark.workflow
 def test_a_given_checkpoint_is_probed_without_training(tmp_path):
-    from facecues.checkpoint import save_network
-    from facecues.model import FaceResNet
+    from facecues.nets.checkpoint import save_network
+    from facecues.nets.resnet import FaceResNet
 
     save_network(FaceResNet(3, base_width=4), tmp_path / "mine.pt")
     study = {
@@ -165,7 +166,10 @@ def test_module_use_from_another_folder_gives_the_same_tables(tiny_study, tmp_pa
     assert probe.returncode != 0, "the caller's interpreter must not see facecues"
     module = subprocess.run(
         [sys.executable, "-S", "-c", WITHOUT_FACECUES, "--cores", "2"],
-        capture_output=True, text=True, timeout=600, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
     )
     assert module.returncode == 0, module.stderr[-5000:]
     assert_same_tables(tmp_path / "results", reference / "results")
@@ -177,7 +181,12 @@ def test_paper_preset_draws_the_papers_figures():
     figures = {**default["figures"], **paper["figures"]}
     assert figures["fig4_attribute"] == "Narrow_Eyes"
     assert figures["fig1_attributes"] == [
-        "Pale_Skin", "Mustache", "Bangs", "Narrow_Eyes", "Big_Nose", "Bald"
+        "Pale_Skin",
+        "Mustache",
+        "Bangs",
+        "Narrow_Eyes",
+        "Big_Nose",
+        "Bald",
     ]
     assert figures["fig6_attributes"] == ["Eyeglasses"]
     drawn = {figures["fig4_attribute"], figures["fig5_attribute"], *figures["fig1_attributes"]}

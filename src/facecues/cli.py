@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .plan import SLURM_PLS_VIP_BATCH, ConfigError, format_plan, load_config, plan
+from facecues.errors import FacecuesError
+from facecues.plan.config import load_config
+from facecues.plan.report import format_plan, plan
+from facecues.plan.rules import SLURM_PLS_VIP_BATCH
 
 
 def _positive(text: str) -> int:
@@ -57,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             pls_vip_batch=args.pls_vip_batch,
             concurrent_extracts=args.concurrent_extracts,
         )
-    except ConfigError as e:
+    except FacecuesError as e:
         where = args.configfile or "config.yaml"
         message = str(e) if str(e).startswith(str(where)) else f"{where}: {e}"
         print(f"facecues plan: {message}", file=sys.stderr)

@@ -7,3 +7,7 @@ class FacecuesError(Exception):
 
 class DataFormatError(FacecuesError):
     """A dataset file is missing or does not match its documented format."""
+
+
+class ConfigError(FacecuesError):
+    """A config that cannot be read, parsed or validated; the message names the file or key."""

@@ -9,13 +9,12 @@ import argparse
 import logging
 import time
 
-# facecues from ../../src (a link to workflow/scripts/_src_path.py). The command lives in
-# its own folder, which Python puts first on sys.path: in workflow/scripts, select.py
-# would shadow the standard module `select`.
+# facecues from ../../src (a link to workflow/scripts/_src_path.py): the command lives in
+# its own folder, beside no rule script.
 import _src_path  # noqa: F401
 
-from facecues.layer_probe import fit_layer_probes
 from facecues.logs import end_job, log_to
+from facecues.probes.fit import fit_layer_probes
 
 
 def main() -> None:
@@ -27,7 +26,7 @@ def main() -> None:
     a.add_argument("--network", required=True)
     a.add_argument("--attribute", required=True)
     a.add_argument("--n-components", type=int, required=True)
-    a.add_argument("--scale", choices=["true", "false"], required=True)
+    a.add_argument("--scale", action=argparse.BooleanOptionalAction, required=True)
     a.add_argument("--top-k", type=int, required=True)
     a.add_argument("--vip-neurons", type=int, required=True)
     a.add_argument("--vip-seed", type=int, required=True)
@@ -42,7 +41,7 @@ def main() -> None:
         network=args.network,
         attribute=args.attribute,
         n_components=args.n_components,
-        scale=args.scale == "true",
+        scale=args.scale,
         top_k=args.top_k,
         vip_neurons=args.vip_neurons,
         vip_seed=args.vip_seed,

@@ -5,24 +5,22 @@ import shlex
 import sys
 from pathlib import Path
 
-from facecues.controls import control_names
-from facecues.layout import N_POINTS, point_id, units_per_image
-from facecues.plan import itemsize, rule_resources, shard_probe_mem_mb, train_rows
+from facecues.errors import FacecuesError
+from facecues.nets.layout import N_POINTS, point_id
+from facecues.nets.names import NAME_PATTERN, study_networks
+from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
+from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 
 POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
 ATTRIBUTES = config["attributes"]
 SYNTHETIC = config["data"]["source"] == "synthetic"
-CHECKPOINTS = dict(config["model"]["checkpoints"])
-if config["model"]["checkpoint"]:
-    CHECKPOINTS.setdefault("checkpoint", config["model"]["checkpoint"])
-NETWORKS = list(CHECKPOINTS) if CHECKPOINTS else [str(s) for s in config["seeds"]]
-# Untrained networks of the same architecture, probed like NETWORKS (accuracy table,
-# Fig. 3's control curves, claim d) but never selected, tested or fine-tuned.
-CONTROLS = control_names(config["controls"]["random_networks"])
-PROBED = NETWORKS + CONTROLS
-clash = sorted(set(NETWORKS) & set(CONTROLS))
-if clash:
-    raise WorkflowError(f"config model.checkpoints: the names {clash} are reserved for controls")
+# The networks (facecues.nets.names): trained here (named by seed) or given as
+# checkpoints, and the untrained controls, probed like them (accuracy table, Fig. 3's
+# control curves, claim d) but never selected, tested or fine-tuned.
+STUDY = study_networks(config)
+NETWORKS = list(STUDY.studied)
+CONTROLS = list(STUDY.controls)
+PROBED = list(STUDY.probed)
 WORLD = "results/synthetic/world.json"
 
 # What each rule's results depend on, passed as its params: a config change
@@ -53,55 +51,26 @@ STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
 SHARD_ITEMSIZE = itemsize(config)
 
-# Memory (MB) and runtime (minutes) of one job of each heavy rule, sized from the config
-# with margins (facecues.plan; `facecues plan` prints them). A cluster profile adds only
+# Threads, GPUs, memory (MB) and runtime (minutes) of one job of each rule, sized from
+# the config (facecues.plan; `facecues plan` prints them). A cluster profile adds only
 # partitions and accounts.
-RESOURCES = {
-    name: rule_resources(name, config)
-    for name in (
-        "synthesize",
-        "train",
-        "control_network",
-        "finetune",
-        "extract",
-        "score_val",
-        "score_test",
-        "pls_vip",
-    )
-}
+THREADS = {rule: rule_threads(rule, config) for rule in HEAVY_RULES}
+GPUS = {rule: rule_gpus(rule, config) for rule in HEAVY_RULES}
+RESOURCES = {rule: rule_resources(rule, config) for rule in (*HEAVY_RULES, "pls_vip")}
 
 
 def probe_mem_mb(wildcards, input):
-    """Memory of a pls_vip job from its shard's size (facecues.plan.shard_probe_mem_mb).
+    """Memory of a pls_vip job from its shard's size (facecues.plan.costs.shard_probe_mem_mb).
 
     Snakemake evaluates this again once the shard exists.
     """
     return shard_probe_mem_mb(input.size_mb, SHARD_ITEMSIZE)
 
 
-def _say_disk_needs():
-    """Tell, before any job runs, how much disk the temporary activation shards take."""
-    m, p = config["model"], config["probe"]
-    units = units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"])
-    per_set = units * SHARD_ITEMSIZE * train_rows(config)
-    print(
-        f"facecues: {units:,} probe units per image; the training activations of one "
-        f"(network, attribute) take {per_set / 1e9:.2f} GB ({p['dtype']}), deleted once its "
-        f"50 points are probed ({len(NETWORKS) * len(ATTRIBUTES)} such sets; peak about one "
-        f"set per extract job running at once, plus one)",
-        file=sys.stderr,
-    )
-
-
-_say_disk_needs()
+# Before any job runs: how much disk the temporary activation shards take.
+print(disk_note(config), file=sys.stderr)
 
 FIGURES = config["figures"]
-for key in ("fig4_attribute", "fig5_attribute"):
-    if FIGURES[key] not in ATTRIBUTES:
-        raise WorkflowError(
-            f"config figures.{key} = {FIGURES[key]} is not among the probed attributes "
-            f"{ATTRIBUTES}"
-        )
 _fig1 = [a for a in FIGURES["fig1_attributes"] if a in ATTRIBUTES] or ATTRIBUTES[:3]
 _fig6 = [a for a in FIGURES["fig6_attributes"] if a in ATTRIBUTES]
 FACE_FIGURES = {
@@ -111,28 +80,18 @@ FACE_FIGURES = {
 
 
 wildcard_constraints:
-    seed=r"[A-Za-z0-9_.-]+",
+    network=NAME_PATTERN,
     attribute=r"[A-Za-z0-9_]+",
     point=r"L\d\d",
 
 
-from facecues.errors import FacecuesError
-from facecues.splits import check_config
-
 if not SYNTHETIC:
-    from facecues.data.roots import check_data_roots
+    from facecues.data.roots import check_real_data
 
     try:  # at start-up, before any job: every unset or wrong root in one message
-        check_data_roots(
-            config["data"], ["celeba"] if CHECKPOINTS else ["celeba", "vggface2", "lfw"]
-        )
+        check_real_data(config, ["celeba"] if STUDY.checkpoints else ["celeba", "vggface2", "lfw"])
     except FacecuesError as e:
         raise WorkflowError(str(e))
-
-try:  # what the schema cannot say (n_components vs training rows, attribute names)
-    check_config(config)
-except FacecuesError as e:
-    raise WorkflowError(str(e))
 
 
 def data_root(name):
@@ -147,17 +106,33 @@ def world_input(wildcards):
     return [WORLD] if SYNTHETIC else []
 
 
+def known_network(rule, kinds=("trained", "checkpoint", "control"), world=True):
+    """An input function of `rule` (the synthetic world, if any and `world`) that first
+    checks that the `network` wildcard names a network of the study of one of `kinds`: a
+    request for another one (a target file of an unknown network) stops the run before
+    any job, naming the value and the rule."""
+
+    def inputs(wildcards):
+        kind = STUDY.kind(wildcards.network)
+        if kind not in kinds:
+            what = "is not a network of this study" if kind is None else f"is a {kind} network"
+            expected = ", ".join(n for n in PROBED if STUDY.kind(n) in kinds)
+            raise WorkflowError(
+                f"network '{wildcards.network}' (wildcard of rule {rule}) {what}; "
+                f"expected one of {expected} ({STUDY.describe()})"
+            )
+        return world_input(wildcards) if world else []
+
+    return inputs
+
+
 def network_file(wildcards):
-    """The checkpoint of network `seed`: a control, a given one, or the one trained here."""
-    if wildcards.seed in CONTROLS:
-        return f"results/models/{wildcards.seed}/model.pt"
-    if CHECKPOINTS:
-        return CHECKPOINTS[wildcards.seed]
-    return f"results/models/{wildcards.seed}/model.pt"
+    """The checkpoint of network `network`: a given one, or one made here."""
+    return STUDY.checkpoints.get(wildcards.network, f"results/models/{wildcards.network}/model.pt")
 
 
 def shard(point):
-    return f"results/activations/{{seed}}/{{attribute}}/{point}.h5"
+    return f"results/activations/{{network}}/{{attribute}}/{point}.h5"
 
 
 # pls_vip runs as a command, with the interpreter Snakemake gives a script: the env's
@@ -169,13 +144,13 @@ os.environ["FACECUES_PLS_VIP"] = f"{PYTHON} {shlex.quote(PLS_VIP_SCRIPT)}"
 
 
 def pls_vip_options(wildcards):
-    """The command-line options of workflow/scripts/pls_vip.py for this job."""
+    """The command-line options of workflow/bin/pls_vip.py for this job."""
     p = PLS
     opts = [
-        f"--network {wildcards.seed}",
+        f"--network {wildcards.network}",
         f"--attribute {wildcards.attribute}",
         f"--n-components {p['n_components']}",
-        f"--scale {str(p['scale']).lower()}",
+        "--scale" if p["scale"] else "--no-scale",
         f"--top-k {p['top_k']}",
         f"--vip-neurons {p['vip_neurons']}",
         f"--vip-seed {p['vip_seed']}",

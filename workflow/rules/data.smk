@@ -10,7 +10,7 @@ rule synthesize:
         "results/benchmarks/synthesize.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: config["synthetic"].get("workers", 1)
+    threads: THREADS["synthesize"]
     resources:
         mem_mb=RESOURCES["synthesize"]["mem_mb"],
         runtime=RESOURCES["synthesize"]["runtime"],

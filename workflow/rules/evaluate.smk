@@ -1,39 +1,40 @@
 # Selection on validation, then one pass over the CelebA test partition per network.
 rule select:
     input:
-        expand("results/accuracy/{{seed}}/{attribute}.tsv", attribute=ATTRIBUTES),
+        known_network("select", kinds=["trained", "checkpoint"], world=False),
+        accuracy=expand("results/accuracy/{{network}}/{attribute}.tsv", attribute=ATTRIBUTES),
     output:
-        "results/selection/{seed}.tsv",
+        "results/selection/{network}.tsv",
     log:
-        "results/logs/select/{seed}.log",
+        "results/logs/select/{network}.log",
     conda:
         "../../envs/probe.yaml"
     script:
-        "../scripts/select.py"
+        "../scripts/select_units.py"
 
 
 rule score_test:
     input:
-        world_input,
+        known_network("score_test", kinds=["trained", "checkpoint"]),
         model=network_file,
-        selection="results/selection/{seed}.tsv",
+        selection="results/selection/{network}.tsv",
         probes=expand(
-            "results/probes/{{seed}}/{attribute}/{point}.h5", attribute=ATTRIBUTES, point=POINTS
+            "results/probes/{{network}}/{attribute}/{point}.h5", attribute=ATTRIBUTES, point=POINTS
         ),
     output:
-        scores="results/test/{seed}.tsv",
-        neurons="results/test/{seed}_neurons.h5",
+        scores="results/test/{network}.tsv",
+        neurons="results/test/{network}_neurons.h5",
     log:
-        "results/logs/score_test/{seed}.log",
+        "results/logs/score_test/{network}.log",
     benchmark:
-        "results/benchmarks/score_test/{seed}.tsv"
+        "results/benchmarks/score_test/{network}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
+    threads: THREADS["score_test"]
     resources:
         mem_mb=RESOURCES["score_test"]["mem_mb"],
         runtime=RESOURCES["score_test"]["runtime"],
-        gpu=config["probe"]["gpus"],
+        gpu=GPUS["score_test"],
     params:
         celeba=data_root("celeba"),
         model=ARCH,
@@ -45,21 +46,21 @@ rule score_test:
 # The supervised baseline: each network fine-tuned for all probed attributes at once.
 rule finetune:
     input:
-        world_input,
+        known_network("finetune", kinds=["trained", "checkpoint"]),
         model=network_file,
     output:
-        "results/multitask/{seed}.tsv",
+        "results/multitask/{network}.tsv",
     log:
-        "results/logs/finetune/{seed}.log",
+        "results/logs/finetune/{network}.log",
     benchmark:
-        "results/benchmarks/finetune/{seed}.tsv"
+        "results/benchmarks/finetune/{network}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
+    threads: THREADS["finetune"]
     resources:
         mem_mb=RESOURCES["finetune"]["mem_mb"],
         runtime=RESOURCES["finetune"]["runtime"],
-        gpu=config["train"]["gpus"],
+        gpu=GPUS["finetune"],
     params:
         celeba=data_root("celeba"),
         model=ARCH,

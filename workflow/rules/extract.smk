@@ -3,22 +3,22 @@
 # test images are streamed later, never stored as activations.
 rule extract:
     input:
-        world_input,
+        known_network("extract"),
         model=network_file,
         split="results/splits/{attribute}.tsv",
     output:
         temp([shard(p) for p in POINTS]),
     log:
-        "results/logs/extract/{seed}/{attribute}.log",
+        "results/logs/extract/{network}/{attribute}.log",
     benchmark:
-        "results/benchmarks/extract/{seed}/{attribute}.tsv"
+        "results/benchmarks/extract/{network}/{attribute}.tsv"
     conda:
         "../../envs/torch.yaml"
-    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
+    threads: THREADS["extract"]
     resources:
         mem_mb=RESOURCES["extract"]["mem_mb"],
         runtime=RESOURCES["extract"]["runtime"],
-        gpu=config["probe"]["gpus"],
+        gpu=GPUS["extract"],
     params:
         celeba=data_root("celeba"),
         model=ARCH,

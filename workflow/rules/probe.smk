@@ -7,11 +7,12 @@ envvars:
 # plain command so that each of the thousands of jobs skips Snakemake's script preamble.
 rule pls_vip:
     input:
-        shard("{point}"),
+        known_network("pls_vip", world=False),
+        shard=shard("{point}"),
     output:
-        "results/probes/{seed}/{attribute}/{point}.h5",
+        "results/probes/{network}/{attribute}/{point}.h5",
     log:
-        "results/logs/pls_vip/{seed}/{attribute}/{point}.log",
+        "results/logs/pls_vip/{network}/{attribute}/{point}.log",
     priority: 10
     conda:
         "../../envs/probe.yaml"
@@ -24,31 +25,31 @@ rule pls_vip:
     # The command comes from $FACECUES_PLS_VIP (common.smk), not from params: a moved
     # checkout or another interpreter must not make Snakemake redo every pls_vip job.
     shell:
-        "$FACECUES_PLS_VIP {input:q} {output:q} --log {log:q} {params.options}"
+        "$FACECUES_PLS_VIP {input.shard:q} {output:q} --log {log:q} {params.options}"
 
 
 # Validation: stream the validation images once through the network, project
 # them with every point's saved probes, QDA per probe (imports scikit-learn once).
 rule score_val:
     input:
-        world_input,
+        known_network("score_val"),
         model=network_file,
         split="results/splits/{attribute}.tsv",
-        probes=expand("results/probes/{{seed}}/{{attribute}}/{point}.h5", point=POINTS),
+        probes=expand("results/probes/{{network}}/{{attribute}}/{point}.h5", point=POINTS),
     output:
-        "results/accuracy/{seed}/{attribute}.tsv",
+        "results/accuracy/{network}/{attribute}.tsv",
     log:
-        "results/logs/score_val/{seed}/{attribute}.log",
+        "results/logs/score_val/{network}/{attribute}.log",
     benchmark:
-        "results/benchmarks/score_val/{seed}/{attribute}.tsv"
+        "results/benchmarks/score_val/{network}/{attribute}.tsv"
     priority: 10
     conda:
         "../../envs/torch.yaml"
-    threads: 1  # mostly QDA fits, single-threaded
+    threads: THREADS["score_val"]  # mostly QDA fits, single-threaded
     resources:
         mem_mb=RESOURCES["score_val"]["mem_mb"],
         runtime=RESOURCES["score_val"]["runtime"],
-        gpu=config["probe"]["gpus"],
+        gpu=GPUS["score_val"],
     params:
         celeba=data_root("celeba"),
         model=ARCH,

@@ -1,6 +1,6 @@
 rule aggregate:
     input:
-        expand("results/accuracy/{seed}/{attribute}.tsv", seed=PROBED, attribute=ATTRIBUTES),
+        expand("results/accuracy/{network}/{attribute}.tsv", network=PROBED, attribute=ATTRIBUTES),
     output:
         report(
             "results/tables/layer_accuracy.tsv",
@@ -31,8 +31,8 @@ rule fig3:
 
 rule table1:
     input:
-        expand("results/test/{seed}.tsv", seed=NETWORKS),
-        expand("results/multitask/{seed}.tsv", seed=NETWORKS),
+        expand("results/test/{network}.tsv", network=NETWORKS),
+        expand("results/multitask/{network}.tsv", network=NETWORKS),
     output:
         scores="results/tables/test_scores.tsv",
         md=report("results/tables/table1.md", caption="../report/table1.rst", category="Tables"),
@@ -66,8 +66,8 @@ rule fig5:
     input:
         table="results/tables/layer_accuracy.tsv",
         probes=expand(
-            "results/probes/{seed}/{attribute}/{point}.h5",
-            seed=NETWORKS,
+            "results/probes/{network}/{attribute}/{point}.h5",
+            network=NETWORKS,
             attribute=config["figures"]["fig5_attribute"],
             point=POINTS,
         ),

@@ -1,22 +1,22 @@
 rule train:
     input:
-        world_input,
+        known_network("train", kinds=["trained"]),
     output:
-        model="results/models/{seed}/model.pt",
-        history="results/models/{seed}/train_log.tsv",
+        model="results/models/{network}/model.pt",
+        history="results/models/{network}/train_log.tsv",
     log:
-        "results/logs/train/{seed}.log",
+        "results/logs/train/{network}.log",
     benchmark:
-        "results/benchmarks/train/{seed}.tsv"
+        "results/benchmarks/train/{network}.tsv"
     wildcard_constraints:
-        seed=r"\d+",
+        network=r"\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: config["train"]["threads"]
+    threads: THREADS["train"]
     resources:
         mem_mb=RESOURCES["train"]["mem_mb"],
         runtime=RESOURCES["train"]["runtime"],
-        gpu=config["train"]["gpus"],
+        gpu=GPUS["train"],
     params:
         vggface2=data_root("vggface2"),
         lfw=data_root("lfw"),
@@ -26,19 +26,19 @@ rule train:
         "../scripts/train.py"
 
 
-# An untrained network of the same architecture (a control: facecues.controls).
+# An untrained network of the same architecture (a control: facecues.nets.controls).
 rule control_network:
     input:
-        world_input,
+        known_network("control_network", kinds=["control"]),
     output:
-        "results/models/{seed}/model.pt",
+        "results/models/{network}/model.pt",
     log:
-        "results/logs/control_network/{seed}.log",
+        "results/logs/control_network/{network}.log",
     wildcard_constraints:
-        seed=r"random\d+",
+        network=r"random\d+",
     conda:
         "../../envs/torch.yaml"
-    threads: 1  # one core: 1-thread jobs pack the cores better than 2-thread ones
+    threads: THREADS["control_network"]
     resources:
         mem_mb=RESOURCES["control_network"]["mem_mb"],
         runtime=RESOURCES["control_network"]["runtime"],

@@ -2,13 +2,11 @@
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
-from facecues.atomic import atomic_path
 from facecues.logs import end_job, log_to
-from facecues.selection import read_tables
-from facecues.selectivity import add_selectivity
+from facecues.results.selectivity import add_selectivity
+from facecues.results.tables import read_tables, write_table
 
 log_to(snakemake.log[0])
 table = read_tables(*snakemake.input)
-with atomic_path(snakemake.output[0]) as tmp:
-    add_selectivity(table).to_csv(tmp, sep="\t", index=False)
+write_table(add_selectivity(table), snakemake.output[0])
 end_job()

@@ -4,9 +4,9 @@ activate each attribute's best single neuron."""
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 import h5py
 
-from facecues.data import load_celeba
+from facecues.data.celeba import load_celeba
 from facecues.logs import end_job, log_to
-from facecues.paper_figures import average_faces, fig_average_faces
+from facecues.results.figures.faces import average_faces, fig_average_faces
 
 log_to(snakemake.log[0])
 celeba = load_celeba(snakemake.params.celeba, check_images=False)

@@ -6,11 +6,11 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.controls import make_control_network  # noqa: E402
+from facecues.nets.controls import make_control_network  # noqa: E402
 
 m, c = snakemake.params.model, snakemake.params.controls
 make_control_network(
-    snakemake.wildcards.seed,
+    snakemake.wildcards.network,
     snakemake.output[0],
     base_width=m["base_width"],
     stride_in_1x1=m["stride_in_1x1"],

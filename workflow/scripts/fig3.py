@@ -3,11 +3,11 @@
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
 from facecues.logs import end_job, log_to
-from facecues.selection import read_tables
+from facecues.results.tables import read_tables
 
 log_to(snakemake.log[0])
 
-from facecues.figures import fig3  # noqa: E402
+from facecues.results.figures.depth import fig3  # noqa: E402
 
 table = read_tables(snakemake.input[0])
 fig3(table, snakemake.output.png, snakemake.output.pdf)

@@ -3,8 +3,8 @@
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
 from facecues.logs import end_job, log_to
-from facecues.paper_figures import fig4
-from facecues.selection import read_tables
+from facecues.results.figures.depth import fig4
+from facecues.results.tables import read_tables
 
 log_to(snakemake.log[0])
 table = read_tables(snakemake.input[0])

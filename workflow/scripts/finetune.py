@@ -6,13 +6,13 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.atomic import atomic_path  # noqa: E402
-from facecues.data import load_celeba  # noqa: E402
-from facecues.jobs import job_network  # noqa: E402
-from facecues.multitask import MultitaskConfig, finetune_multitask  # noqa: E402
+from facecues.data.celeba import load_celeba  # noqa: E402
+from facecues.nets.device import job_network  # noqa: E402
+from facecues.results.tables import write_table  # noqa: E402
+from facecues.training.multitask import MultitaskConfig, finetune_multitask  # noqa: E402
 
 m = snakemake.params.model
-network = snakemake.wildcards.seed
+network = snakemake.wildcards.network
 trunk, device = job_network(snakemake.input.model, snakemake.params.model, snakemake.threads)
 table = finetune_multitask(
     trunk,
@@ -24,6 +24,5 @@ table = finetune_multitask(
     seed=int(network) if network.isdigit() else 0,
     device=device,
 )
-with atomic_path(snakemake.output[0]) as tmp:
-    table.to_csv(tmp, sep="\t", index=False)
+write_table(table, snakemake.output[0])
 end_job()

@@ -8,11 +8,11 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.atomic import atomic_path  # noqa: E402
-from facecues.data import load_celeba  # noqa: E402
-from facecues.jobs import job_network  # noqa: E402
-from facecues.selection import read_tables  # noqa: E402
-from facecues.test_scores import TEST_PARTITION, score_test, write_neuron_activations  # noqa: E402
+from facecues.data.celeba import load_celeba  # noqa: E402
+from facecues.data.splits import TEST_PARTITION  # noqa: E402
+from facecues.nets.device import job_network  # noqa: E402
+from facecues.probes.scoring import score_test, write_neuron_activations  # noqa: E402
+from facecues.results.tables import read_tables, write_table  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba)
@@ -30,6 +30,5 @@ scores, neurons = score_test(
 )
 # the neurons file first: once the scores exist, both are complete
 write_neuron_activations(snakemake.output.neurons, scores, neurons, celeba.indices(TEST_PARTITION))
-with atomic_path(snakemake.output.scores) as tmp:
-    scores.to_csv(tmp, sep="\t", index=False)
+write_table(scores, snakemake.output.scores)
 end_job()

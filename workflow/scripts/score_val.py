@@ -6,11 +6,11 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.atomic import write_text  # noqa: E402
-from facecues.data import load_celeba  # noqa: E402
-from facecues.jobs import job_network  # noqa: E402
-from facecues.layer_scores import format_rows, score_validation  # noqa: E402
-from facecues.splits import read_split  # noqa: E402
+from facecues.data.celeba import load_celeba  # noqa: E402
+from facecues.data.splits import read_split  # noqa: E402
+from facecues.io import write_text  # noqa: E402
+from facecues.nets.device import job_network  # noqa: E402
+from facecues.probes.scoring import format_rows, score_validation  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
@@ -21,7 +21,7 @@ rows = score_validation(
     snakemake.input.probes,
     [celeba.image_path(i) for i in split.val],
     split.val_y,
-    seed=snakemake.wildcards.seed,
+    network=snakemake.wildcards.network,
     attribute=snakemake.wildcards.attribute,
     input_size=m["input_size"],
     batch_size=p["batch_size"],

@@ -6,8 +6,8 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.data import load_celeba  # noqa: E402
-from facecues.splits import balanced_split, check_components, write_split  # noqa: E402
+from facecues.data.celeba import load_celeba  # noqa: E402
+from facecues.data.splits import balanced_split, check_components, write_split  # noqa: E402
 
 p = snakemake.params.probe
 attribute = snakemake.wildcards.attribute

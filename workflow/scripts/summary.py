@@ -3,8 +3,8 @@
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
 from facecues.logs import end_job, log_to
-from facecues.selection import read_tables
-from facecues.summary import world_kinds_from_json, write_summary
+from facecues.results.summary import world_kinds_from_json, write_summary
+from facecues.results.tables import read_tables
 
 log_to(snakemake.log[0])
 table = read_tables(snakemake.input.table)

@@ -5,8 +5,9 @@ from pathlib import Path
 
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
+from facecues.data.synthetic.config import SyntheticConfig
+from facecues.data.synthetic.world import write_world
 from facecues.logs import end_job, log_to
-from facecues.synthetic import SyntheticConfig, write_world
 
 if __name__ == "__main__":  # the renderer's worker processes import this file again
     log_to(snakemake.log[0])

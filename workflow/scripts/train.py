@@ -6,7 +6,7 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.train import TrainConfig, train_network  # noqa: E402
+from facecues.training.train import TrainConfig, train_network  # noqa: E402
 
 m = snakemake.params.model
 t = {**snakemake.params.train, "workers": snakemake.config["train"]["workers"]}
@@ -22,7 +22,7 @@ train_network(
     snakemake.params.lfw,
     snakemake.output.model,
     snakemake.output.history,
-    seed=int(snakemake.wildcards.seed),
+    seed=int(snakemake.wildcards.network),
     threads=snakemake.threads,
 )
 end_job()

@@ -66,6 +66,8 @@ ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 IDENTITY_FILE = "identity_CelebA.txt"
 IMAGE_DIR = "img_align_celeba"
+#: The official partitions' codes in ``list_eval_partition.txt``.
+PARTITIONS = {"train": 0, "val": 1, "test": 2}
 
 
 @dataclass(frozen=True, eq=False)

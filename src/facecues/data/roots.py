@@ -1,10 +1,13 @@
-"""Start-up checks of the dataset roots named in the config (``data.*_root``)."""
+"""Start-up checks of the real datasets named in the config (``data.*_root``, ``attributes``).
+
+Run by the workflow before any job, when ``data.source`` is ``real``; each check
+reads at most the first lines of a listing."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from facecues.data.celeba import find_celeba_files
+from facecues.data.celeba import find_celeba_files, read_attribute_names
 from facecues.data.vggface2 import box_csv_path
 from facecues.errors import DataFormatError, FacecuesError
 
@@ -54,3 +57,16 @@ def check_data_roots(data: dict, needed=("celeba", "vggface2", "lfw")) -> None:
             problems.append(f"{key} = {value} {why}; expected {EXPECTED[name]}")
     if problems:
         raise FacecuesError("dataset roots:\n  " + "\n  ".join(problems))
+
+
+def check_real_data(config: dict, needed=("celeba", "vggface2", "lfw")) -> None:
+    """``check_data_roots`` of the ``needed`` datasets, then: every name in ``attributes``
+    is on line 2 of the CelebA attribute file. One FacecuesError for each."""
+    check_data_roots(config["data"], needed)
+    attr_file, names = read_attribute_names(config["data"]["celeba_root"])
+    missing = [a for a in config.get("attributes", []) if a not in names]
+    if missing:
+        raise FacecuesError(
+            f"config: attributes {missing} (config key 'attributes') are not in {attr_file}; "
+            f"expected names from its line 2: {' '.join(names)}"
+        )

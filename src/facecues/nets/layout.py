@@ -1,0 +1,157 @@
+"""Probe points of the ResNet-50 topology, and the depth landmarks read from them.
+
+Torch-free: workflow start-up (and every cluster job, which re-reads the
+Snakefile) needs the point ids and the activation sizes a config implies,
+and should not pay for importing torch. ``facecues.nets.probe_points``
+discovers the same points from a real model; a test checks that both agree.
+
+The 50 points (docs/protocol.md section 4), in forward order: the stem's ReLU
+(before max-pool), then per bottleneck block ``layerS.B.relu1``,
+``layerS.B.relu2`` and the block output ``layerS.B.relu3``, then the global
+average pool. ``L01`` is the first; ``L00`` is reserved for the input.
+
+Depth landmarks (``depths``) are the project's own choice, not the paper's,
+computed from a network's points rather than written down: over its map
+points (every point but pooled vectors) at relative depth r = 0 (first) to 1
+(last), *shallow* points have r <= 0.08 and *deep* ones r >= 0.9; the
+*middle* point is the first point of the stage holding r = 0.5. For the
+ResNet-50 topology: shallow L01-L04 (stem and first block), deep L45-L49,
+middle L23 (the first point of layer3).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+STAGE_BLOCKS = (3, 4, 6, 3)
+EXPANSION = 4
+N_POINTS = 1 + 3 * sum(STAGE_BLOCKS) + 1
+#: Relative depth (over the map points) up to which a point is shallow, and from which deep.
+SHALLOW_UP_TO, DEEP_FROM = 0.08, 0.9
+
+
+def point_id(index: int) -> str:
+    """``7 -> 'L07'``: the file and figure name of probe point ``index`` (1-based)."""
+    return f"L{index:02d}"
+
+
+@dataclass(frozen=True)
+class ProbePoint:
+    """One probe point: its number (1-based), id (``L07``), place in the network, kind and
+    per-image shape.
+
+    ``kind``: ``stem``, ``inner`` (relu1/relu2 inside a block), ``output`` (a block
+    output) or ``pool``; ``stage``: ``stem``, ``layer1`` ... ``layer4`` or ``pool``.
+    """
+
+    index: int
+    name: str
+    kind: str
+    shape: tuple[int, ...]  # (C, H, W); (C,) for the pool
+    stage: str = ""
+
+    @property
+    def id(self) -> str:
+        return point_id(self.index)
+
+    @property
+    def units(self) -> int:
+        return math.prod(self.shape)
+
+
+def _down(h: int) -> int:
+    """Spatial size after a stride-2 conv or pool with 'same' padding."""
+    return (h - 1) // 2 + 1
+
+
+def resnet50_points(
+    base_width: int = 64, input_size: int = 224, stride_in_1x1: bool = True
+) -> list[ProbePoint]:
+    """The 50 probe points of a ResNet-50-topology network, in forward order."""
+    h = _down(input_size)
+    points = [("relu", "stem", (base_width, h, h), "stem")]
+    h = _down(h)  # max-pool
+    for s, blocks in enumerate(STAGE_BLOCKS, start=1):
+        planes = base_width * 2 ** (s - 1)
+        for b in range(blocks):
+            stride = 2 if (b == 0 and s > 1) else 1
+            out = _down(h) if stride == 2 else h
+            first = out if stride_in_1x1 else h
+            stage = f"layer{s}"
+            points += [
+                (f"{stage}.{b}.relu1", "inner", (planes, first, first), stage),
+                (f"{stage}.{b}.relu2", "inner", (planes, out, out), stage),
+                (f"{stage}.{b}.relu3", "output", (planes * EXPANSION, out, out), stage),
+            ]
+            h = out
+    points.append(("avgpool", "pool", (base_width * 8 * EXPANSION,), "pool"))
+    return [ProbePoint(i, *p) for i, p in enumerate(points, start=1)]
+
+
+def units_per_image(base_width: int, input_size: int, stride_in_1x1: bool = True) -> int:
+    """Activation values of one image over all 50 probe points."""
+    return sum(p.units for p in resnet50_points(base_width, input_size, stride_in_1x1))
+
+
+@dataclass(frozen=True)
+class Depths:
+    """Depth landmarks of a network's probe points (see the module docstring).
+
+    ``shallow`` and ``deep``: (first, last) point numbers, inclusive; ``middle``
+    and ``last``: point numbers; ``stage_starts``: {stage: its first point};
+    ``ticks``: point numbers to label on a depth axis.
+    """
+
+    shallow: tuple[int, int]
+    deep: tuple[int, int]
+    middle: int
+    last: int
+    stage_starts: dict[str, int]
+    ticks: tuple[int, ...]
+
+    @property
+    def table_depths(self) -> tuple[int, ...]:
+        """The points a depth-by-depth table shows: shallow, middle, deep and last."""
+        shallow = range(self.shallow[0], self.shallow[1] + 1)
+        deep = range(self.deep[0], self.deep[1] + 1)
+        return tuple(sorted({*shallow, self.middle, *deep, self.last}))
+
+    @staticmethod
+    def label(span: tuple[int, int]) -> str:
+        """``(1, 4)`` -> ``L01-L04``."""
+        return f"{point_id(span[0])}-{point_id(span[1])}"
+
+
+def depths(points: Sequence[ProbePoint]) -> Depths:
+    """The depth landmarks of ``points`` (forward order)."""
+    maps = [p for p in points if len(p.shape) > 1]
+    span = max(1, len(maps) - 1)
+    relative = {p.index: i / span for i, p in enumerate(maps)}
+    shallow = [i for i, r in relative.items() if r <= SHALLOW_UP_TO]
+    deep = [i for i, r in relative.items() if r >= DEEP_FROM]
+    starts: dict[str, int] = {}
+    for p in points:
+        starts.setdefault(p.stage or p.name, p.index)
+    halfway = next(i for i, r in relative.items() if r >= 0.5)
+    stage_of = {p.index: p.stage or p.name for p in points}
+    middle = starts[stage_of[halfway]]
+    last = points[-1].index
+    ticks = [points[0].index]
+    for start in [*sorted(starts.values()), last]:
+        if start - ticks[-1] >= len(points) / 10:
+            ticks.append(start)
+    return Depths(
+        shallow=(min(shallow), max(shallow)),
+        deep=(min(deep), max(deep)),
+        middle=middle,
+        last=last,
+        stage_starts=starts,
+        ticks=tuple(ticks),
+    )
+
+
+def resnet50_depths() -> Depths:
+    """The depth landmarks of the ResNet-50 topology (the same at any width and size)."""
+    return depths(resnet50_points())

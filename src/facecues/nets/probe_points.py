@@ -1,0 +1,114 @@
+"""The 50 probe points of a ResNet-50-topology network (docs/protocol.md section 4).
+
+Every post-ReLU activation in forward order: the stem (relu(bn1(conv1)),
+before max-pool); for each of the 16 Bottleneck blocks relu(bn1(conv1)),
+relu(bn2(conv2)) and the block output relu(bn3(conv3) + shortcut); then the
+global average pool. Points are numbered L01..L50 and named by their ResNet
+position: ``relu``, ``layer1.0.relu1``, ``layer1.0.relu2``, ``layer1.0.relu3``
+(block output), ..., ``avgpool``.
+
+torchvision's Bottleneck calls ONE ReLU module three times, so a hook on it
+would fire three times per block. The hooks here sit on ``bn1`` and ``bn2``
+(and apply the ReLU to a copy) and on the block itself (whose output is
+already post-ReLU); the order is then checked against a real forward pass.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import torch
+from torch import nn
+
+from facecues.nets.layout import N_POINTS, ProbePoint
+from facecues.nets.resnet import Bottleneck
+
+__all__ = ["ProbePoint", "capture", "probe_points"]
+
+
+def _hook_sites(model: nn.Module) -> list[tuple[str, str, nn.Module, bool]]:
+    """(name, kind, module to hook, apply ReLU in the hook) in the network's forward order."""
+    sites = [("relu", "stem", model.relu, False)]
+    for stage in ("layer1", "layer2", "layer3", "layer4"):
+        for b, block in enumerate(getattr(model, stage)):
+            if not isinstance(block, Bottleneck):
+                raise TypeError(f"{stage}.{b} is {type(block).__name__}, expected Bottleneck")
+            prefix = f"{stage}.{b}"
+            sites += [
+                (f"{prefix}.relu1", "inner", block.bn1, True),
+                (f"{prefix}.relu2", "inner", block.bn2, True),
+                (f"{prefix}.relu3", "output", block, False),
+            ]
+    sites.append(("avgpool", "pool", model.avgpool, False))
+    return sites
+
+
+@contextmanager
+def capture(
+    model: nn.Module, indices: list[int] | None = None
+) -> Iterator[dict[int, torch.Tensor]]:
+    """Record probe-point activations during forward passes of ``model``.
+
+    Yields a dict that each forward pass fills with ``{index: tensor}`` (the
+    batch's activations, detached, NCHW; the pool as (N, C)), for the points in
+    ``indices`` (1-based; all 50 by default). The stem hook sits on the stem's
+    own ReLU module, which the stem calls exactly once.
+    """
+    sites = _hook_sites(model)
+    wanted = set(range(1, len(sites) + 1) if indices is None else indices)
+    store: dict[int, torch.Tensor] = {}
+    handles = []
+    for i, (_, _, module, apply_relu) in enumerate(sites, start=1):
+        if i not in wanted:
+            continue
+
+        def hook(_m, _inp, out, i=i, apply_relu=apply_relu):
+            out = out.detach()
+            if apply_relu:
+                out = torch.relu(out)  # a new tensor: the block's in-place ReLU follows
+            store[i] = out.flatten(1) if i == N_POINTS else out
+
+        handles.append(module.register_forward_hook(hook))
+    try:
+        yield store
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def probe_points(model: nn.Module, input_size: int) -> list[ProbePoint]:
+    """Discover the 50 probe points of ``model`` with one forward pass at ``input_size``.
+
+    Checks that the hooks fire once each, in forward order, and returns each
+    point's per-image shape.
+    """
+    sites = _hook_sites(model)
+    if len(sites) != N_POINTS:
+        raise ValueError(f"expected {N_POINTS} probe points, the model has {len(sites)}")
+    order: list[int] = []
+    handles = [
+        module.register_forward_hook(lambda *_, i=i: order.append(i))
+        for i, (_, _, module, _) in enumerate(sites, start=1)
+    ]
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), capture(model) as acts:
+            device = next(model.parameters()).device
+            model(torch.zeros(1, 3, input_size, input_size, device=device))
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    if order != list(range(1, N_POINTS + 1)):
+        raise RuntimeError(f"probe points fired out of forward order: {order}")
+    return [
+        ProbePoint(i, name, kind, tuple(acts[i].shape[1:]), _stage(name))
+        for i, (name, kind, _, _) in enumerate(sites, start=1)
+    ]
+
+
+def _stage(name: str) -> str:
+    """``layer2.0.relu1`` -> ``layer2``; ``relu`` -> ``stem``; ``avgpool`` -> ``pool``."""
+    return {"relu": "stem", "avgpool": "pool"}.get(name, name.partition(".")[0])

@@ -1,0 +1,160 @@
+"""The study's config, built once for the Snakefile and for ``facecues plan``.
+
+``load_config`` starts from the workflow's defaults (``config.yaml`` beside
+the Snakefile), updates them with the user's config the way Snakemake's
+``update_config`` does (nested mappings key by key, anything else replaced),
+fills in the schema's defaults (``workflow/schemas/config.schema.yaml``),
+validates the result against the schema, then checks what a schema cannot
+express (``check_config``). Every problem is one ConfigError naming the file
+or key, the value and what was expected.
+
+Both files ship inside the package (``facecues/plan/config.yaml`` and
+``config.schema.yaml`` are links to them in a checkout, copies in an
+installed wheel), so ``facecues plan`` works from an installed package in
+any folder.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from facecues.errors import ConfigError
+from facecues.nets.names import CONTROL_PREFIX, study_networks
+
+HERE = Path(__file__).resolve().parent
+DEFAULTS = HERE / "config.yaml"
+SCHEMA = HERE / "config.schema.yaml"
+
+
+def read_yaml(path: str | Path) -> dict:
+    """A YAML mapping from ``path`` (empty file: {}), or ConfigError naming the file."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    return data
+
+
+def update(config: dict, overwrite: Mapping) -> dict:
+    """Snakemake's ``update_config``: nested mappings merge key by key, the rest replaces."""
+    for key, value in overwrite.items():
+        if isinstance(value, Mapping) and isinstance(config.get(key), Mapping):
+            update(config[key], value)
+        else:
+            config[key] = copy.deepcopy(value)
+    return config
+
+
+def set_defaults(instance: dict, schema: Mapping) -> None:
+    """Fill in the schema's defaults, level by level, where a key is missing (as
+    Snakemake's ``validate(config, schema, set_default=True)`` does)."""
+    props = schema.get("properties", {})
+    for key, sub in props.items():
+        if isinstance(sub, Mapping) and "default" in sub and key not in instance:
+            instance[key] = copy.deepcopy(sub["default"])
+    for key, sub in props.items():
+        if isinstance(instance.get(key), dict) and isinstance(sub, Mapping):
+            set_defaults(instance[key], sub)
+
+
+def validate(config: dict, schema: dict, label: str) -> None:
+    """ConfigError for the config's most relevant violation of ``schema``.
+
+    Where the violated part of the schema has a ``description``, the message
+    gives it (e.g. which checkpoint names are reserved).
+    """
+    error = jsonschema.exceptions.best_match(
+        jsonschema.Draft202012Validator(schema).iter_errors(config)
+    )
+    if error is None:
+        return
+    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
+    message = error.message
+    description = error.schema.get("description") if isinstance(error.schema, dict) else None
+    if description and error.validator in ("not", "pattern"):
+        message = f"{error.instance!r}: {description}"
+    raise ConfigError(f"{label}: config key {where}: {message}")
+
+
+def check_config(config: Mapping) -> None:
+    """Checks of a validated config that the schema cannot express.
+
+    - ``probe.n_components`` below the training rows of a probe (2 x
+      ``probe.train_per_class``): PLS on n centred rows has at most n - 1
+      components;
+    - ``figures.fig4_attribute`` and ``fig5_attribute`` among ``attributes``;
+    - no checkpoint named like a control network (the schema says so too).
+
+    One ConfigError lists every problem with its key, value and what was expected.
+    """
+    problems = []
+    p = config["probe"]
+    k, per_class = p["n_components"], p["train_per_class"]
+    if k > 2 * per_class - 1:
+        problems.append(
+            f"probe.n_components = {k} is larger than a PLS fit on the {2 * per_class} training "
+            f"rows (probe.train_per_class = {per_class} per class) can have; expected at most "
+            f"{2 * per_class - 1}"
+        )
+    attributes = list(config["attributes"])
+    for key in ("fig4_attribute", "fig5_attribute"):
+        value = config["figures"][key]
+        if value not in attributes:
+            problems.append(
+                f"figures.{key} = {value} is not among the probed attributes {attributes}"
+            )
+    networks = study_networks(config)
+    reserved = [n for n in networks.checkpoints if n.startswith(CONTROL_PREFIX)]
+    if reserved:
+        problems.append(
+            f"model.checkpoints: the names {reserved} are reserved for control networks "
+            f"(names starting with '{CONTROL_PREFIX}': {CONTROL_PREFIX}0, {CONTROL_PREFIX}1, "
+            "...); expected other names"
+        )
+    if problems:
+        raise ConfigError("config:\n  " + "\n  ".join(problems))
+
+
+def load_config(
+    configfile: str | Path | None = None,
+    given: Mapping | None = None,
+    *,
+    defaults: str | Path = DEFAULTS,
+    schema: str | Path = SCHEMA,
+) -> dict:
+    """The config a run of this workflow sees.
+
+    ``defaults`` (the workflow's ``config.yaml``), updated by ``configfile`` and
+    then by ``given`` (what Snakemake gathered from --configfile and --config,
+    or a module's ``config:``), the schema's defaults filled in, validated and
+    checked (``check_config``). Raises ConfigError naming the file or key.
+    """
+    config = read_yaml(defaults)
+    label = str(defaults)
+    if configfile is not None:
+        update(config, read_yaml(configfile))
+        label = str(configfile)
+    if given:
+        update(config, given)
+        label = "config"
+    schema = read_yaml(schema)
+    set_defaults(config, schema)
+    validate(config, schema, label)
+    check_config(config)
+    return config

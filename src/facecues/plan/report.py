@@ -1,0 +1,308 @@
+"""A study's plan before anything runs: jobs, cluster submissions, disk, time and memory.
+
+``facecues plan --configfile configs/paper.yaml`` prints it (``format_plan``).
+Nothing here reads the data or imports torch: the jobs per rule follow the
+workflow's rules (``facecues.plan.rules``, the networks of
+``facecues.nets.names``), the costs of one job ``facecues.plan.costs``, and
+the sizes of shards and probe files their formats' own modules
+(``facecues.activations.shards``, ``facecues.probes.probe_file``).
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from facecues.activations.shards import shard_bytes
+from facecues.nets.layout import N_POINTS, resnet50_points, units_per_image
+from facecues.nets.names import study_networks
+from facecues.plan.costs import (
+    CHECKPOINT_BYTES_PER_IDENTITY,
+    CHECKPOINT_OVERHEAD_BYTES,
+    SYNTH_BYTES_PER_IMAGE,
+    datasets,
+    estimate_seconds,
+    model_parameters,
+    probes_per_point,
+    rule_resources,
+    shuffled_control,
+    train_rows,
+)
+from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, RULES, rule_gpus, rule_threads
+from facecues.probes.probe_file import probe_file_bytes
+
+
+@dataclass
+class RulePlan:
+    """One rule's jobs, submissions and costs."""
+
+    rule: str
+    jobs: int
+    submissions: int  # sbatch submissions on a SLURM cluster (0: runs on the submitting host)
+    device: str  # "gpu", "cpu" or "local" (LOCAL_RULES)
+    threads: int
+    gpus: int
+    seconds_per_job: float  # estimated wall time
+    mem_mb: int | None = None  # rule_resources / probe_mem_mb (None: light rule)
+    runtime_min: int | None = None
+
+    @property
+    def cpu_hours(self) -> float:
+        """Core-hours the rule's jobs hold (threads x wall)."""
+        return self.jobs * self.threads * self.seconds_per_job / 3600
+
+    @property
+    def gpu_hours(self) -> float:
+        return self.jobs * self.gpus * self.seconds_per_job / 3600
+
+
+@dataclass
+class Plan:
+    """Everything ``plan()`` works out for a config (bytes are bytes, times hours)."""
+
+    networks: list[str]
+    controls: list[str]
+    trained: bool
+    attributes: list[str]
+    source: str
+    units_per_image: int
+    rows: int  # training rows of every shard
+    dtype: str
+    rules: dict[str, RulePlan]
+    shard_bytes: dict[str, int]  # per probe point (one shard file)
+    set_bytes: int  # one (network, attribute) set of 50 shards
+    sets: int
+    concurrent_extracts: int
+    peak_shard_bytes: int
+    kept_bytes: dict[str, int]  # what stays, by kind
+    training_extra_bytes: int  # resumable checkpoints while networks train
+    pls_vip_batch: int | None = None
+    config: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def jobs(self) -> dict[str, int]:
+        """Jobs per rule, as ``snakemake -n``'s job stats count them."""
+        return {r: p.jobs for r, p in self.rules.items() if p.jobs}
+
+    @property
+    def submissions(self) -> int:
+        """sbatch submissions on a SLURM cluster."""
+        return sum(p.submissions for p in self.rules.values())
+
+    @property
+    def cpu_hours(self) -> float:
+        return sum(p.cpu_hours for p in self.rules.values())
+
+    @property
+    def gpu_hours(self) -> float:
+        return sum(p.gpu_hours for p in self.rules.values())
+
+    @property
+    def kept_total(self) -> int:
+        """Disk of everything that stays once the study is done."""
+        return sum(self.kept_bytes.values())
+
+    @property
+    def peak_disk_bytes(self) -> int:
+        """Upper bound of disk in use at once: peak shards + everything kept + resumables."""
+        return self.peak_shard_bytes + self.kept_total + self.training_extra_bytes
+
+
+def plan(
+    config: Mapping, *, pls_vip_batch: int | None = None, concurrent_extracts: int = 1
+) -> Plan:
+    """Work out a config's study without running anything (see the module docstring).
+
+    ``pls_vip_batch``: pls_vip jobs per cluster submission (grouped within a (network,
+    attribute) set, whose 50 jobs become ready together when its extract ends); None =
+    one each.  ``concurrent_extracts``: extract jobs running at once (peak shard disk).
+    """
+    if pls_vip_batch is not None and pls_vip_batch < 1:
+        raise ValueError(f"pls_vip_batch must be >= 1, got {pls_vip_batch}")
+    networks = study_networks(config)
+    nets, trained = list(networks.studied), networks.trained_here
+    attrs = list(config["attributes"])
+    n, a = len(nets), len(attrs)
+    c = len(networks.controls)
+    probed = n + c  # the control networks are extracted, probed and scored like the others
+    synthetic = config["data"]["source"] == "synthetic"
+    jobs = {
+        "synthesize": 1 if synthetic else 0,
+        "splits": a,
+        "train": n if trained else 0,
+        "control_network": c,
+        "finetune": n,
+        "extract": probed * a,
+        "pls_vip": probed * N_POINTS * a,
+        "score_val": probed * a,
+        "select": n,
+        "score_test": n,
+    }
+    rules = {}
+    for rule in RULES:
+        count = jobs.get(rule, 1)
+        gpus = rule_gpus(rule, config)
+        local = rule in LOCAL_RULES
+        if local:
+            subs = 0
+        elif rule == "pls_vip" and pls_vip_batch:
+            subs = probed * a * math.ceil(N_POINTS / pls_vip_batch)
+        else:
+            subs = count
+        res = rule_resources(rule, config) if rule in HEAVY_RULES or rule == "pls_vip" else {}
+        rules[rule] = RulePlan(
+            rule=rule,
+            jobs=count,
+            submissions=subs,
+            device="local" if local else ("gpu" if gpus else "cpu"),
+            threads=rule_threads(rule, config),
+            gpus=gpus,
+            seconds_per_job=estimate_seconds(rule, config) if count else 0.0,
+            mem_mb=res.get("mem_mb"),
+            runtime_min=res.get("runtime"),
+        )
+
+    m, p = config["model"], config["probe"]
+    points = resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
+    rows = train_rows(config)
+    shard = {pt.id: shard_bytes(pt.units, rows, p["dtype"]) for pt in points}
+    set_bytes = sum(shard.values())
+    sets = probed * a
+    peak_sets = min(sets, concurrent_extracts + 1)
+    d = datasets(config)
+    probe_options = dict(
+        rows=rows,
+        n_components=p["n_components"],
+        top_k=p["top_k"],
+        vip_neurons=p["vip_neurons"],
+        shuffled=shuffled_control(config),
+        pooled_filters=p["pooled_filters"],
+    )
+    probes = sum(probe_file_bytes(pt.shape, **probe_options) for pt in points) * sets
+    _, state = model_parameters(m["base_width"], d.identities)
+    one = state * 4 + CHECKPOINT_OVERHEAD_BYTES + CHECKPOINT_BYTES_PER_IDENTITY * d.identities
+    checkpoints = one * n if trained else 0
+    accuracy_rows = sets * N_POINTS * probes_per_point(config)
+    other = (
+        2 * accuracy_rows * 110  # results/accuracy/* and layer_accuracy.tsv, ~110 B a row
+        + n * d.celeba[2] * a * 4  # results/test/*_neurons.h5
+        + a * 2 * (p["train_per_class"] + p["val_per_class"]) * 16  # results/splits
+        + 20e6  # figures, tables, report
+        + sum(jobs.values()) * 1000  # logs and benchmarks, ~1 kB a job
+    )
+    kept = {"probes": probes, "checkpoints": checkpoints}
+    if d.synthetic_images:  # a default world's JPEGs: 22.6 MB for 10,000 images
+        kept["synthetic world"] = d.synthetic_images * SYNTH_BYTES_PER_IMAGE
+    kept["tables, logs, other"] = int(other)
+    # While a network trains, its resumable checkpoint (+ optimizer state) sits beside it.
+    params, state = model_parameters(m["base_width"], d.identities)
+    resumable = (state + params) * 4 * n if trained else 0
+    return Plan(
+        networks=nets,
+        controls=list(networks.controls),
+        trained=trained,
+        attributes=attrs,
+        source=config["data"]["source"],
+        units_per_image=units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"]),
+        rows=rows,
+        dtype=p["dtype"],
+        rules=rules,
+        shard_bytes=shard,
+        set_bytes=set_bytes,
+        sets=sets,
+        concurrent_extracts=concurrent_extracts,
+        peak_shard_bytes=peak_sets * set_bytes,
+        kept_bytes=kept,
+        training_extra_bytes=resumable,
+        pls_vip_batch=pls_vip_batch,
+        config=dict(config),
+    )
+
+
+# ----------------------------------------------------------------------------------------
+# Text.
+
+
+def _gb(b: float) -> str:
+    return f"{b / 1e9:,.2f} GB" if b >= 1e8 else f"{b / 1e6:,.1f} MB"
+
+
+def _hours(h: float) -> str:
+    return f"{h:,.1f}" if h >= 10 or h == 0 else f"{h:.2f}"
+
+
+def _dur(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.1f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.1f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def format_plan(plan: Plan) -> str:
+    """The plan as a text table for a terminal."""
+    c = plan.config
+    m = c.get("model", {})
+    lines = [
+        f"facecues plan: {len(plan.networks)} network(s) "
+        f"({'trained here: seeds' if plan.trained else 'given checkpoints'} "
+        f"{', '.join(plan.networks)})"
+        + (f" + {len(plan.controls)} untrained control(s)" if plan.controls else "")
+        + f" x {len(plan.attributes)} attribute(s) x {N_POINTS} probe points; "
+        f"data: {plan.source}",
+        f"network: ResNet-50 topology, base width {m.get('base_width')}, "
+        f"{m.get('input_size')} px input: {plan.units_per_image:,} probe units per image",
+        "",
+        f"{'rule':<20}{'jobs':>8}{'sbatch':>8}  {'on':<6}{'thr':>4}{'gpu':>4}"
+        f"{'time/job':>10}{'mem_mb':>9}{'runtime':>9}{'CPU-h':>9}{'GPU-h':>8}",
+    ]
+    for r in plan.rules.values():
+        if not r.jobs:
+            continue
+        lines.append(
+            f"{r.rule:<20}{r.jobs:>8,}{r.submissions:>8,}  {r.device:<6}{r.threads:>4}"
+            f"{r.gpus:>4}{_dur(r.seconds_per_job):>10}"
+            f"{'' if r.mem_mb is None else f'{r.mem_mb:,}':>9}"
+            f"{'' if r.runtime_min is None else _dur(r.runtime_min * 60):>9}"
+            f"{_hours(r.cpu_hours):>9}{_hours(r.gpu_hours) if r.gpus else '-':>8}"
+        )
+    total_jobs = sum(plan.jobs.values())
+    lines.append(
+        f"{'total':<20}{total_jobs:>8,}{plan.submissions:>8,}{'':>44}"
+        f"{_hours(plan.cpu_hours):>9}{_hours(plan.gpu_hours):>8}"
+    )
+    batch = (
+        f"pls_vip batched {plan.pls_vip_batch} per submission"
+        if plan.pls_vip_batch
+        else "one submission per pls_vip job (--pls-vip-batch N to batch them)"
+    )
+    notes = (
+        f"sbatch: submissions on a SLURM cluster, where 'local' rules run on the submitting "
+        f"host; {batch}. time/job: estimated wall time (pls_vip: the mean point); mem_mb and "
+        "runtime: what one job should ask for, margins included (pls_vip: probe_mem_mb of "
+        "the largest shard); CPU-h: threads x time."
+    )
+    lines += textwrap.wrap(notes, 100) + ["", "disk"]
+    largest = max(plan.shard_bytes, key=plan.shard_bytes.get)
+    smallest = min(plan.shard_bytes, key=plan.shard_bytes.get)
+    lines += [
+        f"  activation shards (temporary): {_gb(plan.set_bytes)} per (network, attribute) set,",
+        f"    {plan.dtype}, {plan.rows:,} rows x {plan.units_per_image:,} units; one shard per "
+        f"point: {_gb(plan.shard_bytes[largest])} ({largest}) to "
+        f"{_gb(plan.shard_bytes[smallest])} ({smallest});",
+        f"    {plan.sets:,} sets, {_gb(plan.set_bytes * plan.sets)} written in all, each set "
+        "deleted once its 50 points are probed",
+        f"  {'peak shards':<28}{_gb(plan.peak_shard_bytes):>12}  ({plan.concurrent_extracts} "
+        "extract job(s) at once + 1 set being probed)",
+    ]
+    for kind, b in plan.kept_bytes.items():
+        if b:
+            lines.append(f"  {kind + ' (kept)':<28}{_gb(b):>12}")
+    lines += [
+        f"  {'total kept':<28}{_gb(plan.kept_total):>12}",
+        f"  {'peak disk (upper bound)':<28}{_gb(plan.peak_disk_bytes):>12}"
+        "  (peak shards + all kept + training resume files)",
+    ]
+    return "\n".join(lines)

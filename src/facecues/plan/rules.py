@@ -1,0 +1,54 @@
+"""The workflow's rules as the Snakefile and ``facecues plan`` both use them.
+
+Names in DAG order, which run on the submitting host of a cluster
+(``localrules``), the threads each declares and which take a GPU. The
+Snakefile reads ``LOCAL_RULES`` and the rules their ``threads:`` from here,
+so the plan counts what the workflow does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+RULES = (
+    "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
+    "score_val", "select", "score_test", "aggregate", "table1", "fig3", "fig4", "fig5",
+    "average_faces_fig1", "average_faces_fig6", "summary", "all",
+)  # fmt: skip
+#: Seconds of work each: on a cluster they run on the submitting host (``localrules``).
+LOCAL_RULES = (
+    "all", "splits", "select", "aggregate", "table1", "fig3", "fig4", "fig5",
+    "average_faces_fig1", "average_faces_fig6", "summary",
+)  # fmt: skip
+#: The rules whose jobs are sized from the config (``mem_mb``, ``runtime``).
+HEAVY_RULES = (
+    "train", "control_network", "finetune", "extract", "score_val", "score_test", "synthesize"
+)  # fmt: skip
+#: pls_vip jobs per cluster submission (profiles/slurm: group-components pls_vip=50).
+SLURM_PLS_VIP_BATCH = 50
+# Threads the rules declare; train's and synthesize's come from the config. One each: on
+# a CPU a 1-thread conv job does 1.4x the work per core-second of a 2-thread one
+# (benchmarks/README.md, "Training on the CPU"); on a GPU the thread count matters little.
+RULE_THREADS = {
+    "control_network": 1, "finetune": 1, "extract": 1, "score_val": 1, "score_test": 1
+}  # fmt: skip
+TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
+PROBE_GPU_RULES = ("extract", "score_val", "score_test")  # resources: gpu = probe.gpus
+
+
+def rule_threads(rule: str, config: Mapping) -> int:
+    """The ``threads:`` a rule declares (1 when it declares none)."""
+    if rule == "train":
+        return int(config["train"].get("threads", 1))
+    if rule == "synthesize":
+        return int((config.get("synthetic") or {}).get("workers", 1)) or 1
+    return RULE_THREADS.get(rule, 1)
+
+
+def rule_gpus(rule: str, config: Mapping) -> int:
+    """The GPUs one job of ``rule`` declares (``resources: gpu``)."""
+    if rule in TRAIN_GPU_RULES:
+        return int(config["train"].get("gpus", 0))
+    if rule in PROBE_GPU_RULES:
+        return int(config["probe"].get("gpus", 0))
+    return 0

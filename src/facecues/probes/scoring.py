@@ -1,0 +1,260 @@
+"""Scoring saved probes on images streamed through the network.
+
+- The score_val step (per network and attribute): stream the validation
+  images through the network once, compute every probe's features at every
+  probe point from the saved projections, and score each probe with a QDA
+  fitted on its training features; where the probe file holds a
+  shuffled-label twin of a probe, that twin is scored too (its
+  ``shuffled_accuracy``). Its table is written without pandas, whose import
+  is a noticeable part of a job this short.
+- The score_test step (per network, docs/protocol.md section 8): one pass
+  over the official CelebA test partition (unbalanced, plain accuracy)
+  scores every attribute's validation-selected best layer, best single
+  filter and best single neuron. The raw test activations of the best
+  neurons are kept for the average faces of Figs. 1 and 6.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from facecues.activations.streaming import stream_features
+from facecues.data.splits import TEST_PARTITION
+from facecues.io import atomic_h5
+from facecues.probes.probe_file import PointProbes, load_point_probes
+from facecues.probes.qda import qda_accuracy_many
+
+COLUMNS = [
+    "network",
+    "attribute",
+    "point",
+    "name",
+    "kind",
+    "depth",
+    "probe",
+    "rank",
+    "units",
+    "vip",
+    "accuracy",
+    "qda_reg",
+    "shuffled_accuracy",
+]
+"""Columns of one score_val job's table. ``qda_reg``: the QDA's reg_param (0, or the
+fallback where the unregularised fit was singular, facecues.qda); ``shuffled_accuracy``:
+the same probe fitted on shuffled labels (NaN where none was fitted)."""
+
+SHUFFLED = "shuffled_"
+
+
+def _probe_kind(name: str) -> tuple[str, int]:
+    """``filter_3`` -> ("filter", 3); ``layer`` -> ("layer", 0)."""
+    base, _, rank = name.rpartition("_")
+    return (base, int(rank)) if rank.isdigit() else (name, 0)
+
+
+def accuracy_rows(
+    points: dict[int, PointProbes],
+    features: dict[int, dict[str, np.ndarray]],
+    y: np.ndarray,
+    network: str,
+    attribute: str,
+    shuffled_y: dict[int, np.ndarray] | None = None,
+) -> list[dict]:
+    """QDA accuracy on ``features`` (labels ``y``) of every probe of every point:
+    one row (a dict of ``COLUMNS``) per probe.
+
+    A probe ``shuffled_<name>`` (fitted on the labels ``shuffled_y[point]``)
+    gives the ``shuffled_accuracy`` of probe ``name``.
+    """
+    shuffled_y = shuffled_y or {}
+    rows, fits, twins = [], [], []
+    for index in sorted(points):
+        p = points[index]
+        for name, train in p.train.items():
+            if name.startswith(SHUFFLED):
+                continue
+            probe, rank = _probe_kind(name)
+            rows.append(
+                {
+                    "network": network,
+                    "attribute": attribute,
+                    "point": p.meta["point"],
+                    "name": p.meta["name"],
+                    "kind": p.meta["kind"],
+                    "depth": int(p.meta["index"]),
+                    "probe": probe,
+                    "rank": rank,
+                    "units": " ".join(str(u) for u in p.units[name]),
+                    "vip": p.vip[name],
+                }
+            )
+            fits.append((train, p.train_y, features[index][name]))
+            twin = SHUFFLED + name
+            if twin in p.train and index in shuffled_y:
+                twins.append(
+                    (len(rows) - 1, (p.train[twin], shuffled_y[index], features[index][twin]))
+                )
+    accuracy, reg = _qda_scores(fits, y)
+    shuffled = np.full(len(rows), np.nan)
+    if twins:
+        shuffled[[r for r, _ in twins]] = _qda_scores([f for _, f in twins], y)[0]
+    for row, a, r, s in zip(rows, accuracy, reg, shuffled, strict=True):
+        row.update(accuracy=a, qda_reg=r, shuffled_accuracy=s)
+    return rows
+
+
+def format_rows(rows: list[dict]) -> str:
+    """``rows`` as TSV text with a header of ``COLUMNS``, as pandas' ``to_csv`` writes
+    them: floats in their shortest exact form, NaN as an empty cell."""
+    lines = ["\t".join(COLUMNS)]
+    lines += ["\t".join(_cell(row[c]) for c in COLUMNS) for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(value) -> str:
+    if isinstance(value, float | np.floating):
+        return "" if np.isnan(value) else repr(float(value))
+    return str(value)
+
+
+def _qda_scores(fits, y) -> tuple[np.ndarray, np.ndarray]:
+    """(accuracy, reg_param used) of a QDA probe per (train features, train labels,
+    eval features) in ``fits``, on the eval labels ``y``: one batched QDA
+    (facecues.qda.qda_accuracy_many) per distinct set of training labels."""
+    acc, reg = np.full(len(fits), np.nan), np.full(len(fits), np.nan)
+    groups: dict[bytes, list[int]] = {}
+    for i, (_, train_y, _) in enumerate(fits):
+        groups.setdefault(np.asarray(train_y).tobytes(), []).append(i)
+    for members in groups.values():
+        a, r = qda_accuracy_many(
+            [fits[i][0] for i in members], fits[members[0]][1], [fits[i][2] for i in members], y
+        )
+        acc[members], reg[members] = a, r
+    return acc, reg
+
+
+def score_validation(
+    model: torch.nn.Module,
+    probe_files: list[str | Path],
+    paths: list[Path],
+    y: np.ndarray,
+    *,
+    network: str,
+    attribute: str,
+    input_size: int,
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+) -> list[dict]:
+    """Validation accuracy of every probe in ``probe_files`` (one per probe point), as
+    rows of ``COLUMNS``."""
+    points, shuffled_y = {}, {}
+    for f in probe_files:
+        p = load_point_probes(f, network=network, attribute=attribute)
+        points[int(p.meta["index"])] = p
+        if p.shuffled_y is not None:
+            shuffled_y[int(p.meta["index"])] = p.shuffled_y
+    features = stream_features(
+        model,
+        paths,
+        {i: p.projectors for i, p in points.items()},
+        input_size=input_size,
+        batch_size=batch_size,
+        device=device,
+        desc=f"validation {attribute}",
+    )
+    return accuracy_rows(points, features, np.asarray(y), network, attribute, shuffled_y)
+
+
+# ----------------------------------------------------------------------------------------
+# The test partition.
+
+
+def probe_name(selection: str, rank: int) -> str:
+    """The probe file's feature group of a selection: ``layer``, ``filter_3``, ``neuron_1``."""
+    return "layer" if selection == "layer" else f"{selection}_{int(rank)}"
+
+
+def score_test(
+    model: torch.nn.Module,
+    selections,
+    probe_file,
+    celeba,
+    *,
+    input_size: int,
+    batch_size: int = 128,
+    device: torch.device | str = "cpu",
+):
+    """Test accuracy of each row of ``selections`` (columns of ``select_units``).
+
+    ``probe_file(attribute, point)`` gives the path of the saved probes. Returns
+    the selections with the columns ``test_accuracy``, ``qda_reg`` (the QDA's
+    reg_param: 0, or facecues.qda's fallback) and ``test_images``, and for each attribute with
+    a ``neuron`` selection that neuron's activation on every test image.
+    """
+    test = celeba.indices(TEST_PARTITION)
+    if len(test) == 0:
+        raise ValueError(f"{celeba.root}: the CelebA test partition (2) is empty")
+    loaded, projectors, keys = {}, {}, []
+    for row in selections.itertuples():
+        point = loaded.setdefault(
+            (row.attribute, row.point),
+            load_point_probes(
+                probe_file(row.attribute, row.point),
+                network=str(row.network),
+                attribute=row.attribute,
+            ),
+        )
+        index, name = int(point.meta["index"]), probe_name(row.selection, row.rank)
+        key = f"{row.attribute}/{name}"
+        projectors.setdefault(index, {})[key] = point.projectors[name]
+        keys.append((index, key, point, name))
+    features = stream_features(
+        model,
+        [celeba.image_path(i) for i in test],
+        projectors,
+        input_size=input_size,
+        batch_size=batch_size,
+        device=device,
+        desc="test",
+    )
+    accuracy, reg, neurons = [], [], {}
+    for row, (index, key, point, name) in zip(selections.itertuples(), keys, strict=True):
+        y = celeba.attribute(row.attribute)[test]
+        f = features[index][key]
+        a, r = qda_accuracy_many([point.train[name]], point.train_y, [f], y)
+        accuracy.append(float(a[0]))
+        reg.append(float(r[0]))
+        if row.selection == "neuron":
+            neurons[row.attribute] = f[:, 0]
+    out = selections.copy()
+    out["test_accuracy"], out["qda_reg"] = accuracy, reg
+    out["test_images"] = len(test)
+    return out, neurons
+
+
+def first_unit(units) -> int:
+    """The first unit index of a ``units`` cell: ``"17 4"`` -> 17. A cell holding one
+    index may come back from a TSV as a number (``17`` or ``17.0``)."""
+    token = str(units).split()[0]
+    value = float(token)
+    if not value.is_integer():
+        raise ValueError(f"units cell {units!r} is not a list of unit indices")
+    return int(value)
+
+
+def write_neuron_activations(path, scores, neurons, test_index) -> None:
+    """Save the best neurons' test activations (``<attribute>`` datasets) with their
+    probe point, ResNet position and unit as attributes, and the test image indices."""
+    with atomic_h5(path) as f:
+        f["test_index"] = np.asarray(test_index, dtype=np.int64)
+        for row in scores[scores["selection"] == "neuron"].itertuples():
+            d = f.create_dataset(row.attribute, data=neurons[row.attribute].astype(np.float32))
+            d.attrs.update(
+                point=row.point,
+                name=row.name,
+                unit=first_unit(row.units),
+                test_accuracy=row.test_accuracy,
+            )
