@@ -640,3 +640,19 @@ def test_workflow_config_of_the_wrong_type_or_range_stops_at_start(
     out = _fails(run, expected)
     assert key in out  # Snakemake names the schema path: ['properties'][section]...[key]
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.workflow
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("results/accuracy/foo/Male.tsv", "network 'foo' (wildcard of rule score_val) is not a"),
+        ("results/models/7/model.pt", "network '7' (wildcard of rule train) is not a network"),
+        ("results/multitask/random0.tsv", "(wildcard of rule finetune) is a control network"),
+    ],
+)
+def test_workflow_a_file_of_a_network_the_study_lacks(tmp_path, target, expected):
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(TINY_STUDY))
+    run = snakemake(tmp_path, "--cores", "1", target)
+    _fails(run, expected, "expected one of", "networks trained here (seeds): 0; controls: random0")
+    assert not (tmp_path / "results").exists()  # stopped before any job (synthesize included)

@@ -1,8 +1,10 @@
 """facecues.plan and the ``facecues plan`` command, against real dry runs and real files."""
 
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import numpy as np
@@ -222,6 +224,49 @@ def test_console_script_prints_the_default_plan():
     assert re.search(r"^synthesize\s+1\s", run.stdout, re.M)
     assert re.search(r"^pls_vip\s+1,600\s", run.stdout, re.M)
     assert "plan" in _cli("--help", exe=exe).stdout
+
+
+def test_plan_runs_from_an_installed_wheel_in_another_folder(tmp_path):
+    """`pip install .` then `facecues plan` elsewhere: the defaults and the schema ship in
+    the package (links in a checkout), nothing is read from a checkout."""
+    source = tmp_path / "source"
+    for part in ("pyproject.toml", "README.md", "config.yaml", "src", "workflow/schemas"):
+        (source / part).parent.mkdir(parents=True, exist_ok=True)
+        if (ROOT / part).is_dir():
+            shutil.copytree(
+                ROOT / part,
+                source / part,
+                symlinks=True,
+                ignore=shutil.ignore_patterns("*.egg-info", "__pycache__"),
+            )
+        else:
+            shutil.copy2(ROOT / part, source / part)
+    pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
+    build = [*pip, "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path, source]
+    run = subprocess.run(build, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    (wheel,) = tmp_path.glob("facecues-*.whl")
+    # a fresh environment, the project's dependencies taken from this one (not its facecues:
+    # the editable install's .pth is not read from a folder a .pth file names)
+    env = tmp_path / "env"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", env], check=True)
+    site = next((env / "lib").glob("python3*/site-packages"))
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    run = subprocess.run([*pip, "--python", env / "bin/python", "install", "--no-deps", wheel],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert run.returncode == 0, run.stderr[-2000:]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(PAPER, elsewhere / "study.yaml")
+    cmd = [env / "bin/facecues", "plan", "--configfile", "study.yaml"]
+    run = subprocess.run(cmd, capture_output=True, text=True, cwd=elsewhere, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert re.search(r"^pls_vip\s+16,000\s", run.stdout, re.M), run.stdout
+    where = subprocess.run(
+        [env / "bin/python", "-c", "import facecues.plan.config as c; print(c.DEFAULTS)"],
+        capture_output=True, text=True, cwd=elsewhere,
+    )  # fmt: skip
+    assert where.stdout.startswith(str(site)) and not Path(where.stdout.strip()).is_symlink()
 
 
 def test_cli_names_a_missing_or_broken_config_and_exits_2(tmp_path):

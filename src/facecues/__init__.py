@@ -1,3 +1,3 @@
 """facecues: which face attributes a face-recognition network encodes, and where."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -31,6 +31,7 @@ COLUMNS = [
     "val_accuracy",
 ]
 
+
 def split_controls(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(studied networks' rows, control networks' rows) of a table with a ``network``
     column (``facecues.nets.names.is_control``), names as text."""

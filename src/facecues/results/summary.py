@@ -105,7 +105,7 @@ class Estimate:
     se: float | None = None
 
     def check(self, threshold: float, above: bool) -> str:
-        """"yes" / "no" / "borderline": is the value above (or below) ``threshold``?"""
+        """ "yes" / "no" / "borderline": is the value above (or below) ``threshold``?"""
         if not np.isfinite(self.value):
             return "n/a"
         half = Z * self.se if self.se else 0.0
@@ -208,12 +208,12 @@ def _claim_a(acc: pd.DataFrame, source: str) -> Claim:
         f"less than {SUPERVISED_GAP:.0f} p.p. below supervised attribute networks (the paper "
         f"compares with {LITERATURE})."
     )
-    probed = [
-        a for a in SINGLE_NEURON_ATTRIBUTES if len(_per_network(acc, a, "neuron")[0])
-    ]
+    probed = [a for a in SINGLE_NEURON_ATTRIBUTES if len(_per_network(acc, a, "neuron")[0])]
     if not probed:
         return Claim(
-            "a", statement, NOT_TESTABLE,
+            "a",
+            statement,
+            NOT_TESTABLE,
             "none of Male, Eyeglasses, Wearing_Hat has a best-neuron score.",
         )
     lines = [
@@ -236,7 +236,9 @@ def _claim_a(acc: pd.DataFrame, source: str) -> Claim:
         paired = (mt - neuron).dropna()
         mt_gap = estimate(paired, binomial_var(mt.mean(), n) + binomial_var(neuron.mean(), n))
         checks += [high, close]
-        fails += [f"{a}: neuron {est.pct()} vs {_pct(NEURON_LEVEL)} ({high})"] * (high != "yes")
+        fails += [f"{a}: neuron {est.pct()} vs {SINGLE_NEURON_ACCURACY:.0f}% ({high})"] * (
+            high != "yes"
+        )
         fails += [f"{a}: {gap.pp()} below {LITERATURE} ({close})"] * (close not in ("yes", "n/a"))
         lines.append(
             f"| {a} | {est.pct()} | {high} | {_pct(lit)} | {gap.pp()} | {close} | "
@@ -274,11 +276,14 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
     m = wide.groupby(level="attribute").mean()
 
     def gap(other: str) -> Estimate:
-        var = sum(
-            binomial_var(m.loc[a, "layer"], images.get(a)) + binomial_var(m.loc[a, other],
-                                                                         images.get(a))
-            for a in attrs
-        ) / len(attrs) ** 2
+        var = (
+            sum(
+                binomial_var(m.loc[a, "layer"], images.get(a))
+                + binomial_var(m.loc[a, other], images.get(a))
+                for a in attrs
+            )
+            / len(attrs) ** 2
+        )
         return estimate(per_network["layer"] - per_network[other], var)
 
     g_neuron, g_filter = gap("neuron"), gap("filter")
@@ -291,14 +296,16 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         f"{len(per_network)} "
         "network(s):",
         f"- best layer {estimate(per_network['layer']).pct()}, best filter "
-        f"{estimate(per_network['filter']).pct()}, best neuron {estimate(per_network['neuron']).pct()}",
+        f"{estimate(per_network['filter']).pct()}, best neuron "
+        f"{estimate(per_network['neuron']).pct()}",
         f"- layer - neuron = {g_neuron.pp()} (claim < {NEURON_GAP:.0f} p.p.: {c_neuron}; paper "
         f"{PAPER_NEURON_GAP})",
         f"- layer - filter = {g_filter.pp()} (claim < {FILTER_GAP:.0f} p.p.: {c_filter}; paper "
         f"{PAPER_FILTER_GAP})",
     ]
-    why = f"layer - neuron {g_neuron.pp()} ({c_neuron}), layer - filter {g_filter.pp()} " \
-        f"({c_filter})"
+    why = (
+        f"layer - neuron {g_neuron.pp()} ({c_neuron}), layer - filter {g_filter.pp()} ({c_filter})"
+    )
     if len(attrs) < ALL_ATTRIBUTES:
         why += f"; over the {len(attrs)} probed attribute(s), not all {ALL_ATTRIBUTES}"
     return Claim("b", statement, combine([c_neuron, c_filter], []), why + ".", lines)
@@ -389,8 +396,8 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
         "(mean over "
         f"trained networks, ±{Z:.0f} SE). A per-image attribute 'loses' when it starts above "
         f"{_pct(level)} and its change is below -{100 * tol:.0f} p.p.; an identity-bound one "
-        f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its {LATE_LABEL} accuracy "
-        f"is above {_pct(level)} (a trend alone would call chance-level curves 'high').",
+        f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its {LATE_LABEL} "
+        f"accuracy is above {_pct(level)} (a trend alone would call chance-level curves 'high').",
         "",
         "| attribute | group | level | trend |",
         "|---|---|:-:|:-:|",
@@ -399,30 +406,41 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
     for r in per_image.itertuples():
         lv, tr = r.early_est.check(level, above=True), r.change_est.check(-tol, above=False)
         checks += [lv, tr]
-        lines.append(f"| {r.attribute} | per-image | starts at {r.early_est.pct()}: {lv} | "
-                     f"{r.change_est.pp()}: {tr} |")
+        lines.append(
+            f"| {r.attribute} | per-image | starts at {r.early_est.pct()}: {lv} | "
+            f"{r.change_est.pp()}: {tr} |"
+        )
         if "yes" not in (lv,) or tr != "yes":
             fails.append(f"{r.attribute} (start {lv}, loses {tr})")
     for r in identity.itertuples():
         lv, tr = r.late_est.check(level, above=True), r.change_est.check(-tol, above=True)
         checks += [lv, tr]
-        lines.append(f"| {r.attribute} | identity-bound | ends at {r.late_est.pct()}: {lv} | "
-                     f"{r.change_est.pp()}: {tr} |")
+        lines.append(
+            f"| {r.attribute} | identity-bound | ends at {r.late_est.pct()}: {lv} | "
+            f"{r.change_est.pp()}: {tr} |"
+        )
         if lv != "yes" or tr != "yes":
             fails.append(f"{r.attribute} (high {lv}, stays {tr})")
     lines.append("")
     for name, g in (("per-image", per_image), ("identity-bound", identity)):
         if len(g):
-            lines.append(f"- {name}: mean change {_pp(g['change'].mean())} over "
-                         f"{', '.join(g['attribute'])}")
+            lines.append(
+                f"- {name}: mean change {_pp(g['change'].mean())} over {', '.join(g['attribute'])}"
+            )
         else:
             lines.append(f"- {name}: none probed")
     lines += ["", *_depth_rows(d)]
-    missing = [f"no {n} attribute probed" for n, g in
-               (("per-image", per_image), ("identity-bound", identity)) if g.empty]
+    missing = [
+        f"no {n} attribute probed"
+        for n, g in (("per-image", per_image), ("identity-bound", identity))
+        if g.empty
+    ]
     verdict = combine(checks, missing)
-    why = ("against or unsure: " + ", ".join(fails)) if fails else "every probed attribute " \
-        "behaves as claimed, in level and trend"
+    why = (
+        ("against or unsure: " + ", ".join(fails))
+        if fails
+        else "every probed attribute behaves as claimed, in level and trend"
+    )
     why += "".join(f"; {m}" for m in missing)
     return Claim("c", statement, verdict, why + ".", lines)
 
@@ -462,26 +480,32 @@ def selectivity_by_depth(
                 continue
             tr = tt.groupby("network")["accuracy"].mean()
             ct = cc.groupby("network")["accuracy"].mean()
-            bvar = sum(binomial_var(tt[tt.attribute == a]["accuracy"].mean(), val_rows)
-                       for a in attrs) / len(attrs) ** 2
+            bvar = (
+                sum(binomial_var(tt[tt.attribute == a]["accuracy"].mean(), val_rows) for a in attrs)
+                / len(attrs) ** 2
+            )
             trained_est = estimate(tr, bvar)
             control_est = estimate(ct, bvar) if len(ct) else Estimate(float("nan"))
             se = None
             if trained_est.se is not None or control_est.se is not None:
                 se = math.sqrt((trained_est.se or 0) ** 2 + (control_est.se or 0) ** 2)
             sh = tt["shuffled_accuracy"].dropna() if "shuffled_accuracy" in tt else pd.Series()
-            out.append({
-                "group": group, "depth": depth, "point": point_id(depth),
-                "attributes": len(attrs), "trained": trained_est, "untrained": control_est,
-                "selectivity": Estimate(trained_est.value - control_est.value, se),
-                "shuffled": float(sh.mean()) if len(sh) else float("nan"),
-            })
+            out.append(
+                {
+                    "group": group,
+                    "depth": depth,
+                    "point": point_id(depth),
+                    "attributes": len(attrs),
+                    "trained": trained_est,
+                    "untrained": control_est,
+                    "selectivity": Estimate(trained_est.value - control_est.value, se),
+                    "shuffled": float(sh.mean()) if len(sh) else float("nan"),
+                }
+            )
     return pd.DataFrame(out)
 
 
-def _claim_d(
-    trained: pd.DataFrame, controls: pd.DataFrame, tol: float, kinds, val_rows
-) -> Claim:
+def _claim_d(trained: pd.DataFrame, controls: pd.DataFrame, tol: float, kinds, val_rows) -> Claim:
     statement = (
         f"Open question: are shallow layers ({EARLY_LABEL}) discriminative only because they are "
         "high-dimensional? Read as the claim 'an untrained network of the same architecture "
@@ -491,7 +515,9 @@ def _claim_d(
     )
     if controls.empty or _layer_rows(controls).empty:
         return Claim(
-            "d", statement, NOT_TESTABLE,
+            "d",
+            statement,
+            NOT_TESTABLE,
             "the accuracy table has no control networks (networks named random*; config "
             "controls.random_networks).",
         )
@@ -531,8 +557,8 @@ def _claim_d(
         + (first["point"].iloc[0] if len(first) else "none"),
     ]
     why = {
-        "yes": f"an untrained network does as well at {EARLY_LABEL}: there, accuracy comes from the "
-        "layers' size and the input, not from learning",
+        "yes": f"an untrained network does as well at {EARLY_LABEL}: there, accuracy comes from "
+        "the layers' size and the input, not from learning",
         "no": f"trained networks beat untrained ones already at {EARLY_LABEL}: shallow accuracy "
         "reflects learned features, not dimensionality alone",
         "borderline": f"the trained - untrained difference at {EARLY_LABEL} is within its "
@@ -548,7 +574,9 @@ def _claim_d(
         # binomial part: every attribute's validation images once (the points are not
         # independent measurements, so they are not counted as more images)
         n = val_rows * shuffled["attribute"].nunique() if val_rows else None
-        est = estimate(shuffled.groupby("network")["shuffled_accuracy"].mean(), binomial_var(0.5, n))
+        est = estimate(
+            shuffled.groupby("network")["shuffled_accuracy"].mean(), binomial_var(0.5, n)
+        )
         at_chance = Estimate(abs(est.value - 0.5), est.se).check(tol, above=False)
         checks.append(at_chance)
         lines.append(
@@ -572,7 +600,7 @@ def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> list[st
     counts = pd.DataFrame({"fired": g.apply(lambda r: int((r > 0).sum())), "fits": g.size()})
     lines = [
         "QDA probes whose unregularised fit was singular and used the fallback reg_param "
-        "(facecues.qda), on validation:",
+        "(facecues.probes.qda), on validation:",
         "",
         "| probe | network | fallback | fits | share |",
         "|---|---|---:|---:|---:|",
@@ -582,10 +610,15 @@ def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> list[st
     if scores is not None and "qda_reg" in scores and len(scores):
         s = scores.dropna(subset=["qda_reg"])
         fired = s[s["qda_reg"] > 0].groupby("selection").size()
-        lines += ["", "On test: " + ", ".join(
-            f"{sel} {int(fired.get(sel, 0))} of {n}" for sel, n in s.groupby("selection").size()
-            .items()
-        ) + "."]
+        lines += [
+            "",
+            "On test: "
+            + ", ".join(
+                f"{sel} {int(fired.get(sel, 0))} of {n}"
+                for sel, n in s.groupby("selection").size().items()
+            )
+            + ".",
+        ]
     return lines
 
 

@@ -225,5 +225,3 @@ def fig4(
     sns.despine(fig)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     save(fig, png, pdf)
-
-

@@ -105,5 +105,3 @@ def stage_labels(ax, depths=DEPTHS) -> None:
                 fontsize=7,
                 color="0.35",
             )
-
-

@@ -156,5 +156,3 @@ _LEGEND_ORDER = [
     "top-8 neurons of each point",
     "chance",
 ]
-
-
