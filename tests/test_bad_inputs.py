@@ -70,11 +70,12 @@ def shards(samples, tmp_path_factory):
         batch_size=7,
         network="0",
         attribute="Male",
+        identity_y=np.repeat(np.array([1, -1, -1, 1], dtype=np.int8), 6),  # the control task
     )
     probes = {i: folder / "probes" / f"L{i:02d}.h5" for i in POINTS}
     for i in POINTS:
         probes[i].parent.mkdir(exist_ok=True)
-        fit_layer_probes(out[i], probes[i], top_k=3, vip_neurons=4)
+        fit_layer_probes(out[i], probes[i], n_components=4, top_k=3, vip_neurons=4)
     return out, probes
 
 

@@ -128,14 +128,14 @@ def test_unit_label():
 
 
 def test_controls_stay_out_of_the_trained_curves(tmp_path):
-    trained = _table().assign(shuffled_accuracy=0.5)
-    random = _table(networks=("random0",)).assign(accuracy=0.55, shuffled_accuracy=np.nan)
+    trained = _table().assign(identity_task_accuracy=0.6)
+    random = _table(networks=("random0",)).assign(accuracy=0.55, identity_task_accuracy=np.nan)
     both = pd.concat([trained, random], ignore_index=True)
-    curves, untrained, shuffled = fig3_curves(both)
+    curves, untrained, identity = fig3_curves(both)
     alone, _, _ = fig3_curves(trained)
     pd.testing.assert_frame_equal(curves, alone)  # the untrained rows change nothing
     assert (untrained["probe"] == "layer").all() and np.allclose(untrained["mean"], 0.55)
-    assert np.allclose(shuffled["mean"], 0.5) and len(shuffled) == 2 * 50
+    assert np.allclose(identity["mean"], 0.6) and len(identity) == 2 * 50
     assert set(trained_rows(both)["network"]) == {"0", "1"}
     fig3(both, tmp_path / "fig3.png", tmp_path / "fig3.pdf")
     _nonempty(tmp_path / "fig3.png", tmp_path / "fig3.pdf")

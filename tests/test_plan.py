@@ -43,7 +43,8 @@ def test_default_config_jobs_equal_the_dry_run(tmp_path):
     p = plan(load_config())
     assert p.jobs == _job_counts(run.stdout)
     # 2 trained networks and 2 untrained controls, 8 attributes
-    assert p.jobs["pls_vip"] == (2 + 2) * 50 * 8 and p.jobs["synthesize"] == 1
+    # 50 points and the input L00
+    assert p.jobs["pls_vip"] == (2 + 2) * 51 * 8 and p.jobs["synthesize"] == 1
     assert p.jobs["control_network"] == 2 and p.controls == ["random0", "random1"]
     # the same shard size as the workflow's start-up message
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
@@ -55,7 +56,7 @@ def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
     run = _dry_run(tmp_path, None, "--config", f"data={{{roots}}}", configfile=PAPER)
     p = plan(load_config(PAPER))  # no roots: the plan reads no data
     assert p.jobs == _job_counts(run.stdout)
-    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 50 * 40
+    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 51 * 40
     assert "synthesize" not in p.jobs
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
 
@@ -83,12 +84,13 @@ def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
     assert f"take {p.set_bytes / 1e9:.2f} GB (float32)" in run.stderr
 
 
-def test_paper_shards_are_37_21_gb_per_set_in_float16():
+def test_paper_shards_are_37_82_gb_per_set_in_float16():
     p = plan(load_config(PAPER))
-    assert f"{p.set_bytes / 1e9:.2f}" == "37.21"
+    assert f"{p.set_bytes / 1e9:.2f}" == "37.82"  # 37.21 GB of the network, 0.62 of the input
+    assert p.shard_bytes["L00"] == 3 * 224 * 224 * 2048 * 2
     assert p.shard_bytes["L01"] == 64 * 112 * 112 * 2048 * 2
     assert p.shard_bytes["L50"] == 2048 * 2048 * 2
-    assert sum(p.shard_bytes.values()) == p.set_bytes == 9_083_904 * 2048 * 2
+    assert sum(p.shard_bytes.values()) == p.set_bytes == (9_083_904 + 150_528) * 2048 * 2
     assert p.sets == (6 + 2) * 40 and p.peak_shard_bytes == 2 * p.set_bytes
     assert plan(load_config(PAPER), concurrent_extracts=3).peak_shard_bytes == 4 * p.set_bytes
     assert p.peak_disk_bytes > p.kept_total > p.kept_bytes["probes"] > 0
@@ -98,9 +100,9 @@ def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
     config = load_config(PAPER)
     one_each = plan(config)
     # 6 trained networks and 2 untrained controls, 40 attributes
-    assert one_each.rules["pls_vip"].submissions == 16_000
+    assert one_each.rules["pls_vip"].submissions == 16_320
     assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
-    batched = plan(config, pls_vip_batch=50)
+    batched = plan(config, pls_vip_batch=51)
     assert batched.rules["pls_vip"].submissions == 320  # one per (network, attribute)
     assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
     # train, control_network, finetune, extract, score_val, score_test
@@ -139,6 +141,7 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
             f.attrs.update(point="L01", name="relu", kind="stem", shape=shape, index=1)
             f["train"] = x
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 40)
+            f["train_identity_y"] = np.repeat(np.array([1, -1, -1, 1], dtype=np.int8), 20)
         fit_layer_probes(shard, out, top_k=4, vip_neurons=5)
         p = config["probe"]
         expected = probe_file_bytes(
@@ -147,7 +150,7 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
             n_components=p["n_components"],
             top_k=p["top_k"],
             vip_neurons=p["vip_neurons"],
-            shuffled=True,
+            control_twins=True,
         )
         real = out.stat().st_size
         # an upper bound: the raw probes' units are counted without overlaps, which small
@@ -207,12 +210,12 @@ def _cli(*args: str, exe=None):
 
 
 def test_cli_prints_the_paper_plan():
-    run = _cli("plan", "--configfile", "configs/paper.yaml", "--pls-vip-batch", "50")
+    run = _cli("plan", "--configfile", "configs/paper.yaml", "--pls-vip-batch", "51")
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^pls_vip\s+16,000\s+320\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+16,320\s+320\s", run.stdout, re.M)
     assert re.search(r"^train\s+6\s+6\s+gpu", run.stdout, re.M)
-    assert "37.21 GB per (network, attribute) set" in run.stdout
-    assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=50))
+    assert "37.82 GB per (network, attribute) set" in run.stdout
+    assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=51))
 
 
 def test_console_script_prints_the_default_plan():
@@ -222,7 +225,7 @@ def test_console_script_prints_the_default_plan():
     run = _cli("plan", exe=exe)
     assert run.returncode == 0, run.stderr
     assert re.search(r"^synthesize\s+1\s", run.stdout, re.M)
-    assert re.search(r"^pls_vip\s+1,600\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+1,632\s", run.stdout, re.M)
     assert "plan" in _cli("--help", exe=exe).stdout
 
 
@@ -261,7 +264,7 @@ def test_plan_runs_from_an_installed_wheel_in_another_folder(tmp_path):
     cmd = [env / "bin/facecues", "plan", "--configfile", "study.yaml"]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=elsewhere, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^pls_vip\s+16,000\s", run.stdout, re.M), run.stdout
+    assert re.search(r"^pls_vip\s+16,320\s", run.stdout, re.M), run.stdout
     where = subprocess.run(
         [env / "bin/python", "-c", "import facecues.plan.config as c; print(c.DEFAULTS)"],
         capture_output=True, text=True, cwd=elsewhere,

@@ -2,7 +2,7 @@ import pytest
 import torch
 import torchvision
 
-from facecues.nets.layout import resnet50_depths, resnet50_points, units_per_image
+from facecues.nets.layout import depths, resnet50_depths, resnet50_points, units_per_image
 from facecues.nets.probe_points import N_POINTS, capture, probe_points
 from facecues.nets.resnet import FaceResNet
 
@@ -117,3 +117,16 @@ def test_depth_landmarks_come_from_the_layout():
         "stem": 1, "layer1": 2, "layer2": 11, "layer3": 23, "layer4": 41, "pool": 50
     }  # fmt: skip
     assert d.ticks == (1, 11, 23, 41, 50) and d.label(d.deep) == "L45-L49"
+
+
+def test_the_input_point_is_the_image_as_the_network_receives_it():
+    model = FaceResNet(0, base_width=4).eval()
+    points = probe_points(model, 32, with_input=True)
+    assert (points[0].id, points[0].name, points[0].shape) == ("L00", "input", (3, 32, 32))
+    assert points[1:] == probe_points(model, 32)
+    x = torch.randn(2, 3, 32, 32)
+    with torch.no_grad(), capture(model, [0, 1]) as acts:
+        model(x)
+    assert torch.equal(acts[0], x) and acts[1].shape == (2, 4, 16, 16)
+    # not a point of the network: the depth landmarks are the same with it
+    assert resnet50_depths() == depths(resnet50_points(with_input=True))

@@ -1,7 +1,13 @@
 import numpy as np
 import pytest
 
-from facecues.data.splits import balanced_split, read_split, seed_from, write_split
+from facecues.data.splits import (
+    balanced_split,
+    identity_task_labels,
+    read_split,
+    seed_from,
+    write_split,
+)
 from facecues.errors import FacecuesError
 
 
@@ -68,3 +74,18 @@ def test_tsv_round_trip(tmp_path):
     r = read_split(tmp_path / "A.tsv", "A")
     for field in ("train", "train_y", "val", "val_y"):
         np.testing.assert_array_equal(getattr(r, field), getattr(s, field))
+
+
+def test_identity_task_labels_one_per_person_balanced_over_people():
+    identity = np.array([7, 3, 3, 9, 7, 12, 3, 9, 20, 20, 5])
+    y = identity_task_labels(identity, 0)
+    assert set(np.unique(y)) == {-1, 1} and y.dtype == np.int8
+    per_person = {p: set(y[identity == p]) for p in np.unique(identity)}
+    assert all(len(v) == 1 for v in per_person.values())  # every image of a person alike
+    assert sum(v == {1} for v in per_person.values()) == 6 // 2  # half the people
+    np.testing.assert_array_equal(y, identity_task_labels(identity, 0))  # seeded
+    assert not np.array_equal(y, identity_task_labels(identity, 1))
+    np.testing.assert_array_equal(
+        identity_task_labels(identity, "smartsenselab"),
+        identity_task_labels(identity, seed_from("smartsenselab")),
+    )

@@ -11,9 +11,8 @@ from facecues.results.summary import (
     PARTLY,
     RECOVERED,
     SUPPORTED,
-    Estimate,
+    controls_section,
     depth_change,
-    estimate,
     evaluate_claims,
     world_kinds_from_json,
     write_summary,
@@ -23,14 +22,20 @@ DEPTHS = (1, 2, 3, 4, 20, 45, 46, 47, 48, 49, 50)
 
 
 def _layer_table(
-    curves: dict[str, tuple[float, float]], networks=("0", "1"), shuffled=None
+    curves: dict[str, tuple[float, float]],
+    networks=("0", "1"),
+    identity_task=None,
+    input_accuracy=None,
 ) -> pd.DataFrame:
-    """Whole-layer rows: accuracy `early` at depths <= 4, `late` from 45 on, mid in between."""
+    """Whole-layer rows: accuracy `early` at depths <= 4, `late` from 45 on, mid in between;
+    with ``input_accuracy`` the input point L00 (depth 0) too."""
     rows = []
+    depths = DEPTHS if input_accuracy is None else (0, *DEPTHS)
     for network in networks:
         for attr, (early, late) in curves.items():
-            for d in DEPTHS:
+            for d in depths:
                 acc = early if d <= 4 else late if d >= 45 else (early + late) / 2
+                acc = input_accuracy if d == 0 else acc
                 for probe, rank, delta in (
                     ("layer", 0, 0.0),
                     ("filter", 1, -0.02),
@@ -42,7 +47,7 @@ def _layer_table(
                             attribute=attr,
                             point=f"L{d:02d}",
                             name=f"n{d}",
-                            kind="output",
+                            kind="input" if d == 0 else "output",
                             depth=d,
                             probe=probe,
                             rank=rank,
@@ -50,7 +55,7 @@ def _layer_table(
                             vip=1.0,
                             accuracy=acc + delta,
                             qda_reg=1e-4 if probe == "neuron" and d == 1 else 0.0,
-                            shuffled_accuracy=shuffled,
+                            identity_task_accuracy=identity_task,
                         )
                     )
     return pd.DataFrame(rows)
@@ -108,18 +113,10 @@ def _paper_scores() -> pd.DataFrame:
 MALE = _layer_table({"Male": (0.9, 0.95)})
 
 
-def test_estimate_checks_thresholds_with_their_interval():
-    assert Estimate(0.97).check(0.96, above=True) == "yes"  # no spread known: exact
-    assert Estimate(0.962, 0.002).check(0.96, above=True) == "borderline"
-    assert Estimate(0.97, 0.002).check(0.96, above=True) == "yes"
-    assert Estimate(0.95, 0.002).check(0.96, above=True) == "no"
-    e = estimate([0.95, 0.97], binomial_var=0.0)
-    assert e.value == pytest.approx(0.96) and e.se == pytest.approx(0.01)
-    assert estimate([0.9]).se is None and estimate([0.9], 0.0004).se == pytest.approx(0.02)
-
-
-def test_the_papers_own_table_supports_a_and_b():
-    # the paper's Table I and its layer behaviour (identity-bound flat, per-image falling)
+def test_the_papers_own_table_meets_a_b_c_but_only_partly_tested():
+    # the paper's Table I and its layer behaviour (identity-bound flat, per-image falling):
+    # every check is met on its numbers as printed, but they are one mean of six networks
+    # without their spread, and Table I shows 14 of the 40 attributes
     curves = {
         "Male": (0.95, 0.97),
         "Eyeglasses": (0.97, 0.98),
@@ -127,14 +124,16 @@ def test_the_papers_own_table_supports_a_and_b():
         "Blurry": (0.85, 0.7),
     }
     c = _by_key(evaluate_claims(_paper_scores(), _layer_table(curves, networks=("paper",))))
-    assert c["a"].verdict == SUPPORTED, c["a"].why
-    assert c["b"].verdict == SUPPORTED, c["b"].why
-    assert c["c"].verdict == SUPPORTED, c["c"].why
+    for key in "abc":
+        assert c[key].verdict == PARTLY, (key, c[key].why)
+        assert "no spread between networks measured" in c[key].why
+    assert "every check met" in c["a"].why and "both checks met" in c["b"].why
+    assert "over 14 of the 40 attributes" in c["b"].why
+    assert c["d"].verdict == NOT_TESTABLE  # the paper has no untrained networks
     # (a) is judged against LNets+ANets, as in the paper; the multitask gap is only shown
     # (Eyeglasses: 99.5 - 96.1 = 3.4 p.p., which would have failed a multitask reading)
     text = "\n".join(c["a"].lines)
     assert "LNets+ANets" in text and "+3.4 p.p." in text
-    assert "over the 14 probed attribute(s), not all 40" in c["b"].why
 
 
 def test_claim_a_not_supported_borderline_and_partly_tested():
@@ -163,7 +162,9 @@ def test_claim_a_not_supported_borderline_and_partly_tested():
 
 
 def test_claim_b_gaps():
-    assert _by_key(evaluate_claims(_scores(GOOD), MALE))["b"].verdict == SUPPORTED
+    # two attributes of the 40: the checks hold, the claim is only partly tested
+    c = _by_key(evaluate_claims(_scores(GOOD), MALE))["b"]
+    assert c.verdict == PARTLY and "over 2 of the 40 attributes" in c.why
     gap = dict(GOOD)
     gap[("Male", "neuron")] = 0.85
     gap[("Eyeglasses", "neuron")] = 0.90
@@ -192,32 +193,64 @@ def test_claim_c_needs_a_level_and_a_trend():
     assert _by_key(evaluate_claims(None, early_only))["c"].verdict == NOT_TESTABLE
 
 
-def test_validation_fallback():
-    c = _by_key(evaluate_claims(None, _layer_table({"Male": (0.97, 0.99)})))
+def test_validation_fallback_is_at_most_partly_tested():
+    table = _layer_table({"Male": (0.99, 0.99)})
+    table.loc[table.probe == "neuron", "accuracy"] = 0.98  # every check of (a) met
+    c = _by_key(evaluate_claims(None, table))
     assert "validation" in "\n".join(c["a"].lines).lower()
+    assert c["a"].verdict == PARTLY and "no test scores" in c["a"].why
 
 
-def test_claim_d_from_untrained_networks_and_shuffled_labels():
-    trained = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, shuffled=0.5)
+def test_selections_scored_by_the_qda_fallback_are_flagged():
+    scores = _scores(GOOD, qda_reg=0.0)
+    scores.loc[(scores.attribute == "Male") & (scores.selection == "neuron"), "qda_reg"] = 1e-4
+    c = _by_key(evaluate_claims(scores, MALE))
+    assert "QDA fallback on Male neuron (network 0), Male neuron (network 1)" in c["a"].why
+    assert "Male neuron (network 0)" in "\n".join(c["b"].lines)
+
+
+def test_claim_d_needs_a_shallow_comparison_and_reads_the_input():
+    trained = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, input_accuracy=0.8)
     c = _by_key(evaluate_claims(None, trained))
     assert c["d"].verdict == NOT_TESTABLE and "random" in c["d"].why
-    # an untrained network as good at L01-L04: dimensionality explains shallow accuracy
-    as_good = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
+    # untrained networks only at the deep points: still no shallow comparison
+    deep = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
+    c = _by_key(evaluate_claims(None, pd.concat([trained, deep[deep.depth >= 45]])))
+    assert c["d"].verdict == NOT_TESTABLE
+    # an untrained network as good at L01-L04, and better than the pixels (80%)
+    as_good = _layer_table(
+        {"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",), input_accuracy=0.8
+    )
     c = _by_key(evaluate_claims(None, pd.concat([trained, as_good])))
     assert c["d"].verdict == SUPPORTED, c["d"].why
-    text = "\n".join(c["d"].lines)
-    assert "| identity-bound | L01 |" in text and "| per-image | L45 |" in text
-    assert "shuffled-label probes, all points and attributes: 50.0%" in text
+    assert "Input pixels (L00): 80.0%" in "\n".join(c["d"].lines)
+    # ... but without the input point, the second check is missing
+    no_input = pd.concat([trained, as_good])
+    c = _by_key(evaluate_claims(None, no_input[no_input.depth > 0]))
+    assert c["d"].verdict == PARTLY and "L00" in c["d"].why
+    # the pixels as good as the random layers: the accuracy is in the input, not the size
+    pixels = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, input_accuracy=0.9)
+    c = _by_key(evaluate_claims(None, pd.concat([pixels, as_good])))
+    assert c["d"].verdict == NOT_SUPPORTED and "untrained - input" in c["d"].why
     # untrained clearly worse at L01-L04: learned features
     worse = _layer_table({"Male": (0.7, 0.6), "Smiling": (0.7, 0.6)}, networks=("random0",))
     c = _by_key(evaluate_claims(None, pd.concat([trained, worse])))
-    assert c["d"].verdict == NOT_SUPPORTED and "learned features" in c["d"].why
-    # shuffled-label probes far from chance: the probe manufactures accuracy
-    leaky = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, shuffled=0.7)
-    c = _by_key(evaluate_claims(None, pd.concat([leaky, as_good])))
-    assert c["d"].verdict == NOT_SUPPORTED
+    assert c["d"].verdict == NOT_SUPPORTED and "trained - untrained" in c["d"].why
     # controls do not leak into the other claims
     assert c["c"].verdict == SUPPORTED
+
+
+def test_controls_section_shows_the_input_and_the_identity_task():
+    trained = _layer_table(
+        {"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, identity_task=0.7, input_accuracy=0.8
+    )
+    untrained = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
+    text = "\n".join(controls_section(pd.concat([trained, untrained])))
+    assert "| identity-bound | L00 | 1 | 80.0% ± 0.0 | n/a | n/a | 70.0% ± 0.0 |" in text
+    assert "| per-image | L45 | 1 | 70.0% ± 0.0 | 60.0% | +10.0 p.p. ± 0.0 | 70.0% ± 0.0 |" in text
+    assert "scores 70.0% ± 0.0 on the identity task" in text
+    plain = _layer_table({"Male": (0.9, 0.95)})  # no identity task in this run
+    assert "No identity control task" in "\n".join(controls_section(pd.concat([plain, untrained])))
 
 
 def test_summary_file_counts_the_qda_fallback(tmp_path):

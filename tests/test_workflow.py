@@ -18,8 +18,8 @@ PAPER = ROOT / "configs/paper.yaml"
 def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     tmp_path, dry, run = tiny_study
     assert dry.returncode == 0, dry.stderr + dry.stdout
-    # (1 trained network + 1 untrained control) x 50 points x 2 attributes
-    assert re.search(r"^pls_vip\s+200$", dry.stdout, re.M)
+    # (1 trained network + 1 untrained control) x (50 points + the input L00) x 2 attributes
+    assert re.search(r"^pls_vip\s+204$", dry.stdout, re.M)
     assert re.search(r"^control_network\s+1$", dry.stdout, re.M)
     assert run.returncode == 0, run.stderr[-5000:] + run.stdout[-5000:]
 
@@ -28,8 +28,11 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     assert set(table["network"]) == {"0", "random0"}
     trained, control = table[table["network"] == "0"], table[table["network"] == "random0"]
     layer = trained[trained["probe"] == "layer"]
-    assert len(layer) == 100
-    assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(1, 51)]
+    assert len(layer) == 102
+    assert sorted(layer["point"].unique()) == [f"L{i:02d}" for i in range(0, 51)]
+    # the input point is the same for every network, trained or not
+    pixels = table[(table["point"] == "L00") & (table["probe"] == "layer")]
+    assert pixels.groupby("attribute")["accuracy"].nunique().eq(1).all()
     assert set(table["probe"]) == {"layer", "neurons", "neuron", "filters", "filter", "vip"}
     assert table["accuracy"].between(0, 1).all()
     # the authors' probe set: no filter probes at the pooled point
@@ -40,9 +43,14 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     sel = trained["selectivity"].astype(float)
     gap = trained["accuracy"] - trained["control_accuracy"].astype(float)
     assert (sel - gap).abs().max() < 1e-9
-    shuffled = trained.dropna(subset=["shuffled_accuracy"])
-    assert set(shuffled["probe"]) == {"layer", "filters", "neurons", "filter", "neuron"}
-    assert set(shuffled["rank"]) <= {"0", "1"} and table["qda_reg"].notna().all()
+    # the identity control task: the curve probes and the best single units, 50% or more
+    task = trained.dropna(subset=["identity_task_accuracy"])
+    assert set(task["probe"]) == {"layer", "filters", "neurons", "filter", "neuron"}
+    assert set(task["rank"]) <= {"0", "1"} and table["qda_reg"].notna().all()
+    assert task["identity_task_accuracy"].astype(float).between(0, 1).all()
+    # the input point is never selected for Table I
+    selection = pd.read_csv(tmp_path / "results/selection/0.tsv", sep="\t")
+    assert (selection["depth"] > 0).all()
     for fig in ("fig1", "fig3", "fig4", "fig5", "fig6"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"results/figures/{fig}.{ext}").stat().st_size > 10_000, fig
@@ -90,10 +98,10 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
     assert counts["train"] == 6 and counts["splits"] == 40
     # 6 trained networks and 2 untrained controls
     assert counts["extract"] == 8 * 40 and counts["score_val"] == 8 * 40
-    assert counts["pls_vip"] == 8 * 50 * 40 and counts["control_network"] == 2
+    assert counts["pls_vip"] == 8 * 51 * 40 and counts["control_network"] == 2  # L00 too
     assert counts["score_test"] == 6 and counts["select"] == 6 and counts["finetune"] == 6
     assert "synthesize" not in counts
-    assert "37.21 GB" in run.stderr  # protocol: ~37 GB per (network, attribute) in float16
+    assert "37.82 GB" in run.stderr  # ~38 GB per (network, attribute) in float16
 
 
 @pytest.mark.workflow
@@ -124,7 +132,7 @@ def test_a_given_checkpoint_is_probed_without_training(tmp_path):
     counts = _job_counts(dry.stdout)
     assert "train" not in counts
     # the given network and the untrained control of its architecture
-    assert counts["extract"] == 4 and counts["pls_vip"] == 200 and counts["score_test"] == 1
+    assert counts["extract"] == 4 and counts["pls_vip"] == 204 and counts["score_test"] == 1
     assert counts["control_network"] == 1
     assert "results/test/checkpoint.tsv" in dry.stdout
 

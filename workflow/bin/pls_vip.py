@@ -30,7 +30,12 @@ def main() -> None:
     a.add_argument("--top-k", type=int, required=True)
     a.add_argument("--vip-neurons", type=int, required=True)
     a.add_argument("--vip-seed", type=int, required=True)
-    a.add_argument("--shuffle-seed", type=int, help="omit: no shuffled-label control")
+    a.add_argument(
+        "--identity-task",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="fit the identity control task's probes too (where the shard has its labels)",
+    )
     a.add_argument("--all-filters", action="store_true")
     a.add_argument("--pooled-filters", action="store_true")
     args = a.parse_args()
@@ -45,7 +50,7 @@ def main() -> None:
         top_k=args.top_k,
         vip_neurons=args.vip_neurons,
         vip_seed=args.vip_seed,
-        shuffle_seed=args.shuffle_seed,
+        identity_task=args.identity_task,
         all_filters=args.all_filters,
         pooled_filters=args.pooled_filters,
     )

@@ -11,7 +11,9 @@ from facecues.nets.names import NAME_PATTERN, study_networks
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 
-POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
+# The network's probe points, and every point probed: the input L00 too (a control).
+NETWORK_POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
+POINTS = ["L00"] * config["controls"]["input_point"] + NETWORK_POINTS
 ATTRIBUTES = config["attributes"]
 SYNTHETIC = config["data"]["source"] == "synthetic"
 # The networks (facecues.nets.names): trained here (named by seed) or given as
@@ -43,10 +45,10 @@ PLS = {
         "pooled_filters",
     )
 }
-# The shuffled-label control's seed (None: no control), a part of every pls_vip job.
-PLS["shuffle_seed"] = (
-    config["controls"]["shuffle_seed"] if config["controls"]["shuffled_labels"] else None
-)
+# The identity control task (docs/protocol.md section 11): whether it is on and the seed
+# of its labels, a part of the extract, pls_vip and score_val jobs.
+IDENTITY_TASK = {k: config["controls"][k] for k in ("identity_task", "identity_seed")}
+PLS["identity_task"] = IDENTITY_TASK["identity_task"]
 STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
 SHARD_ITEMSIZE = itemsize(config)
@@ -155,8 +157,7 @@ def pls_vip_options(wildcards):
         f"--vip-neurons {p['vip_neurons']}",
         f"--vip-seed {p['vip_seed']}",
     ]
-    if p["shuffle_seed"] is not None:
-        opts.append(f"--shuffle-seed {p['shuffle_seed']}")
+    opts.append("--identity-task" if p["identity_task"] else "--no-identity-task")
     opts += ["--all-filters"] * p["all_filters"] + ["--pooled-filters"] * p["pooled_filters"]
     return " ".join(opts)
 

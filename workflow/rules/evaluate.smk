@@ -19,7 +19,9 @@ rule score_test:
         model=network_file,
         selection="results/selection/{network}.tsv",
         probes=expand(
-            "results/probes/{{network}}/{attribute}/{point}.h5", attribute=ATTRIBUTES, point=POINTS
+            "results/probes/{{network}}/{attribute}/{point}.h5",
+            attribute=ATTRIBUTES,
+            point=NETWORK_POINTS,
         ),
     output:
         scores="results/test/{network}.tsv",

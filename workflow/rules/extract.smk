@@ -23,5 +23,6 @@ rule extract:
         celeba=data_root("celeba"),
         model=ARCH,
         probe=STREAM,
+        identity=IDENTITY_TASK,
     script:
         "../scripts/extract.py"

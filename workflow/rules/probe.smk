@@ -54,5 +54,6 @@ rule score_val:
         celeba=data_root("celeba"),
         model=ARCH,
         probe=STREAM,
+        identity=IDENTITY_TASK,
     script:
         "../scripts/score_val.py"

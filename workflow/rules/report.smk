@@ -69,7 +69,7 @@ rule fig5:
             "results/probes/{network}/{attribute}/{point}.h5",
             network=NETWORKS,
             attribute=config["figures"]["fig5_attribute"],
-            point=POINTS,
+            point=NETWORK_POINTS,
         ),
     output:
         png=report("results/figures/fig5.png", caption="../report/fig5.rst", category="Figures"),

@@ -10,7 +10,7 @@ log_to(snakemake.log[0])
 
 from facecues.activations.extract import extract_shards  # noqa: E402
 from facecues.data.celeba import load_celeba  # noqa: E402
-from facecues.data.splits import read_split  # noqa: E402
+from facecues.data.splits import identity_task_of, read_split  # noqa: E402
 from facecues.nets.device import job_network  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
@@ -29,5 +29,6 @@ extract_shards(
     device=device,
     network=snakemake.wildcards.network,
     attribute=snakemake.wildcards.attribute,
+    identity_y=identity_task_of(celeba, split.train, snakemake.params.identity),
 )
 end_job()

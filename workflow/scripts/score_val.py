@@ -7,7 +7,7 @@ from facecues.logs import end_job, log_to
 log_to(snakemake.log[0])
 
 from facecues.data.celeba import load_celeba  # noqa: E402
-from facecues.data.splits import read_split  # noqa: E402
+from facecues.data.splits import identity_task_of, read_split  # noqa: E402
 from facecues.io import write_text  # noqa: E402
 from facecues.nets.device import job_network  # noqa: E402
 from facecues.probes.scoring import format_rows, score_validation  # noqa: E402
@@ -26,6 +26,7 @@ rows = score_validation(
     input_size=m["input_size"],
     batch_size=p["batch_size"],
     device=device,
+    identity_y=identity_task_of(celeba, split.val, snakemake.params.identity),
 )
 write_text(snakemake.output[0], format_rows(rows))
 end_job()

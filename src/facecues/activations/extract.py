@@ -37,10 +37,13 @@ def extract_shards(
     workers: int = 0,
     network: str | None = None,
     attribute: str | None = None,
+    identity_y: np.ndarray | None = None,
     check_space: bool = True,
 ) -> list[ProbePoint]:
     """Run ``samples`` ({"train": (paths, y), "val": (paths, y)}) through ``model`` and
-    write each probe point's activations to ``out_paths[index]``.
+    write each probe point's activations to ``out_paths[index]`` (index 0: the input).
+    ``identity_y``: the identity control task's labels of the training rows, stored
+    beside them (None: no control task).
 
     ``network`` and ``attribute``, when given, are recorded in each shard's
     attributes, so that a reader can tell a foreign shard
@@ -55,7 +58,8 @@ def extract_shards(
     """
     log.info("extracting on %s", device)
     model = model.to(device).eval()
-    points = [p for p in probe_points(model, input_size) if p.index in out_paths]
+    points = probe_points(model, input_size, with_input=0 in out_paths)
+    points = [p for p in points if p.index in out_paths]
     torch_dtype = getattr(torch, dtype)  # cast in torch: h5py's own conversion is slow
     owner = {k: v for k, v in (("network", network), ("attribute", attribute)) if v is not None}
     nonfinite = {p.index: 0 for p in points}
@@ -74,7 +78,7 @@ def extract_shards(
         datasets: dict[tuple[int, str], h5py.Dataset] = {}
         try:
             for p in points:
-                made = create_shard(files[p.index], p, samples, dtype, **owner)
+                made = create_shard(files[p.index], p, samples, dtype, identity_y, **owner)
                 datasets.update({(p.index, sample): d for sample, d in made.items()})
             for sample, (paths, _) in samples.items():
                 loader = DataLoader(

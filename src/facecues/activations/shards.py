@@ -8,6 +8,8 @@ once its probes are fitted. Layout:
   chunked by whole rows of about 1 MiB (``row_chunk``), and ``train_y``
   (rows,) int8 in {-1, +1}; a ``val`` / ``val_y`` pair when a validation
   sample is extracted too (the workflow streams validation images instead);
+  ``train_identity_y`` (rows,) int8 in {-1, +1} when the identity control
+  task is on (``read_identity_labels``);
 - attributes: the probe point's description ``point`` (``L07``), ``name``
   (``layer1.1.relu1``), ``kind``, ``shape`` (C, H, W) or (C,) and ``index``
   (``SHARD_ATTRS``), and whose activations they are, ``network`` and
@@ -70,11 +72,12 @@ def row_chunk(units: int, itemsize: int, rows: int) -> tuple[int, int]:
     return (max(1, min(rows, CHUNK_BYTES // (units * itemsize))), units)
 
 
-def create_shard(f: h5py.File, point, samples: dict, dtype: str, **owner) -> dict:
+def create_shard(f: h5py.File, point, samples: dict, dtype: str, identity_y=None, **owner) -> dict:
     """Write ``point``'s description and ``owner`` (network, attribute) into the open file
     ``f`` and create its datasets: per sample (``train``, ``val``) of ``samples``
-    ({sample: (paths, y)}) an empty (rows, units) array in ``dtype`` and its labels.
-    Returns {sample: the dataset to fill}."""
+    ({sample: (paths, y)}) an empty (rows, units) array in ``dtype`` and its labels;
+    ``identity_y``: the training rows' identity-task labels (None: none). Returns
+    {sample: the dataset to fill}."""
     np_dtype = np.dtype(dtype)
     f.attrs.update(
         point=point.id,
@@ -93,6 +96,8 @@ def create_shard(f: h5py.File, point, samples: dict, dtype: str, **owner) -> dic
             chunks=row_chunk(point.units, np_dtype.itemsize, len(paths)),
         )
         f.create_dataset(f"{sample}_y", data=np.asarray(y, dtype=np.int8))
+    if identity_y is not None:
+        f.create_dataset("train_identity_y", data=np.asarray(identity_y, dtype=np.int8))
     return out
 
 
@@ -233,3 +238,19 @@ def read_shard(
     constant = int(np.count_nonzero(lo == hi)) if rows else units
     check_activations(describe(path, meta), nonfinite, x.size, constant, units, rows)
     return meta, x, y
+
+
+def read_identity_labels(path: str | Path) -> np.ndarray | None:
+    """The identity control task's labels of a shard's training rows (None where the
+    shard has none), checked: one label of -1 or +1 per row of ``train``."""
+    what = "an activation shard (datasets train, train_y) written by facecues' extract step"
+    with open_h5(path, what) as f:
+        if "train_identity_y" not in f:
+            return None
+        y, rows = f["train_identity_y"][...], f["train"].shape[0]
+    if y.shape != (rows,) or not np.isin(y, (-1, 1)).all():
+        raise FacecuesError(
+            f"{path}: 'train_identity_y' has shape {y.shape} or values other than -1 and +1; "
+            f"expected ({rows},) labels of the identity control task; {REWRITE}"
+        )
+    return y

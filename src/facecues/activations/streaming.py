@@ -32,7 +32,7 @@ class PointFeatures:
     The same values as calling each :class:`Projector` on the batch, with one
     read of the union of the raw-unit probes' columns (their features are
     sliced out at the end) and one product per set of PLS probes that read the
-    same columns (the whole map's probe and its shuffled-label twin, for
+    same columns (the whole map's probe and its identity-task twin, for
     instance), their projections side by side.
     """
 

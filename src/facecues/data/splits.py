@@ -92,6 +92,34 @@ def balanced_split(
     return Split(attribute, train, labels[train].astype(np.int8), val, labels[val].astype(np.int8))
 
 
+def identity_task_labels(identity: np.ndarray, seed: int) -> np.ndarray:
+    """The identity control task's label of every image (docs/protocol.md section 11): a
+    random +1 / -1 per person, the same for all of that person's images, balanced over
+    people (half of them, rounded down, are +1), drawn from ``seed``.
+
+    ``identity``: the person of every image of the listing (CelebA's
+    ``identity_CelebA.txt``). The labels of a sample are ``labels[split.train]``
+    and ``labels[split.val]``.
+    """
+    people, person = np.unique(np.asarray(identity), return_inverse=True)
+    order = np.random.RandomState(seed_from(seed)).permutation(len(people))
+    positive = np.zeros(len(people), dtype=bool)
+    positive[order[: len(people) // 2]] = True
+    return np.where(positive[person], 1, -1).astype(np.int8)
+
+
+def identity_task_of(celeba, rows, task: dict) -> np.ndarray | None:
+    """The identity-task labels of the images ``rows`` of ``celeba`` (``task``: config
+    keys ``identity_task`` and ``identity_seed``); None, logged, when the task is off or
+    the dataset lists no identities (no identity_CelebA.txt)."""
+    if not task["identity_task"]:
+        return None
+    if celeba.identity is None:
+        log.warning("%s: no identity_CelebA.txt: the identity control task is skipped", celeba.root)
+        return None
+    return identity_task_labels(celeba.identity, task["identity_seed"])[np.asarray(rows)]
+
+
 def check_components(split: Split, n_components: int) -> None:
     """FacecuesError if a PLS with ``n_components`` cannot be fitted on the split's
     training rows (at most rows - 1 components after centring)."""

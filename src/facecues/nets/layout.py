@@ -8,7 +8,9 @@ discovers the same points from a real model; a test checks that both agree.
 The 50 points (docs/protocol.md section 4), in forward order: the stem's ReLU
 (before max-pool), then per bottleneck block ``layerS.B.relu1``,
 ``layerS.B.relu2`` and the block output ``layerS.B.relu3``, then the global
-average pool. ``L01`` is the first; ``L00`` is reserved for the input.
+average pool, ``L01`` to ``L50``. ``L00`` is the input itself (the image as
+the network receives it), probed as a control (``with_input``), not a point
+of the network.
 
 Depth landmarks (``depths``) are the project's own choice, not the paper's,
 computed from a network's points rather than written down: over its map
@@ -27,7 +29,8 @@ from dataclasses import dataclass
 
 STAGE_BLOCKS = (3, 4, 6, 3)
 EXPANSION = 4
-N_POINTS = 1 + 3 * sum(STAGE_BLOCKS) + 1
+N_POINTS = 1 + 3 * sum(STAGE_BLOCKS) + 1  # the network's points, without the input
+INPUT = "input"  # the input point's name, kind and stage
 #: Relative depth (over the map points) up to which a point is shallow, and from which deep.
 SHALLOW_UP_TO, DEEP_FROM = 0.08, 0.9
 
@@ -42,8 +45,9 @@ class ProbePoint:
     """One probe point: its number (1-based), id (``L07``), place in the network, kind and
     per-image shape.
 
-    ``kind``: ``stem``, ``inner`` (relu1/relu2 inside a block), ``output`` (a block
-    output) or ``pool``; ``stage``: ``stem``, ``layer1`` ... ``layer4`` or ``pool``.
+    ``kind``: ``input`` (the image itself, ``L00``), ``stem``, ``inner`` (relu1/relu2
+    inside a block), ``output`` (a block output) or ``pool``; ``stage``: ``input``,
+    ``stem``, ``layer1`` ... ``layer4`` or ``pool``.
     """
 
     index: int
@@ -66,10 +70,16 @@ def _down(h: int) -> int:
     return (h - 1) // 2 + 1
 
 
+def input_point(input_size: int) -> ProbePoint:
+    """``L00``: the network's input, an RGB image of ``input_size`` pixels."""
+    return ProbePoint(0, INPUT, INPUT, (3, input_size, input_size), INPUT)
+
+
 def resnet50_points(
-    base_width: int = 64, input_size: int = 224, stride_in_1x1: bool = True
+    base_width: int = 64, input_size: int = 224, stride_in_1x1: bool = True, with_input=False
 ) -> list[ProbePoint]:
-    """The 50 probe points of a ResNet-50-topology network, in forward order."""
+    """The 50 probe points of a ResNet-50-topology network in forward order, after the
+    input point ``L00`` when ``with_input``."""
     h = _down(input_size)
     points = [("relu", "stem", (base_width, h, h), "stem")]
     h = _down(h)  # max-pool
@@ -87,12 +97,16 @@ def resnet50_points(
             ]
             h = out
     points.append(("avgpool", "pool", (base_width * 8 * EXPANSION,), "pool"))
-    return [ProbePoint(i, *p) for i, p in enumerate(points, start=1)]
+    network = [ProbePoint(i, *p) for i, p in enumerate(points, start=1)]
+    return [input_point(input_size), *network] if with_input else network
 
 
-def units_per_image(base_width: int, input_size: int, stride_in_1x1: bool = True) -> int:
-    """Activation values of one image over all 50 probe points."""
-    return sum(p.units for p in resnet50_points(base_width, input_size, stride_in_1x1))
+def units_per_image(
+    base_width: int, input_size: int, stride_in_1x1: bool = True, with_input: bool = False
+) -> int:
+    """Activation values of one image over all probe points (the input's too, if asked)."""
+    points = resnet50_points(base_width, input_size, stride_in_1x1, with_input)
+    return sum(p.units for p in points)
 
 
 @dataclass(frozen=True)
@@ -125,7 +139,9 @@ class Depths:
 
 
 def depths(points: Sequence[ProbePoint]) -> Depths:
-    """The depth landmarks of ``points`` (forward order)."""
+    """The depth landmarks of the network's ``points`` (forward order; an input point is
+    left out: it is not a point of the network)."""
+    points = [p for p in points if p.kind != INPUT]
     maps = [p for p in points if len(p.shape) > 1]
     span = max(1, len(maps) - 1)
     relative = {p.index: i / span for i, p in enumerate(maps)}

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from facecues.nets.layout import N_POINTS, ProbePoint
+from facecues.nets.layout import N_POINTS, ProbePoint, input_point
 from facecues.nets.resnet import Bottleneck
 
 __all__ = ["ProbePoint", "capture", "probe_points"]
@@ -52,13 +52,18 @@ def capture(
 
     Yields a dict that each forward pass fills with ``{index: tensor}`` (the
     batch's activations, detached, NCHW; the pool as (N, C)), for the points in
-    ``indices`` (1-based; all 50 by default). The stem hook sits on the stem's
-    own ReLU module, which the stem calls exactly once.
+    ``indices`` (1-based; all 50 by default; 0 is the input, taken by a
+    pre-hook on the model). The stem hook sits on the stem's own ReLU module,
+    which the stem calls exactly once.
     """
     sites = _hook_sites(model)
     wanted = set(range(1, len(sites) + 1) if indices is None else indices)
     store: dict[int, torch.Tensor] = {}
     handles = []
+    if 0 in wanted:
+        handles.append(
+            model.register_forward_pre_hook(lambda _m, args: store.__setitem__(0, args[0].detach()))
+        )
     for i, (_, _, module, apply_relu) in enumerate(sites, start=1):
         if i not in wanted:
             continue
@@ -77,8 +82,9 @@ def capture(
             h.remove()
 
 
-def probe_points(model: nn.Module, input_size: int) -> list[ProbePoint]:
-    """Discover the 50 probe points of ``model`` with one forward pass at ``input_size``.
+def probe_points(model: nn.Module, input_size: int, with_input: bool = False) -> list[ProbePoint]:
+    """Discover the 50 probe points of ``model`` with one forward pass at ``input_size``
+    (after the input point ``L00`` when ``with_input``).
 
     Checks that the hooks fire once each, in forward order, and returns each
     point's per-image shape.
@@ -103,10 +109,11 @@ def probe_points(model: nn.Module, input_size: int) -> list[ProbePoint]:
         model.train(was_training)
     if order != list(range(1, N_POINTS + 1)):
         raise RuntimeError(f"probe points fired out of forward order: {order}")
-    return [
+    points = [
         ProbePoint(i, name, kind, tuple(acts[i].shape[1:]), _stage(name))
         for i, (name, kind, _, _) in enumerate(sites, start=1)
     ]
+    return [input_point(input_size), *points] if with_input else points
 
 
 def _stage(name: str) -> str:

@@ -40,7 +40,7 @@ from facecues.literature import (
     VGGFACE2_TRAIN_IDENTITIES,
     VGGFACE2_TRAIN_IMAGES,
 )
-from facecues.nets.layout import N_POINTS, STAGE_BLOCKS, resnet50_points, units_per_image
+from facecues.nets.layout import N_POINTS, STAGE_BLOCKS, resnet50_points
 from facecues.nets.names import study_networks
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
 
@@ -230,10 +230,17 @@ def _synthetic_defaults() -> dict:
     return {f.name: f.default for f in fields(SyntheticConfig)}
 
 
-def point_units(config: Mapping) -> list[int]:
-    """Units of each of the 50 probe points for the config's network."""
+def probed_points(config: Mapping) -> list:
+    """The probe points of the config's network, the input L00 first when it is probed
+    (``controls.input_point``)."""
     m = config["model"]
-    return [p.units for p in resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])]
+    with_input = bool(config.get("controls", {}).get("input_point", False))
+    return resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"], with_input)
+
+
+def point_units(config: Mapping) -> list[int]:
+    """Units of each probe point of the config's network (``probed_points``)."""
+    return [p.units for p in probed_points(config)]
 
 
 def itemsize(config: Mapping) -> int:
@@ -359,7 +366,7 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         return TORCH_JOB_START_S + train_rows(config) * per
     if rule in ("score_val", "score_test"):
         if rule == "score_val":
-            rows, fits = 2 * p["val_per_class"], N_POINTS * probes_per_point(config)
+            rows, fits = 2 * p["val_per_class"], len(units) * probes_per_point(config)
             files_units = total_units
         else:
             selections = 3 * len(config["attributes"])
@@ -381,20 +388,21 @@ def pls_vip_seconds(units: int, config: Mapping) -> float:
     """Wall seconds of one pls_vip job (1 thread) on a probe point of ``units`` units."""
     n = train_rows(config)
     read = n * units * itemsize(config) / SHARD_READ_BYTES_S
-    fits = 2 if shuffled_control(config) else 1  # the probes again on shuffled labels
+    fits = 2 if identity_control(config) else 1  # the probes again on the identity task
     return PLS_JOB_START_S + read + fits * PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
 
 
-def shuffled_control(config: Mapping) -> bool:
-    """Whether every pls_vip job also fits the shuffled-label control."""
-    return bool(config.get("controls", {}).get("shuffled_labels", False))
+def identity_control(config: Mapping) -> bool:
+    """Whether every pls_vip job also fits the identity control task's probes (where the
+    data lists identities, which the plan does not read: assumed)."""
+    return bool(config.get("controls", {}).get("identity_task", False))
 
 
 def probes_per_point(config: Mapping) -> int:
     """Probes fitted at one point (layer, neurons, filters, top-k of each, VIP-uniform,
-    and the shuffled-label twins of layer, filters, neurons, filter_1, neuron_1)."""
+    and the identity-task twins of layer, filters, neurons, filter_1, neuron_1)."""
     k = config["probe"]["top_k"]
-    return 3 + 2 * k + config["probe"]["vip_neurons"] + 5 * shuffled_control(config)
+    return 3 + 2 * k + config["probe"]["vip_neurons"] + 5 * identity_control(config)
 
 
 # ----------------------------------------------------------------------------------------
@@ -479,7 +487,7 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
             held = b * largest * itemsize(config)
         elif rule == "score_val":
             rows = 2 * p["val_per_class"]
-            held = total * nc * 4 + 2 * rows * N_POINTS * _features_per_point(config) * 8
+            held = total * nc * 4 + 2 * rows * len(units) * _features_per_point(config) * 8
             base += SKLEARN_MB
         else:
             selections = 3 * len(config["attributes"])
@@ -522,14 +530,15 @@ def rule_resources(rule: str, config: Mapping) -> dict[str, int]:
 def disk_note(config: Mapping) -> str:
     """The line the workflow prints at start-up: how much disk the temporary activation
     shards take (one set per extract job running at once, plus the one being probed)."""
-    m, p = config["model"], config["probe"]
-    units = units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"])
+    p = config["probe"]
+    points = probed_points(config)
+    units = sum(pt.units for pt in points)
     per_set = shard_bytes(units, train_rows(config), p["dtype"])
     networks = study_networks(config)
     sets = len(networks.studied) * len(config["attributes"])
     return (
         f"facecues: {units:,} probe units per image; the training activations of one "
         f"(network, attribute) take {per_set / 1e9:.2f} GB ({p['dtype']}), deleted once its "
-        f"{N_POINTS} points are probed ({sets} such sets; peak about one set per extract job "
+        f"{len(points)} points are probed ({sets} such sets; peak about one set per extract job "
         "running at once, plus one)"
     )

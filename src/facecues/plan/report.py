@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from facecues.activations.shards import shard_bytes
-from facecues.nets.layout import N_POINTS, resnet50_points, units_per_image
 from facecues.nets.names import study_networks
 from facecues.plan.costs import (
     CHECKPOINT_BYTES_PER_IDENTITY,
@@ -24,10 +23,11 @@ from facecues.plan.costs import (
     SYNTH_BYTES_PER_IMAGE,
     datasets,
     estimate_seconds,
+    identity_control,
     model_parameters,
+    probed_points,
     probes_per_point,
     rule_resources,
-    shuffled_control,
     train_rows,
 )
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, RULES, rule_gpus, rule_threads
@@ -125,6 +125,7 @@ def plan(
     nets, trained = list(networks.studied), networks.trained_here
     attrs = list(config["attributes"])
     n, a = len(nets), len(attrs)
+    points = probed_points(config)
     c = len(networks.controls)
     probed = n + c  # the control networks are extracted, probed and scored like the others
     synthetic = config["data"]["source"] == "synthetic"
@@ -135,7 +136,7 @@ def plan(
         "control_network": c,
         "finetune": n,
         "extract": probed * a,
-        "pls_vip": probed * N_POINTS * a,
+        "pls_vip": probed * len(points) * a,
         "score_val": probed * a,
         "select": n,
         "score_test": n,
@@ -148,7 +149,7 @@ def plan(
         if local:
             subs = 0
         elif rule == "pls_vip" and pls_vip_batch:
-            subs = probed * a * math.ceil(N_POINTS / pls_vip_batch)
+            subs = probed * a * math.ceil(len(points) / pls_vip_batch)
         else:
             subs = count
         res = rule_resources(rule, config) if rule in HEAVY_RULES or rule == "pls_vip" else {}
@@ -165,7 +166,6 @@ def plan(
         )
 
     m, p = config["model"], config["probe"]
-    points = resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
     rows = train_rows(config)
     shard = {pt.id: shard_bytes(pt.units, rows, p["dtype"]) for pt in points}
     set_bytes = sum(shard.values())
@@ -177,14 +177,14 @@ def plan(
         n_components=p["n_components"],
         top_k=p["top_k"],
         vip_neurons=p["vip_neurons"],
-        shuffled=shuffled_control(config),
+        control_twins=identity_control(config),
         pooled_filters=p["pooled_filters"],
     )
     probes = sum(probe_file_bytes(pt.shape, **probe_options) for pt in points) * sets
     _, state = model_parameters(m["base_width"], d.identities)
     one = state * 4 + CHECKPOINT_OVERHEAD_BYTES + CHECKPOINT_BYTES_PER_IDENTITY * d.identities
     checkpoints = one * n if trained else 0
-    accuracy_rows = sets * N_POINTS * probes_per_point(config)
+    accuracy_rows = sets * len(points) * probes_per_point(config)
     other = (
         2 * accuracy_rows * 110  # results/accuracy/* and layer_accuracy.tsv, ~110 B a row
         + n * d.celeba[2] * a * 4  # results/test/*_neurons.h5
@@ -205,7 +205,7 @@ def plan(
         trained=trained,
         attributes=attrs,
         source=config["data"]["source"],
-        units_per_image=units_per_image(m["base_width"], m["input_size"], m["stride_in_1x1"]),
+        units_per_image=sum(pt.units for pt in points),
         rows=rows,
         dtype=p["dtype"],
         rules=rules,
@@ -250,7 +250,9 @@ def format_plan(plan: Plan) -> str:
         f"({'trained here: seeds' if plan.trained else 'given checkpoints'} "
         f"{', '.join(plan.networks)})"
         + (f" + {len(plan.controls)} untrained control(s)" if plan.controls else "")
-        + f" x {len(plan.attributes)} attribute(s) x {N_POINTS} probe points; "
+        + f" x {len(plan.attributes)} attribute(s) x {len(plan.shard_bytes)} probe points"
+        + (" (the input L00 included)" if "L00" in plan.shard_bytes else "")
+        + "; "
         f"data: {plan.source}",
         f"network: ResNet-50 topology, base width {m.get('base_width')}, "
         f"{m.get('input_size')} px input: {plan.units_per_image:,} probe units per image",
@@ -293,7 +295,7 @@ def format_plan(plan: Plan) -> str:
         f"point: {_gb(plan.shard_bytes[largest])} ({largest}) to "
         f"{_gb(plan.shard_bytes[smallest])} ({smallest});",
         f"    {plan.sets:,} sets, {_gb(plan.set_bytes * plan.sets)} written in all, each set "
-        "deleted once its 50 points are probed",
+        f"deleted once its {len(plan.shard_bytes)} points are probed",
         f"  {'peak shards':<28}{_gb(plan.peak_shard_bytes):>12}  ({plan.concurrent_extracts} "
         "extract job(s) at once + 1 set being probed)",
     ]

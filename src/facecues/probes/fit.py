@@ -7,8 +7,10 @@ PLS scores of the whole map), ``neurons`` (the top-k neurons' raw values,
 jointly), ``filters`` (PLS scores of the top-k filters' maps together),
 ``neuron_<r>`` / ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th
 VIP-uniform single neuron; its draw seeded per network, point and
-attribute), and ``shuffled_<name>`` for the probes of ``SHUFFLED_PROBES``
-fitted on permuted labels (their accuracy is the chance level as measured).
+attribute), and ``identity_<name>`` for the probes of ``CONTROL_PROBES``
+fitted on the identity control task's labels (a random label per person:
+what a probe scores there it gets from telling people apart; docs/protocol.md
+section 11).
 No ``filter*`` probes at a pooled point unless asked (a "filter" there is one
 unit; the authors build none).
 
@@ -18,19 +20,23 @@ such jobs start fast.
 
 from __future__ import annotations
 
+import logging
 import zlib
 from pathlib import Path
 
 import numpy as np
 
-from facecues.activations.shards import read_shard
+from facecues.activations.shards import read_identity_labels, read_shard
 from facecues.io import atomic_h5
 from facecues.probes.probe_file import write_probe_file
 from facecues.probes.units import unit_features
 
-# The probes refitted on shuffled labels (``shuffled_<name>``): the curves and the best
-# single units, the chance level each is compared with.
-SHUFFLED_PROBES = ("layer", "filters", "neurons", "filter_1", "neuron_1")
+log = logging.getLogger(__name__)
+
+# The probes fitted again on the identity control task (``identity_<name>``): the curves
+# and the best single units.
+CONTROL_PROBES = ("layer", "filters", "neurons", "filter_1", "neuron_1")
+CONTROL = "identity_"
 
 
 def probe_stream(seed: int, network: str, attribute: str, *more: int) -> np.random.SeedSequence:
@@ -43,10 +49,11 @@ def probe_stream(seed: int, network: str, attribute: str, *more: int) -> np.rand
     return np.random.SeedSequence(words + [int(m) for m in more])
 
 
-def shuffled_labels(y: np.ndarray, seed: int, network: str, attribute: str) -> np.ndarray:
-    """``y`` permuted within the balanced sample; the same permutation at every point."""
-    rng = np.random.default_rng(probe_stream(seed, network, attribute))
-    return np.asarray(y)[rng.permutation(len(y))]
+def _fits_qda(y: np.ndarray, features: int) -> bool:
+    """Whether both classes of ``y`` have more rows than ``features`` (a QDA's class
+    covariance of that many features is singular otherwise)."""
+    _, counts = np.unique(y, return_counts=True)
+    return len(counts) == 2 and counts.min() > features
 
 
 def fit_layer_probes(
@@ -62,15 +69,15 @@ def fit_layer_probes(
     vip_seed: int = 0,
     all_filters: bool = False,
     pooled_filters: bool = False,
-    shuffle_seed: int | None = 0,
+    identity_task: bool = True,
 ) -> None:
     """Fit the probes of one shard (written by the extract step) and write ``out``.
 
     ``network`` and ``attribute`` name the shard's (wildcard) network and
     attribute (the shard must say the same; not given: the shard's own): they
     are written into ``out`` and seed the VIP-uniform draw
-    (``vip_seed``, per network, point and attribute) and the shuffled-label
-    control (``shuffle_seed``; None builds no control).
+    (``vip_seed``, per network, point and attribute). ``identity_task``: fit the
+    control probes too, where the shard holds the task's labels.
     """
     # checked on open: its attributes name this network, attribute and point; finite values
     meta, xtr, ytr = read_shard(shard, network=network or None, attribute=attribute or None)
@@ -92,14 +99,26 @@ def fit_layer_probes(
         seed=probe_stream(vip_seed, network, attribute, index),
         **options,
     )
-    shuffled, y_shuffled = {}, None
-    if shuffle_seed is not None:
-        # The shuffled-label control: the same probes, fitted on permuted labels.
-        y_shuffled = shuffled_labels(ytr, shuffle_seed, network, attribute)
-        control = unit_features(xtr, y_shuffled, None, shape, vip_neurons=0, singles=1, **options)
-        shuffled = {f"shuffled_{n}": control[n] for n in SHUFFLED_PROBES if n in control}
+    controls, y_identity = {}, read_identity_labels(shard) if identity_task else None
+    if y_identity is not None and _fits_qda(y_identity, max(n_components, top_k)):
+        # The identity control task: the same probes, fitted on a random label per person.
+        task = unit_features(xtr, y_identity, None, shape, vip_neurons=0, singles=1, **options)
+        controls = {CONTROL + n: task[n] for n in CONTROL_PROBES if n in task}
+    else:
+        if y_identity is not None:
+            log.warning(
+                "%s: the identity task's labels leave a class too small for a QDA on %d "
+                "features (%s); its probes are not fitted",
+                shard,
+                max(n_components, top_k),
+                {
+                    int(k): int(c)
+                    for k, c in zip(*np.unique(y_identity, return_counts=True), strict=True)
+                },
+            )
+        y_identity = None
     meta.update(network=network, attribute=attribute)
     vip = features.pop("_vip")["score"]
     filter_score = features.pop("_filter_scores")["score"]
     with atomic_h5(out) as g:
-        write_probe_file(g, meta, vip, filter_score, ytr, y_shuffled, xtr, {**features, **shuffled})
+        write_probe_file(g, meta, vip, filter_score, ytr, y_identity, xtr, {**features, **controls})

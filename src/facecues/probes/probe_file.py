@@ -8,10 +8,10 @@ probe point), written, read and sized here.
   ``point``, ``name``, ``kind``, ``shape``, ``index``) and ``network``,
   ``attribute`` (the wildcards it was fitted for);
 - ``vip`` (units,) float32 and ``filter_score`` (channels,) float64;
-  ``train_y`` (rows,) int8, and ``shuffled_y`` (the same labels permuted)
-  when the shuffled-label control is on;
+  ``train_y`` (rows,) int8, and ``identity_y`` (the identity control task's
+  labels of the same rows) when the task is on;
 - ``pls/``: the PLS probes (``layer``, ``filters``, ``filter_<r>`` and their
-  ``shuffled_`` twins), packed (``write_pls_probes``): per probe its training
+  ``identity_`` twins), packed (``write_pls_probes``): per probe its training
   features, the units it reads (none: the whole map), and the projection A
   and offset b with features = X[:, columns] A - b (A = W* / s,
   b = (mu / s) W*: PLS1.transform without a centred copy);
@@ -50,7 +50,7 @@ def projection(model) -> tuple[np.ndarray, np.ndarray]:
 
 
 def write_probe_file(
-    g: h5py.File, meta: dict, vip, filter_score, train_y, shuffled_y, xtr, probes: dict
+    g: h5py.File, meta: dict, vip, filter_score, train_y, identity_y, xtr, probes: dict
 ) -> None:
     """Write a probe file into the open file ``g``: the shard's attributes ``meta``
     (with network and attribute), the unit scores, the labels, and ``probes``
@@ -60,8 +60,8 @@ def write_probe_file(
     g.create_dataset("vip", data=np.asarray(vip).astype(np.float32))
     g.create_dataset("filter_score", data=filter_score)
     g["train_y"] = train_y
-    if shuffled_y is not None:
-        g["shuffled_y"] = shuffled_y
+    if identity_y is not None:
+        g["identity_y"] = identity_y
     write_pls_probes(g, {n: f for n, f in probes.items() if f["model"] is not None})
     write_raw_probes(g, xtr, {n: f for n, f in probes.items() if f["model"] is None})
 
@@ -152,8 +152,8 @@ def read_probe_file(
     ``read_shard``), that ``vip``, ``train_y`` and the packed ``pls/`` and
     ``raw/`` probes exist with shapes consistent with each other and with the
     map's units, and that ``pls/`` holds the ``layer`` probe.
-    ``contents``: ``train_y``, ``shuffled_y`` (None without the
-    shuffled-label control), ``features`` {PLS probe: {``train``, ``columns``
+    ``contents``: ``train_y``, ``identity_y`` (None without the identity
+    control task), ``features`` {PLS probe: {``train``, ``columns``
     (None: the whole map), ``projection``, ``offset``, ``units``, ``vip`` (the
     mean over its units)}} and ``raw`` {``names``, ``units``, ``train``,
     ``offsets``, ``columns``, ``scores``}.
@@ -185,7 +185,7 @@ def _read_probe_contents(path: Path, f: h5py.File, meta: dict, what: str) -> dic
         raise FacecuesError(f"{path}: 'train_y' has shape {train_y.shape}, expected (rows,)")
     return {
         "train_y": train_y,
-        "shuffled_y": f["shuffled_y"][...] if "shuffled_y" in f else None,
+        "identity_y": f["identity_y"][...] if "identity_y" in f else None,
         "features": _read_pls_probes(path, f, rows, units),
         "raw": _read_raw_probes(path, f, rows, units),
     }
@@ -314,7 +314,7 @@ class Projector:
 @dataclass
 class PointProbes:
     """Everything saved for one probe point: metadata, labels, training features, projectors;
-    ``shuffled_y``: the permuted labels of the shuffled-label twins (None: no control)."""
+    ``identity_y``: the training labels of the identity-task twins (None: no control)."""
 
     meta: dict
     train_y: np.ndarray
@@ -322,7 +322,7 @@ class PointProbes:
     projectors: dict[str, Projector]
     units: dict[str, np.ndarray]
     vip: dict[str, float]
-    shuffled_y: np.ndarray | None = None
+    identity_y: np.ndarray | None = None
 
 
 def load_point_probes(
@@ -357,7 +357,7 @@ def load_point_probes(
         units[name] = cols
         vip[name] = float(np.mean(scores[offsets[i] : offsets[i + 1]]))
     return PointProbes(
-        meta, contents["train_y"], train, projectors, units, vip, contents["shuffled_y"]
+        meta, contents["train_y"], train, projectors, units, vip, contents["identity_y"]
     )
 
 
@@ -379,11 +379,12 @@ def probe_file_bytes(
     n_components: int,
     top_k: int,
     vip_neurons: int,
-    shuffled: bool,
+    control_twins: bool,
     pooled_filters: bool = False,
 ) -> int:
     """Bytes of one probe file of a point of per-image ``shape``, fitted on ``rows``
-    training rows with the pls_vip step's options (``shuffled``: the shuffled-label twins).
+    training rows with the pls_vip step's options (``control_twins``: the identity-task
+    twins).
 
     vip (float32, every unit), filter_score (float64 per channel), train_y (int8); the PLS
     probes (layer, filters, filter_r) packed: their training features and offsets
@@ -393,10 +394,10 @@ def probe_file_bytes(
     union of their units (float64; counted without overlaps, an upper bound) and each
     probe's units and VIP (int64 + float64); HDF5 headers ~PROBE_OBJECT_BYTES per object.
     """
-    n, k_top, nc, shuffled = int(rows), int(top_k), int(n_components), int(bool(shuffled))
+    n, k_top, nc, twins = int(rows), int(top_k), int(n_components), int(bool(control_twins))
     c, h, w = (tuple(shape) + (1, 1))[:3]
     m, hw = c * h * w, h * w
-    total = 4 * m + 8 * c + n + n * shuffled  # vip, filter_score, train_y, shuffled_y
+    total = 4 * m + 8 * c + n + n * twins  # vip, filter_score, train_y, identity_y
     pooled = (h, w) == (1, 1)  # no filter probes at the pooled point unless asked
     kf = 0 if pooled and not pooled_filters else min(k_top, c)
     k, kf_comp, kj = min(nc, m, n), min(nc, hw, n), min(nc, kf * hw, n)
@@ -406,14 +407,14 @@ def probe_file_bytes(
     joint = (n * kj * 8 + kf * hw * (8 + k_max * 4) + kj * 8 + kf * 8) if kf else 0
     total += layer + kf * one_filter + joint
     pls = 1 + (kf + 1 if kf else 0)
-    if shuffled:  # the twins of layer, filters and filter_1
+    if twins:  # the twins of layer, filters and filter_1
         total += layer + (joint + one_filter if kf else 0)
         pls += 1 + (2 if kf else 0)
     total += (pls + 1) * 32 + pls * (8 + 16)  # offsets, vip, names
     kn = min(k_top, m)
-    singles = kn + kn + vip_neurons + (kn + 1) * shuffled  # units the raw probes read
-    union = min(m, 2 * kn + vip_neurons if shuffled else kn + vip_neurons)
-    probes = 1 + kn + vip_neurons + 2 * shuffled
+    singles = kn + kn + vip_neurons + (kn + 1) * twins  # units the raw probes read
+    union = min(m, 2 * kn + vip_neurons if twins else kn + vip_neurons)
+    probes = 1 + kn + vip_neurons + 2 * twins
     total += n * union * 8 + union * 8 + singles * 16 + (probes + 1) * 8 + probes * 16
-    objects = 3 + shuffled + 9 + 7  # + pls/ and its 8 datasets, raw/ and its 6
+    objects = 3 + twins + 9 + 7  # + pls/ and its 8 datasets, raw/ and its 6
     return total + PROBE_FILE_BYTES + objects * PROBE_OBJECT_BYTES

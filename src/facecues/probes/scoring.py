@@ -3,9 +3,10 @@
 - The score_val step (per network and attribute): stream the validation
   images through the network once, compute every probe's features at every
   probe point from the saved projections, and score each probe with a QDA
-  fitted on its training features; where the probe file holds a
-  shuffled-label twin of a probe, that twin is scored too (its
-  ``shuffled_accuracy``). Its table is written without pandas, whose import
+  fitted on its training features; where the probe file holds an
+  identity-task twin of a probe (fitted on a random label per person), that
+  twin is scored on the validation images' identity-task labels (its
+  ``identity_task_accuracy``). Its table is written without pandas, whose import
   is a noticeable part of a job this short.
 - The score_test step (per network, docs/protocol.md section 8): one pass
   over the official CelebA test partition (unbalanced, plain accuracy)
@@ -24,6 +25,7 @@ import torch
 from facecues.activations.streaming import stream_features
 from facecues.data.splits import TEST_PARTITION
 from facecues.io import atomic_h5
+from facecues.probes.fit import CONTROL
 from facecues.probes.probe_file import PointProbes, load_point_probes
 from facecues.probes.qda import qda_accuracy_many
 
@@ -40,13 +42,12 @@ COLUMNS = [
     "vip",
     "accuracy",
     "qda_reg",
-    "shuffled_accuracy",
+    "identity_task_accuracy",
 ]
 """Columns of one score_val job's table. ``qda_reg``: the QDA's reg_param (0, or the
-fallback where the unregularised fit was singular, facecues.qda); ``shuffled_accuracy``:
-the same probe fitted on shuffled labels (NaN where none was fitted)."""
-
-SHUFFLED = "shuffled_"
+fallback where the unregularised fit was singular, facecues.probes.qda);
+``identity_task_accuracy``: the same probe fitted and scored on the identity control
+task (NaN where none was fitted)."""
 
 
 def _probe_kind(name: str) -> tuple[str, int]:
@@ -61,20 +62,20 @@ def accuracy_rows(
     y: np.ndarray,
     network: str,
     attribute: str,
-    shuffled_y: dict[int, np.ndarray] | None = None,
+    identity_y: np.ndarray | None = None,
 ) -> list[dict]:
     """QDA accuracy on ``features`` (labels ``y``) of every probe of every point:
     one row (a dict of ``COLUMNS``) per probe.
 
-    A probe ``shuffled_<name>`` (fitted on the labels ``shuffled_y[point]``)
-    gives the ``shuffled_accuracy`` of probe ``name``.
+    A probe ``identity_<name>`` (fitted on the identity-task labels its probe file
+    keeps) gives the ``identity_task_accuracy`` of probe ``name``, scored on
+    ``identity_y``, the same images' identity-task labels (None: not scored).
     """
-    shuffled_y = shuffled_y or {}
     rows, fits, twins = [], [], []
     for index in sorted(points):
         p = points[index]
         for name, train in p.train.items():
-            if name.startswith(SHUFFLED):
+            if name.startswith(CONTROL):
                 continue
             probe, rank = _probe_kind(name)
             rows.append(
@@ -92,17 +93,15 @@ def accuracy_rows(
                 }
             )
             fits.append((train, p.train_y, features[index][name]))
-            twin = SHUFFLED + name
-            if twin in p.train and index in shuffled_y:
-                twins.append(
-                    (len(rows) - 1, (p.train[twin], shuffled_y[index], features[index][twin]))
-                )
+            twin = CONTROL + name
+            if twin in p.train and p.identity_y is not None and identity_y is not None:
+                twins.append((len(rows) - 1, (p.train[twin], p.identity_y, features[index][twin])))
     accuracy, reg = _qda_scores(fits, y)
-    shuffled = np.full(len(rows), np.nan)
+    task = np.full(len(rows), np.nan)
     if twins:
-        shuffled[[r for r, _ in twins]] = _qda_scores([f for _, f in twins], y)[0]
-    for row, a, r, s in zip(rows, accuracy, reg, shuffled, strict=True):
-        row.update(accuracy=a, qda_reg=r, shuffled_accuracy=s)
+        task[[r for r, _ in twins]] = _qda_scores([f for _, f in twins], identity_y)[0]
+    for row, a, r, t in zip(rows, accuracy, reg, task, strict=True):
+        row.update(accuracy=a, qda_reg=r, identity_task_accuracy=t)
     return rows
 
 
@@ -147,15 +146,14 @@ def score_validation(
     input_size: int,
     batch_size: int = 128,
     device: torch.device | str = "cpu",
+    identity_y: np.ndarray | None = None,
 ) -> list[dict]:
     """Validation accuracy of every probe in ``probe_files`` (one per probe point), as
-    rows of ``COLUMNS``."""
-    points, shuffled_y = {}, {}
+    rows of ``COLUMNS``; ``identity_y``: the validation images' identity-task labels."""
+    points = {}
     for f in probe_files:
         p = load_point_probes(f, network=network, attribute=attribute)
         points[int(p.meta["index"])] = p
-        if p.shuffled_y is not None:
-            shuffled_y[int(p.meta["index"])] = p.shuffled_y
     features = stream_features(
         model,
         paths,
@@ -165,7 +163,7 @@ def score_validation(
         device=device,
         desc=f"validation {attribute}",
     )
-    return accuracy_rows(points, features, np.asarray(y), network, attribute, shuffled_y)
+    return accuracy_rows(points, features, np.asarray(y), network, attribute, identity_y)
 
 
 # ----------------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ per network, attribute, probe point and probe). Per (network, attribute) the win
 - ``neuron``: the best single top-8 neuron (``probe == "neuron"``) over all points;
 - ``filter``: the best single top-8 filter (``probe == "filter"``) over all points.
 
-Ties on accuracy go to the earliest depth, then the lowest rank.
+Ties on accuracy go to the earliest depth, then the lowest rank. The input point
+(``L00``, depth 0) is a control, not a point of the network: it is never selected.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def select_units(table: pd.DataFrame) -> pd.DataFrame:
         raise ValueError(f"accuracy table lacks columns {sorted(missing)}")
     parts = []
     for selection, probe in SELECTIONS.items():
-        t = table[(table["probe"] == probe) & table["accuracy"].notna()].copy()
+        t = table[(table["probe"] == probe) & table["accuracy"].notna() & (table["depth"] > 0)]
+        t = t.copy()
         if t.empty:
             continue
         t["network"] = t["network"].astype(str)

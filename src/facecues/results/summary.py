@@ -8,37 +8,37 @@ Inputs:
   ``qda_reg``. May be ``None`` or empty: the claims that need test scores
   then fall back to the validation accuracy of the selected units (said so).
 - ``table``: the accuracy table (``layer_accuracy.tsv``), with the control
-  networks' rows (``random*``) and ``shuffled_accuracy`` where the run
-  has them.
+  networks' rows (``random*``), the input point's rows (``L00``, depth 0)
+  and ``identity_task_accuracy`` where the run has them.
 - ``world_kinds``: optional {attribute: ``identity``/``image``/``unrendered``}
   of a synthetic world (see :func:`world_kinds_from_json`), for the planted-truth
   section.
 - ``val_rows``: validation images per attribute (2 x ``probe.val_per_class``).
 
-Uncertainty. Every judged number is a mean over the trained networks with a
-standard error that adds the spread over networks (std / sqrt(k), k >= 2)
-and the binomial error of accuracy measured on n images (p(1 - p) / n; test
-images for test scores, ``val_rows`` for validation curves). A threshold is
-met ("yes") when the whole interval +-2 SE lies on its side, missed ("no")
-when the whole interval lies on the other, and "borderline" otherwise. With
-neither spread nor image count (the paper's own table) the value is taken
-as exact. A claim is "not supported" if any check is missed, "borderline"
-if none is missed but one is borderline, "partly tested" if every check
-made is met but parts of the claim could not be checked, else "supported".
+Uncertainty: every judged number is a mean over the trained networks with a
+95% interval from their spread and the images measured
+(``facecues.results.estimates``, its coverage simulated). A check is met
+("yes") when the whole interval lies on the claimed side, missed ("no") when
+it lies on the other, "borderline" when the threshold is inside it.
 
-Control networks (``random*``, ``facecues.nets.names``) only enter claim (d);
-every other number is over the trained networks.
+Verdicts: "not supported" if any check is missed, "borderline" if none is
+missed but one is borderline, else "supported" or, where part of the claim
+could not be checked, "partly tested": a claim over more attributes than
+were probed, scores measured on the validation sample the units were chosen
+on (no test scores), one network only (no spread between networks
+measured), or a comparison missing from the run.
 
-The paper's thresholds and the attributes its claims name are quoted from
-``facecues.literature``; the depth ranges (shallow, deep, the middle point)
-come from the network's layout (``facecues.nets.layout.depths``); ``Z``,
-``LEVEL`` and the tolerance ``tol`` are this project's own choices.
+The paper's thresholds and the attributes its claims name come from
+``facecues.literature``; the depth ranges from the network's layout
+(``facecues.nets.layout.depths``). This project's own choices, stated in
+summary.md beside the paper's: the 95% level, ``LEVEL`` (an accuracy is
+"high" at least 10 p.p. above chance), ``TOL`` (2 p.p.: "loses" / "stays",
+"does as well", "at chance"), and the reading of claim (d).
 """
 
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +62,16 @@ from facecues.literature import (
 )
 from facecues.nets.layout import Depths, point_id, resnet50_depths
 from facecues.nets.names import is_control
+from facecues.results.estimates import (
+    LEVEL as INTERVAL_LEVEL,
+)
+from facecues.results.estimates import (
+    Estimate,
+    average,
+    binomial_var,
+    difference,
+    estimate,
+)
 from facecues.results.selection import select_units, split_controls
 
 SUPPORTED = "supported"
@@ -72,18 +82,20 @@ NOT_TESTABLE = "not testable in this run"
 RECOVERED = "recovered"
 NOT_RECOVERED = "not recovered"
 
-Z = 2.0  # half-width of an interval, in standard errors
-LEVEL = 0.10  # "high" / "something to lose": at least 10 p.p. above chance (0.5)
+LEVEL = 0.10  # (facecues) "high" / "something to lose": at least 10 p.p. above chance (0.5)
+TOL = 0.02  # (facecues) the margin of "loses" / "stays", "does as well", "at chance"
 
 DEPTHS = resnet50_depths()
 EARLY, LATE = DEPTHS.shallow, DEPTHS.deep  # depth ranges (inclusive): L01-L04 and L45-L49
 EARLY_LABEL, LATE_LABEL = Depths.label(EARLY), Depths.label(LATE)
-D_DEPTHS = DEPTHS.table_depths  # claim (d)'s depth-by-depth table
+INPUT = 0  # the input point, L00
+D_DEPTHS = (INPUT, *DEPTHS.table_depths)  # the depth-by-depth tables
 
 # The attribute networks the paper compares single neurons with (as fractions).
 LITERATURE = CLAIM_A_REFERENCE
 LITERATURE_ROW = {a: v / 100 for a, v in quoted(LITERATURE).items()}
 NEURON_LEVEL, SUPERVISED_GAP_PP = SINGLE_NEURON_ACCURACY / 100, SUPERVISED_GAP / 100
+NO_SPREAD = "one network only: no spread between networks measured"
 
 
 @dataclass
@@ -95,48 +107,6 @@ class Claim:
     verdict: str
     why: str
     lines: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Estimate:
-    """A mean with its standard error (None: no spread known, taken as exact)."""
-
-    value: float
-    se: float | None = None
-
-    def check(self, threshold: float, above: bool) -> str:
-        """ "yes" / "no" / "borderline": is the value above (or below) ``threshold``?"""
-        if not np.isfinite(self.value):
-            return "n/a"
-        half = Z * self.se if self.se else 0.0
-        lo, hi = self.value - half, self.value + half
-        if above:
-            return "yes" if lo > threshold else "no" if hi <= threshold else "borderline"
-        return "yes" if hi < threshold else "no" if lo >= threshold else "borderline"
-
-    def pct(self) -> str:
-        return _pct(self.value) + (f" ± {100 * Z * self.se:.1f}" if self.se else "")
-
-    def pp(self) -> str:
-        return _pp(self.value) + (f" ± {100 * Z * self.se:.1f}" if self.se else "")
-
-
-def estimate(per_network, binomial_var: float = 0.0) -> Estimate:
-    """Mean of ``per_network`` values, SE from their spread (k >= 2) plus ``binomial_var``."""
-    v = np.asarray(per_network, dtype=np.float64)
-    v = v[np.isfinite(v)]
-    if v.size == 0:
-        return Estimate(float("nan"))
-    var = (v.std(ddof=1) ** 2 / v.size if v.size > 1 else 0.0) + binomial_var
-    known = v.size > 1 or binomial_var > 0
-    return Estimate(float(v.mean()), math.sqrt(var) if known else None)
-
-
-def binomial_var(p: float, n) -> float:
-    """Variance of an accuracy ``p`` measured on ``n`` images (0 when n is unknown)."""
-    if n is None or not np.isfinite(n) or n <= 0 or not np.isfinite(p):
-        return 0.0
-    return float(p * (1 - p) / n)
 
 
 def combine(checks: list[str], missing: list[str]) -> str:
@@ -165,12 +135,21 @@ def _pp(x: float) -> str:
     return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:+.1f} p.p."
 
 
+def _why(fails: list[str], missing: list[str], met: str) -> str:
+    why = "; ".join(fails) if fails else met
+    return why + "".join(f"; {m}" for m in missing) + "."
+
+
+# ----------------------------------------------------------------------------------------
+# Claims (a) and (b): the selected units' scores.
+
+
 def _selected_scores(
     scores: pd.DataFrame | None, trained: pd.DataFrame, val_rows: int | None
 ) -> tuple[pd.DataFrame, str]:
-    """(network, attribute, selection, accuracy, images) of trained networks and their
-    source."""
-    cols = ["network", "attribute", "selection", "accuracy", "images"]
+    """(network, attribute, selection, accuracy, images, qda_reg) of trained networks and
+    their source (``test``, ``validation`` or ``none``)."""
+    cols = ["network", "attribute", "selection", "accuracy", "images", "qda_reg"]
     if scores is not None and len(scores):
         s = scores.copy()
         s["network"] = s["network"].astype(str)
@@ -178,12 +157,14 @@ def _selected_scores(
         if len(s):
             s = s.rename(columns={"test_accuracy": "accuracy"})
             s["images"] = s["test_images"] if "test_images" in s else np.nan
+            s["qda_reg"] = s["qda_reg"] if "qda_reg" in s else np.nan
             return s[cols], "test"
     sel = select_units(trained) if len(trained) else pd.DataFrame()
     if sel.empty:
         return pd.DataFrame(columns=cols), "none"
     sel = sel.rename(columns={"val_accuracy": "accuracy"})
     sel["images"] = val_rows if val_rows else np.nan
+    sel["qda_reg"] = np.nan
     return sel[cols], "validation"
 
 
@@ -194,6 +175,23 @@ def _source_note(source: str) -> str:
             "(optimistic: selection and measurement on the same sample)."
         )
     return "CelebA test accuracy of the units selected on validation."
+
+
+def _caps(acc: pd.DataFrame, source: str) -> list[str]:
+    """What keeps a claim on selected scores at most 'partly tested'."""
+    caps = []
+    if source == "validation":
+        caps.append("measured on the validation sample the units were chosen on (no test scores)")
+    if acc["network"].nunique() == 1:
+        caps.append(NO_SPREAD)
+    return caps
+
+
+def _fallback_flags(acc: pd.DataFrame, attributes, selections) -> list[str]:
+    """'Male neuron (network 1)' for every selection scored by the QDA fallback."""
+    a = acc[acc["attribute"].isin(attributes) & acc["selection"].isin(selections)]
+    a = a[a["qda_reg"].fillna(0) > 0]
+    return [f"{r.attribute} {r.selection} (network {r.network})" for r in a.itertuples()]
 
 
 def _per_network(acc: pd.DataFrame, attribute: str, selection: str) -> tuple[pd.Series, float]:
@@ -217,7 +215,7 @@ def _claim_a(acc: pd.DataFrame, source: str) -> Claim:
             "none of Male, Eyeglasses, Wearing_Hat has a best-neuron score.",
         )
     lines = [
-        _source_note(source) + f" Intervals: ±{Z:.0f} SE (module docstring).",
+        _source_note(source) + f" Intervals: {INTERVAL_LEVEL:.0%} (results/estimates.py).",
         "",
         f"| attribute | best neuron | > {SINGLE_NEURON_ACCURACY:.0f}% | {LITERATURE} | gap | "
         f"< {SUPERVISED_GAP:.0f} p.p. | "
@@ -230,38 +228,48 @@ def _claim_a(acc: pd.DataFrame, source: str) -> Claim:
         est = estimate(neuron, binomial_var(neuron.mean(), n))
         high = est.check(NEURON_LEVEL, above=True)
         lit = LITERATURE_ROW.get(a, np.nan)
-        gap = Estimate(lit - est.value, est.se)
+        gap = difference(Estimate(lit), est)
         close = gap.check(SUPERVISED_GAP_PP, above=False) if np.isfinite(lit) else "n/a"
         mt, _ = _per_network(acc, a, "multitask")
         paired = (mt - neuron).dropna()
         mt_gap = estimate(paired, binomial_var(mt.mean(), n) + binomial_var(neuron.mean(), n))
         checks += [high, close]
-        fails += [f"{a}: neuron {est.pct()} vs {SINGLE_NEURON_ACCURACY:.0f}% ({high})"] * (
-            high != "yes"
-        )
-        fails += [f"{a}: {gap.pp()} below {LITERATURE} ({close})"] * (close not in ("yes", "n/a"))
+        if high != "yes":
+            fails.append(f"{a}: neuron {est.pct()} vs {SINGLE_NEURON_ACCURACY:.0f}% ({high})")
+        if close not in ("yes", "n/a"):
+            fails.append(f"{a}: {gap.pp()} below {LITERATURE} ({close})")
         lines.append(
             f"| {a} | {est.pct()} | {high} | {_pct(lit)} | {gap.pp()} | {close} | "
             f"{estimate(mt).pct() if len(mt) else 'n/a'} | "
             f"{mt_gap.pp() if len(paired) else 'n/a'} |"
         )
-    missing = [f"not probed: {', '.join(a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed)}"]
-    missing = missing if len(probed) < len(SINGLE_NEURON_ATTRIBUTES) else []
-    verdict = combine(checks, missing)
-    why = "; ".join(fails) if fails else "every check met"
-    why += "".join(f"; {m}" for m in missing)
+    missing = [
+        f"not probed: {', '.join(a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed)}"
+    ] * (len(probed) < len(SINGLE_NEURON_ATTRIBUTES))
+    missing += _caps(acc, source)
+    flagged = _fallback_flags(acc, probed, ["neuron"])
     lines += [
         "",
         f"The gap is judged against {LITERATURE}, as in the paper; the gap to this run's "
         "multitask network is shown beside it, not judged.",
     ]
-    return Claim("a", statement, verdict, why + ".", lines)
+    if flagged:
+        lines.append(
+            "Scored by the QDA fallback (a singular class covariance; facecues.probes.qda): "
+            + ", ".join(flagged)
+            + "."
+        )
+        fails.append("QDA fallback on " + ", ".join(flagged))
+    return Claim(
+        "a", statement, combine(checks, missing), _why(fails, missing, "every check met"), lines
+    )
 
 
 def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
     statement = (
-        f"Average over attributes: best neuron less than {NEURON_GAP:.0f} p.p. below the best "
-        f"layer; best filter less than {FILTER_GAP:.0f} p.p. below."
+        f"Average over the {ALL_ATTRIBUTES} attributes: best neuron less than "
+        f"{NEURON_GAP:.0f} p.p. below the best layer; best filter less than "
+        f"{FILTER_GAP:.0f} p.p. below."
     )
     sub = acc[acc["selection"].isin(["layer", "filter", "neuron"])]
     wide = sub.pivot_table(index=["network", "attribute"], columns="selection", values="accuracy")
@@ -293,8 +301,7 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         _source_note(source),
         "",
         f"Average over {len(attrs)} attribute(s) (paper: all {ALL_ATTRIBUTES}), mean over "
-        f"{len(per_network)} "
-        "network(s):",
+        f"{len(per_network)} network(s):",
         f"- best layer {estimate(per_network['layer']).pct()}, best filter "
         f"{estimate(per_network['filter']).pct()}, best neuron "
         f"{estimate(per_network['neuron']).pct()}",
@@ -303,16 +310,33 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         f"- layer - filter = {g_filter.pp()} (claim < {FILTER_GAP:.0f} p.p.: {c_filter}; paper "
         f"{PAPER_FILTER_GAP})",
     ]
-    why = (
-        f"layer - neuron {g_neuron.pp()} ({c_neuron}), layer - filter {g_filter.pp()} ({c_filter})"
-    )
+    fails = [f"layer - neuron {g_neuron.pp()} ({c_neuron})"] * (c_neuron != "yes")
+    fails += [f"layer - filter {g_filter.pp()} ({c_filter})"] * (c_filter != "yes")
+    missing = []
     if len(attrs) < ALL_ATTRIBUTES:
-        why += f"; over the {len(attrs)} probed attribute(s), not all {ALL_ATTRIBUTES}"
-    return Claim("b", statement, combine([c_neuron, c_filter], []), why + ".", lines)
+        missing.append(
+            f"over {len(attrs)} of the {ALL_ATTRIBUTES} attributes (not scored here: "
+            f"{ALL_ATTRIBUTES - len(attrs)}; the average of a subset is not the claim's)"
+        )
+    missing += _caps(acc, source)
+    flagged = _fallback_flags(acc, attrs, ["filter", "neuron"])
+    if flagged:
+        lines.append(f"- scored by the QDA fallback (facecues.probes.qda): {', '.join(flagged)}")
+    met = f"layer - neuron {g_neuron.pp()}, layer - filter {g_filter.pp()}: both checks met"
+    return Claim(
+        "b", statement, combine([c_neuron, c_filter], missing), _why(fails, missing, met), lines
+    )
 
 
-def _layer_rows(table: pd.DataFrame, value: str = "accuracy") -> pd.DataFrame:
+# ----------------------------------------------------------------------------------------
+# Claim (c): accuracy over depth.
+
+
+def _layer_rows(table: pd.DataFrame, value: str = "accuracy", network_points=True) -> pd.DataFrame:
+    """Whole-layer rows with a ``value``; ``network_points``: without the input (L00)."""
     t = table[(table["probe"] == "layer")] if "probe" in table else table.iloc[:0]
+    if network_points and "depth" in t:
+        t = t[t["depth"] > INPUT]
     return t.dropna(subset=[value]) if value in t else t.iloc[:0]
 
 
@@ -328,7 +352,8 @@ def depth_change(
     networks of the best point's accuracy), overall (mean over all points and
     networks), and ``early_est``/``late_est``/``change_est``/``best_est``
     (:class:`Estimate`; binomial part from ``val_rows``). Attributes lacking a
-    depth range have NaN there.
+    depth range have NaN there. The input point (L00) is not a network point:
+    it enters none of them.
     """
     t = _layer_rows(trained)
     cols = ["attribute", "early", "late", "change", "best", "overall"]
@@ -375,7 +400,7 @@ def _depth_rows(d: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[st
     return lines
 
 
-def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
+def _claim_c(d: pd.DataFrame, tol: float, networks: int) -> Claim:
     statement = (
         "Attributes that vary within an identity (Pale_Skin, Blurry, Mouth_Slightly_Open, "
         "Smiling) lose accuracy with depth; identity-bound ones (Eyeglasses, Wearing_Hat, "
@@ -393,8 +418,8 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
     level = 0.5 + LEVEL
     lines = [
         f"Whole-layer validation accuracy, mean over {EARLY_LABEL} vs mean over {LATE_LABEL} "
-        "(mean over "
-        f"trained networks, ±{Z:.0f} SE). A per-image attribute 'loses' when it starts above "
+        f"(mean over trained networks, {INTERVAL_LEVEL:.0%} intervals). This project's reading "
+        f"(not the paper's words): a per-image attribute 'loses' when it starts above "
         f"{_pct(level)} and its change is below -{100 * tol:.0f} p.p.; an identity-bound one "
         f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its {LATE_LABEL} "
         f"accuracy is above {_pct(level)} (a trend alone would call chance-level curves 'high').",
@@ -410,7 +435,7 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
             f"| {r.attribute} | per-image | starts at {r.early_est.pct()}: {lv} | "
             f"{r.change_est.pp()}: {tr} |"
         )
-        if "yes" not in (lv,) or tr != "yes":
+        if lv != "yes" or tr != "yes":
             fails.append(f"{r.attribute} (start {lv}, loses {tr})")
     for r in identity.itertuples():
         lv, tr = r.late_est.check(level, above=True), r.change_est.check(-tol, above=True)
@@ -435,14 +460,15 @@ def _claim_c(d: pd.DataFrame, tol: float) -> Claim:
         for n, g in (("per-image", per_image), ("identity-bound", identity))
         if g.empty
     ]
-    verdict = combine(checks, missing)
-    why = (
-        ("against or unsure: " + ", ".join(fails))
-        if fails
-        else "every probed attribute behaves as claimed, in level and trend"
-    )
-    why += "".join(f"; {m}" for m in missing)
-    return Claim("c", statement, verdict, why + ".", lines)
+    missing += [NO_SPREAD] * (networks == 1)
+    if fails:
+        fails = ["against or unsure: " + ", ".join(fails)]
+    met = "every probed attribute behaves as claimed, in level and trend"
+    return Claim("c", statement, combine(checks, missing), _why(fails, missing, met), lines)
+
+
+# ----------------------------------------------------------------------------------------
+# Claim (d) and the controls, depth by depth.
 
 
 def _group_of(attribute: str, kinds: dict[str, str] | None) -> str:
@@ -453,43 +479,60 @@ def _group_of(attribute: str, kinds: dict[str, str] | None) -> str:
     return "per-image" if attribute in PER_IMAGE_ATTRIBUTES else "other"
 
 
-def selectivity_by_depth(
+def _groups(attributes, kinds) -> dict[str, list[str]]:
+    """{group: its attributes}: identity-bound, per-image, other, and all of them (when
+    there is more than one group)."""
+    of = {a: _group_of(a, kinds) for a in attributes}
+    out = {g: sorted(a for a in of if of[a] == g) for g in ("identity-bound", "per-image", "other")}
+    out = {g: attrs for g, attrs in out.items() if attrs}
+    if len(out) > 1:
+        out["all"] = sorted(of)
+    return out
+
+
+def _group_estimate(rows: pd.DataFrame, attrs: list[str], value: str, val_rows) -> Estimate:
+    """Mean over ``attrs`` of the per-network means of ``value``, with its interval."""
+    r = rows[rows["attribute"].isin(attrs)].dropna(subset=[value])
+    if r.empty:
+        return Estimate(float("nan"))
+    bvar = (
+        sum(binomial_var(r[r.attribute == a][value].mean(), val_rows) for a in attrs)
+        / len(attrs) ** 2
+    )
+    return estimate(r.groupby("network")[value].mean(), bvar)
+
+
+def controls_by_depth(
     trained: pd.DataFrame,
     controls: pd.DataFrame,
     kinds: dict[str, str] | None = None,
     val_rows: int | None = None,
     depths=D_DEPTHS,
 ) -> pd.DataFrame:
-    """Whole-layer accuracy per (attribute group, depth): trained, untrained, shuffled labels.
+    """Whole-layer accuracy per (attribute group, depth) of the trained networks, the
+    untrained ones and the identity control task, with the input (L00) as depth 0.
 
-    Mean over the group's attributes of the per-network means; ``selectivity``
-    = trained - untrained (an :class:`Estimate` with the spread over trained
-    networks and over untrained ones, and the binomial part from ``val_rows``).
+    Mean over the group's attributes of the per-network means, each an
+    :class:`Estimate`; ``selectivity`` = trained - untrained (Welch's spread),
+    ``identity_task``: the trained networks' probes fitted and scored on a random
+    label per person (NaN without that control).
     """
-    t, c = _layer_rows(trained), _layer_rows(controls)
+    t = _layer_rows(trained, network_points=False)
+    c = _layer_rows(controls, network_points=False)
+    has_task = "identity_task_accuracy" in t and t["identity_task_accuracy"].notna().any()
     out = []
-    groups = {a: _group_of(a, kinds) for a in t["attribute"].unique()}
-    for group in ("identity-bound", "per-image", "other", "all"):
-        attrs = sorted(a for a, g in groups.items() if g == group or group == "all")
-        if not attrs or (group == "all" and len(set(groups.values())) == 1):
-            continue
+    for group, attrs in _groups(t["attribute"].unique(), kinds).items():
         for depth in depths:
-            tt = t[(t["depth"] == depth) & t["attribute"].isin(attrs)]
-            cc = c[(c["depth"] == depth) & c["attribute"].isin(attrs)]
+            tt, cc = t[t["depth"] == depth], c[c["depth"] == depth]
             if tt.empty:
                 continue
-            tr = tt.groupby("network")["accuracy"].mean()
-            ct = cc.groupby("network")["accuracy"].mean()
-            bvar = (
-                sum(binomial_var(tt[tt.attribute == a]["accuracy"].mean(), val_rows) for a in attrs)
-                / len(attrs) ** 2
+            trained_est = _group_estimate(tt, attrs, "accuracy", val_rows)
+            control_est = _group_estimate(cc, attrs, "accuracy", val_rows)
+            task = (
+                _group_estimate(tt, attrs, "identity_task_accuracy", val_rows)
+                if has_task
+                else Estimate(float("nan"))
             )
-            trained_est = estimate(tr, bvar)
-            control_est = estimate(ct, bvar) if len(ct) else Estimate(float("nan"))
-            se = None
-            if trained_est.se is not None or control_est.se is not None:
-                se = math.sqrt((trained_est.se or 0) ** 2 + (control_est.se or 0) ** 2)
-            sh = tt["shuffled_accuracy"].dropna() if "shuffled_accuracy" in tt else pd.Series()
             out.append(
                 {
                     "group": group,
@@ -498,95 +541,210 @@ def selectivity_by_depth(
                     "attributes": len(attrs),
                     "trained": trained_est,
                     "untrained": control_est,
-                    "selectivity": Estimate(trained_est.value - control_est.value, se),
-                    "shuffled": float(sh.mean()) if len(sh) else float("nan"),
+                    "selectivity": difference(trained_est, control_est),
+                    "identity_task": task,
                 }
             )
     return pd.DataFrame(out)
 
 
-def _claim_d(trained: pd.DataFrame, controls: pd.DataFrame, tol: float, kinds, val_rows) -> Claim:
+def _claim_d(
+    table: pd.DataFrame, trained: pd.DataFrame, controls: pd.DataFrame, tol: float
+) -> Claim:
     statement = (
         f"Open question: are shallow layers ({EARLY_LABEL}) discriminative only because they are "
-        "high-dimensional? Read as the claim 'an untrained network of the same architecture "
-        "does as well there' (selectivity = trained - untrained below "
-        f"{100 * tol:.0f} p.p.); shuffled-label probes check that the probe itself stays at "
-        "chance."
+        "high-dimensional? This project's reading, two checks at the shallow points: (1) an "
+        "untrained network of the same architecture does as well (trained - untrained below "
+        f"{100 * tol:.0f} p.p.: nothing there is learned), and (2) its random layers do better "
+        f"than the input pixels themselves (untrained - input above {100 * tol:.0f} p.p.: the "
+        "layers' size, not only what the pixels carry, gives the accuracy)."
     )
-    if controls.empty or _layer_rows(controls).empty:
+    if table.empty:
+        return Claim("d", statement, NOT_TESTABLE, "no whole-layer accuracies in this run.")
+    overall = "all" if (table["group"] == "all").any() else table["group"].iloc[0]
+    main = table[table["group"] == overall]
+    shallow = main[(main["depth"] >= EARLY[0]) & (main["depth"] <= EARLY[1])]
+    untrained = [e for e in shallow["untrained"] if np.isfinite(e.value)]
+    if controls.empty or not untrained:
         return Claim(
             "d",
             statement,
             NOT_TESTABLE,
-            "the accuracy table has no control networks (networks named random*; config "
-            "controls.random_networks).",
+            f"no untrained network was probed at {EARLY_LABEL} (networks named random*; config "
+            "controls.random_networks): without that comparison the question stays open.",
         )
-    table = selectivity_by_depth(trained, controls, kinds, val_rows)
+    learned = average(list(shallow["selectivity"]))
+    untrained_est = average(untrained)
+    learned_check = learned.check(tol, above=False)
+    checks, fails, missing = [learned_check], [], []
+    fails += [f"trained - untrained at {EARLY_LABEL} {learned.pp()} ({learned_check})"] * (
+        learned_check != "yes"
+    )
+    inputs = main[main["depth"] == INPUT]
+    input_est = inputs["trained"].iloc[0] if len(inputs) else Estimate(float("nan"))
+    lines = [
+        f"{EARLY_LABEL}, {overall} attributes (mean over the points): trained "
+        f"{average(list(shallow['trained'])).pct()}, untrained {untrained_est.pct()}, "
+        f"trained - untrained {learned.pp()} (below {100 * tol:.0f} p.p.: {learned_check}).",
+    ]
+    if np.isfinite(input_est.value):
+        size = difference(untrained_est, input_est)
+        size_check = size.check(tol, above=True)
+        checks.append(size_check)
+        fails += [f"untrained - input {size.pp()} ({size_check})"] * (size_check != "yes")
+        lines.append(
+            f"Input pixels (L00): {input_est.pct()}; untrained {EARLY_LABEL} - input "
+            f"{size.pp()} (above {100 * tol:.0f} p.p.: {size_check})."
+        )
+    else:
+        missing.append("the input point (L00) is not in this run (config controls.input_point)")
+    if learned_check == "no":
+        met_text = "training adds at the shallow points"
+    else:
+        met_text = (
+            f"an untrained network does as well at {EARLY_LABEL}, and its random layers beat "
+            "the pixels: there, accuracy comes from the layers' size and the input, not from "
+            "learning"
+        )
+    first = main[[e.check(tol, above=True) == "yes" for e in main["selectivity"]]]
+    first = first[first["depth"] > INPUT]
+    lines.append(
+        "First point of the table where training clearly adds (trained - untrained above "
+        f"{100 * tol:.0f} p.p. with its whole interval): "
+        + (first["point"].iloc[0] if len(first) else "none")
+        + "."
+    )
+    if trained["network"].nunique() == 1:
+        missing.append(NO_SPREAD)
+    verdict = combine(checks, missing)
+    why = _why(fails, missing, met_text) if verdict != NOT_SUPPORTED else _why(fails, missing, "")
+    return Claim("d", statement, verdict, why, lines)
+
+
+def controls_section(
+    table: pd.DataFrame, world_kinds: dict[str, str] | None = None, val_rows: int | None = None
+) -> list[str]:
+    """Lines of summary.md: the controls depth by depth, and what the identity task says."""
+    trained, controls = split_controls(table)
+    table = controls_by_depth(trained, controls, world_kinds, val_rows)
+    if table.empty:
+        return ["No whole-layer accuracies in this run."]
     n_random = controls["network"].nunique()
     lines = [
-        f"Whole-layer validation accuracy, mean over attributes of each group; trained: mean "
-        f"over {trained['network'].nunique()} network(s), untrained: over {n_random} "
-        f"(random weights, same architecture); shuffled: the trained networks' probes refitted "
-        f"on permuted labels. ±{Z:.0f} SE.",
+        f"Whole-layer validation accuracy, mean over attributes of each group; trained: "
+        f"{trained['network'].nunique()} network(s), untrained: {n_random} (random weights, "
+        "same architecture); L00 is the input itself (the pixels as the network receives "
+        "them). Identity task: the trained networks' probes fitted and scored on a random "
+        "label per person (every image of a person shares it), on the same images; what a "
+        f"probe scores there it gets from telling people apart. {INTERVAL_LEVEL:.0%} intervals.",
         "",
-        "| group | point | attributes | trained | untrained | selectivity | shuffled labels |",
+        "| group | point | attributes | trained | untrained | trained - untrained "
+        "| identity task |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in table.itertuples():
         lines.append(
             f"| {r.group} | {r.point} | {r.attributes} | {r.trained.pct()} | "
-            f"{r.untrained.pct()} | {r.selectivity.pp()} | {_pct(r.shuffled)} |"
+            f"{r.untrained.pct()} | {r.selectivity.pp()} | {r.identity_task.pct()} |"
         )
-    overall = "all" if (table["group"] == "all").any() else table["group"].iloc[0]
-    main = table[table["group"] == overall]
-    shallow = main[main["depth"] <= EARLY[1]]
-    sel = shallow["selectivity"].tolist()
-    shallow_est = Estimate(
-        float(np.mean([e.value for e in sel])),
-        float(np.mean([e.se for e in sel])) if all(e.se for e in sel) else None,
+    task = [e for e in table["identity_task"] if np.isfinite(e.value)]
+    if not task:
+        lines += [
+            "",
+            "No identity control task in this run (it needs CelebA's identity_CelebA.txt and "
+            "controls.identity_task).",
+        ]
+        return lines
+    ident = table[(table["group"] == "identity-bound") & (table["depth"] >= LATE[0])]
+    ident = ident[ident["depth"] <= LATE[1]]
+    if len(ident):
+        task_late = average(list(ident["identity_task"]))
+        attr_late = average(list(ident["trained"]))
+        lines += [
+            "",
+            f"At {LATE_LABEL} a probe recognising the people of its training sample scores "
+            f"{task_late.pct()} on the identity task (chance about 50%); identity-bound "
+            f"attributes score {attr_late.pct()} there. Up to the task's margin above chance, "
+            "their accuracy could come from recognising people the probe was trained on, not "
+            "from the attribute itself.",
+        ]
+    return lines
+
+
+# ----------------------------------------------------------------------------------------
+# The planted truth of the synthetic world.
+
+
+def _planted(
+    trained: pd.DataFrame, d: pd.DataFrame, world_kinds: dict[str, str], tol: float, val_rows
+) -> Claim:
+    statement = (
+        "Planted truth of the synthetic world: per-image attributes lose more accuracy with "
+        "depth than identity-bound ones; unrendered attributes stay at chance."
     )
-    check = shallow_est.check(tol, above=False)
-    first = main[[e.check(tol, above=True) == "yes" for e in main["selectivity"]]]
-    lines += [
-        "",
-        f"- {EARLY_LABEL}, {overall} attributes: selectivity {shallow_est.pp()} "
-        f"(untrained {_pct(np.mean([e.value for e in shallow['untrained']]))}, "
-        f"trained {_pct(np.mean([e.value for e in shallow['trained']]))}).",
-        "- first point of the table where training clearly adds (selectivity above "
-        f"{100 * tol:.0f} p.p. with its whole interval): "
-        + (first["point"].iloc[0] if len(first) else "none"),
-    ]
-    why = {
-        "yes": f"an untrained network does as well at {EARLY_LABEL}: there, accuracy comes from "
-        "the layers' size and the input, not from learning",
-        "no": f"trained networks beat untrained ones already at {EARLY_LABEL}: shallow accuracy "
-        "reflects learned features, not dimensionality alone",
-        "borderline": f"the trained - untrained difference at {EARLY_LABEL} is within its "
-        "uncertainty "
-        "of the threshold",
-    }.get(check, "no shallow points")
-    checks = [check]
-    shuffled = _layer_rows(trained, "shuffled_accuracy")
-    missing = []
-    if shuffled.empty:
-        missing.append("no shuffled-label control in this run")
-    else:
-        # binomial part: every attribute's validation images once (the points are not
-        # independent measurements, so they are not counted as more images)
-        n = val_rows * shuffled["attribute"].nunique() if val_rows else None
-        est = estimate(
-            shuffled.groupby("network")["shuffled_accuracy"].mean(), binomial_var(0.5, n)
+    d = d[d["attribute"].isin(world_kinds)].copy()
+    d["kind"] = d["attribute"].map(world_kinds)
+    if d.empty:
+        return Claim(
+            "planted", statement, NOT_TESTABLE, "no probed attribute is in the world's list."
         )
-        at_chance = Estimate(abs(est.value - 0.5), est.se).check(tol, above=False)
-        checks.append(at_chance)
-        lines.append(
-            f"- shuffled-label probes, all points and attributes: {est.pct()} "
-            f"(chance 50%: {at_chance})"
+    lines = []
+    for kind in ("identity", "image", "unrendered"):
+        g = d[d["kind"] == kind]
+        if len(g):
+            lines.append(
+                f"- {kind} ({len(g)}): {EARLY_LABEL} {_pct(g['early'].mean())}, {LATE_LABEL} "
+                f"{_pct(g['late'].mean())}, change {_pp(g['change'].mean())}, best layer "
+                f"{_pct(g['best'].mean())}, mean over points {_pct(g['overall'].mean())}"
+            )
+    t = _layer_rows(trained)
+    t = t[t["attribute"].isin(world_kinds)].assign(kind=lambda x: x["attribute"].map(world_kinds))
+    early = t[(t["depth"] >= EARLY[0]) & (t["depth"] <= EARLY[1])]
+    late = t[(t["depth"] >= LATE[0]) & (t["depth"] <= LATE[1])]
+    change = (
+        late.groupby(["kind", "network"])["accuracy"].mean()
+        - early.groupby(["kind", "network"])["accuracy"].mean()
+    )
+    checks, why = [], []
+    kinds_present = set(change.index.get_level_values(0)) if len(change) else set()
+    if {"identity", "image"} <= kinds_present:
+        diff = estimate(change.loc["image"] - change.loc["identity"])
+        c = diff.check(-tol, above=False)
+        checks.append(c)
+        why.append(
+            f"per-image minus identity-bound change {diff.pp()} (needs < -{100 * tol:.0f} "
+            f"p.p.: {c})"
         )
-        why += "; shuffled-label probes " + (
-            "stay at chance" if at_chance == "yes" else f"at chance: {at_chance}"
+    un = t[t["kind"] == "unrendered"]
+    if len(un):
+        per_net = un.groupby("network")["accuracy"].mean()
+        n_attr = un["attribute"].nunique()
+        est = estimate(per_net, binomial_var(0.5, val_rows * n_attr if val_rows else None))
+        low, high = est.check(0.5 - tol, above=True), est.check(0.5 + tol, above=False)
+        c = "yes" if low == high == "yes" else "no" if "no" in (low, high) else "borderline"
+        checks.append(c)
+        why.append(
+            f"unrendered attributes {est.pct()} over all points (within ±{100 * tol:.0f} p.p. "
+            f"of chance: {c})"
         )
-    return Claim("d", statement, combine(checks, missing), why + ".", lines)
+    lines += ["", *_depth_rows(d, world_kinds)]
+    if not checks:
+        return Claim(
+            "planted",
+            statement,
+            NOT_TESTABLE,
+            "needs identity-bound and per-image attributes, or unrendered ones, "
+            "with whole-layer accuracy at both depth ranges.",
+            lines,
+        )
+    verdict = (
+        NOT_RECOVERED if "no" in checks else BORDERLINE if "borderline" in checks else RECOVERED
+    )
+    return Claim("planted", statement, verdict, "; ".join(why) + ".", lines)
+
+
+# ----------------------------------------------------------------------------------------
+# The QDA fallback, and the summary.
 
 
 def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> list[str]:
@@ -622,103 +780,50 @@ def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> list[st
     return lines
 
 
-def _planted(d: pd.DataFrame, world_kinds: dict[str, str], tol: float) -> Claim:
-    statement = (
-        "Planted truth of the synthetic world: per-image attributes lose more accuracy with "
-        "depth than identity-bound ones; unrendered attributes stay at chance."
-    )
-    d = d[d["attribute"].isin(world_kinds)].copy()
-    d["kind"] = d["attribute"].map(world_kinds)
-    if d.empty:
-        return Claim(
-            "planted", statement, NOT_TESTABLE, "no probed attribute is in the world's list."
-        )
-    groups = d.dropna(subset=["change"]).groupby("kind")["change"].mean()
-    lines = []
-    for kind in ("identity", "image", "unrendered"):
-        g = d[d["kind"] == kind]
-        if len(g):
-            lines.append(
-                f"- {kind} ({len(g)}): {EARLY_LABEL} {_pct(g['early'].mean())}, {LATE_LABEL} "
-                f"{_pct(g['late'].mean())}, change {_pp(g['change'].mean())}, best layer "
-                f"{_pct(g['best'].mean())}, mean over points {_pct(g['overall'].mean())}"
-            )
-    checks, why = [], []
-    if "identity" in groups and "image" in groups:
-        diff = groups["image"] - groups["identity"]
-        ok = diff < -tol
-        checks.append(ok)
-        why.append(
-            f"per-image minus identity-bound change {_pp(diff)} (needs < -{100 * tol:.0f} p.p.)"
-        )
-    un = d[d["kind"] == "unrendered"]
-    if len(un):
-        dev = abs(float(un["overall"].mean()) - 0.5)
-        ok = dev <= tol
-        checks.append(ok)
-        why.append(
-            f"unrendered attributes {'at' if ok else 'off'} chance "
-            f"({_pct(un['overall'].mean())} over all points)"
-        )
-    lines += ["", *_depth_rows(d, world_kinds)]
-    if not checks:
-        return Claim(
-            "planted",
-            statement,
-            NOT_TESTABLE,
-            "needs identity-bound and per-image attributes, or unrendered ones, "
-            "with whole-layer accuracy at both depth ranges.",
-            lines,
-        )
-    return Claim(
-        "planted",
-        statement,
-        RECOVERED if all(checks) else NOT_RECOVERED,
-        "; ".join(why) + ".",
-        lines,
-    )
-
-
 def evaluate_claims(
     scores: pd.DataFrame | None,
     table: pd.DataFrame,
     world_kinds: dict[str, str] | None = None,
-    tol: float = 0.02,
+    tol: float = TOL,
     val_rows: int | None = None,
 ) -> list[Claim]:
-    """Claims (a)-(d) of docs/protocol.md section 10, plus the planted truth when ``world_kinds``.
+    """Claims (a)-(d) of docs/protocol.md section 10, plus the planted truth when
+    ``world_kinds``.
 
-    ``tol`` (fraction) is the margin used for "loses / stays" (c), the
-    trained-vs-untrained selectivity and the shuffled-label chance band (d),
-    and the planted-truth checks. ``val_rows``: validation images per
-    attribute (binomial error of validation accuracies; None: unknown).
+    ``tol`` (fraction) is the margin of "loses / stays" (c), "does as well" (d)
+    and the planted-truth checks. ``val_rows``: validation images per attribute
+    (binomial error of validation accuracies; None: unknown).
     """
     trained, controls = split_controls(table)
     acc, source = _selected_scores(scores, trained, val_rows)
     d = depth_change(trained, val_rows=val_rows)
+    by_depth = controls_by_depth(trained, controls, world_kinds, val_rows)
     claims = [
         _claim_a(acc, source),
         _claim_b(acc, source),
-        _claim_c(d, tol),
-        _claim_d(trained, controls, tol, world_kinds, val_rows),
+        _claim_c(d, tol, trained["network"].nunique()),
+        _claim_d(by_depth, trained, controls, tol),
     ]
     if world_kinds:
-        claims.append(_planted(d, world_kinds, tol))
+        claims.append(_planted(trained, d, world_kinds, tol, val_rows))
     return claims
 
 
 def render_summary(
-    claims: list[Claim], table: pd.DataFrame, scores: pd.DataFrame | None = None
+    claims: list[Claim],
+    table: pd.DataFrame,
+    scores: pd.DataFrame | None = None,
+    controls: list[str] | None = None,
 ) -> str:
     """Markdown text of the summary."""
-    trained, controls = split_controls(table)
+    trained, control_rows = split_controls(table)
     out = [
         "# Summary: the paper's claims in this run",
         "",
         f"Trained networks: {trained['network'].nunique()} "
         f"({', '.join(sorted(trained['network'].unique()))}); attributes probed: "
         f"{trained['attribute'].nunique()}; control networks: "
-        f"{', '.join(sorted(controls['network'].unique())) or 'none'}.",
+        f"{', '.join(sorted(control_rows['network'].unique())) or 'none'}.",
         "",
         "| claim | verdict |",
         "|---|---|",
@@ -728,16 +833,23 @@ def render_summary(
         out.append(f"| ({c.key}) {short} | {c.verdict} |")
     out += [
         "",
-        f"Verdicts: a check is met when its whole ±{Z:.0f} SE interval (spread over networks "
-        "plus the binomial error of the images it was measured on) lies on the claimed side, "
-        "borderline when the threshold lies inside it; 'partly tested' when every check made "
-        "is met but parts of the claim could not be checked here.",
+        f"Verdicts: a check is met when its whole {INTERVAL_LEVEL:.0%} interval (the spread "
+        "between networks, with Student's t for their number, and the binomial error of the "
+        "images measured; results/estimates.py, its coverage simulated) lies on the claimed "
+        "side, borderline when the threshold lies inside it; 'partly tested' when every check "
+        "made is met but part of the claim could not be checked here (fewer attributes than "
+        "the claim's, no test scores, one network). The thresholds quoted from the paper are "
+        f"its own (96%, 3, 6 and 4 p.p.); this project's own are the {INTERVAL_LEVEL:.0%} level, "
+        f"'high' = at least {100 * LEVEL:.0f} p.p. above chance and the {100 * TOL:.0f} p.p. "
+        "margin of (c), (d) and the planted truth.",
     ]
     for c in claims:
         title = "Planted truth" if c.key == "planted" else f"Claim ({c.key})"
         out += ["", f"## {title}", "", c.statement, "", f"**Verdict: {c.verdict}.** {c.why}"]
         if c.lines:
             out += ["", *c.lines]
+    if controls:
+        out += ["", "## Controls depth by depth", "", *controls]
     out += ["", "## QDA fallback", "", *fallback_counts(table, scores)]
     return "\n".join(out) + "\n"
 
@@ -755,5 +867,6 @@ def write_summary(
     (no planted-truth section). Returns the judged claims.
     """
     claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows)
-    write_text(path, render_summary(claims, table, scores))
+    controls = controls_section(table, world_kinds, val_rows)
+    write_text(path, render_summary(claims, table, scores, controls))
     return claims

@@ -28,6 +28,7 @@ from facecues.results.figures.style import (
 from facecues.results.selection import split_controls
 
 KIND_MARKERS = {
+    "input": ("X", "input pixels (L00)"),
     "stem": ("s", "stem (conv1)"),
     "inner": ("v", "inner activation (relu1, relu2)"),
     "output": ("o", "block output (relu3)"),
@@ -37,15 +38,15 @@ KIND_MARKERS = {
 
 def fig3_curves(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """Fig. 3's curves: the trained networks' three probes, the untrained networks' whole
-    layer, and the trained networks' whole layer refitted on shuffled labels."""
+    layer, and the trained networks' whole layer on the identity control task."""
     trained, controls = split_controls(table)
     random_curves = depth_curves(controls, ("layer",))
-    shuffled = (
-        depth_curves(trained, ("layer",), "shuffled_accuracy")
-        if "shuffled_accuracy" in trained
+    identity = (
+        depth_curves(trained, ("layer",), "identity_task_accuracy")
+        if "identity_task_accuracy" in trained
         else random_curves.iloc[:0]
     )
-    return depth_curves(trained), random_curves, shuffled
+    return depth_curves(trained), random_curves, identity
 
 
 def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) -> None:
@@ -54,10 +55,12 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     Mean over the trained networks; band = +-2 std when there is more than
     one. Controls, where the table has them, as thin lines: the whole-layer
     probe of the untrained networks (``random*``, dashed) and of the trained
-    networks refitted on shuffled labels (dotted).
+    networks fitted and scored on the identity control task (dotted: a random label per
+    person). The input point L00, where the table has it, sits at depth 0.
     """
     trained, controls = split_controls(table)
-    curves, random_curves, shuffled_curves = fig3_curves(table)
+    curves, random_curves, identity_curves = fig3_curves(table)
+    with_input = bool((curves["depth"] == 0).any())
     attributes = list(dict.fromkeys(trained["attribute"]))
     ncols = min(4, len(attributes))
     nrows = math.ceil(len(attributes) / ncols)
@@ -86,14 +89,14 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
                 )
         for c, style, label in (
             (random_curves, "--", "untrained net, whole layer"),
-            (shuffled_curves, ":", "shuffled labels, whole layer"),
+            (identity_curves, ":", "identity task, whole layer"),
         ):
             c = c[c["attribute"] == attr].sort_values("depth")
             if len(c):
                 ax.plot(c["depth"], c["mean"], color="0.35", lw=0.8, ls=style, label=label)
         ax.axhline(0.5, color="0.75", lw=0.5)
         ax.set_title(attr.replace("_", " "), fontsize=8)
-        stage_axis(ax)
+        stage_axis(ax, with_input=with_input)
         ax.tick_params(labelsize=6)
     for ax in axes.flat[len(attributes) :]:
         ax.axis("off")
@@ -122,7 +125,9 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     fig.text(  # the note below them
         0.5,
         0.0,
-        note + "; grey lines: ResNet stage boundaries",
+        note
+        + "; grey lines: ResNet stage boundaries"
+        + ("; L00: the input pixels" if with_input else ""),
         ha="center",
         va="bottom",
         fontsize=6.5,
@@ -142,13 +147,15 @@ def fig4(
     """Accuracy over depth of one attribute, residual-block structure marked (Fig. 4).
 
     Curves: whole layer, 8 filters, 8 neurons (mean over networks, band +-2 std);
-    marker shapes tell block outputs from inner activations, stem and pool; grey
-    lines are ResNet stage boundaries. Raises ``ValueError`` naming the
-    available attributes when ``attribute`` is not in ``table``.
+    marker shapes tell block outputs from inner activations, stem, pool and the
+    input point (L00, where the table has it); grey lines are ResNet stage
+    boundaries. Raises ``ValueError`` naming the available attributes when
+    ``attribute`` is not in ``table``.
     """
     t = attribute_rows(table, attribute)
     curves = depth_curves(t)
     kinds = t.drop_duplicates("depth").set_index("depth")["kind"]
+    with_input = bool((curves["depth"] == 0).any())
     theme()
     fig, ax = plt.subplots(figsize=(FULL_WIDTH, 2.9))
     for probe, label in CURVES.items():
@@ -177,8 +184,8 @@ def fig4(
                 zorder=3,
             )
     ax.axhline(0.5, color="0.5", lw=0.7, ls=":", zorder=0)
-    stage_axis(ax)
-    ax.set_xticks(range(1, DEPTHS.last + 1), minor=True)
+    stage_axis(ax, with_input=with_input)
+    ax.set_xticks(range(0 if with_input else 1, DEPTHS.last + 1), minor=True)
     ax.tick_params(axis="x", labelsize=7)
     ax.tick_params(axis="y", labelsize=7)
     stage_labels(ax)

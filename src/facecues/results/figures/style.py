@@ -78,14 +78,16 @@ def networks_note(t: pd.DataFrame) -> str:
     return f"mean over {n} network{'s' if n != 1 else ''}" + (" (band ±2 std)" if n > 1 else "")
 
 
-def stage_axis(ax, depths=DEPTHS) -> None:
-    """A depth axis: grey lines at the stage boundaries, the ticks labelled by point id."""
+def stage_axis(ax, depths=DEPTHS, with_input: bool = False) -> None:
+    """A depth axis: grey lines at the stage boundaries, the ticks labelled by point id;
+    ``with_input``: the input point L00 at 0, before a line that ends it."""
     for start in depths.stage_starts.values():
-        if start > 1:
+        if start > 1 or with_input:
             ax.axvline(start - 0.5, color="0.85", lw=0.6, zorder=0)
-    ax.set_xticks(depths.ticks)
-    ax.set_xticklabels([point_id(v) for v in depths.ticks], fontsize=6)
-    ax.set_xlim(0.5, depths.last + 0.5)
+    ticks = (0, *depths.ticks[1:]) if with_input else depths.ticks
+    ax.set_xticks(ticks)
+    ax.set_xticklabels([point_id(v) for v in ticks], fontsize=6)
+    ax.set_xlim(-0.5 if with_input else 0.5, depths.last + 0.5)
 
 
 def stage_labels(ax, depths=DEPTHS) -> None:

@@ -62,6 +62,7 @@ def fig5(
     """
     t = attribute_rows(table, attribute)
     edges, frac = _vip_histogram(vip_arrays, hist_bins)
+    t = t[t["depth"] > 0]  # the network's neurons, not the input's pixels (L00)
     vip = t[t["probe"] == "vip"].dropna(subset=["vip", "accuracy"])
     top = t[t["probe"] == "neuron"].dropna(subset=["vip", "accuracy"])
     if vip.empty and top.empty:
