@@ -48,6 +48,8 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     assert set(task["probe"]) == {"layer", "filters", "neurons", "filter", "neuron"}
     assert set(task["rank"]) <= {"0", "1"} and table["qda_reg"].notna().all()
     assert task["identity_task_accuracy"].astype(float).between(0, 1).all()
+    gap = task["accuracy"] - task["identity_task_accuracy"].astype(float)
+    assert (task["identity_selectivity"].astype(float) - gap).abs().max() < 1e-9
     # the input point is never selected for Table I
     selection = pd.read_csv(tmp_path / "results/selection/0.tsv", sep="\t")
     assert (selection["depth"] > 0).all()

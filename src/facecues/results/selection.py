@@ -37,7 +37,7 @@ def split_controls(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(studied networks' rows, control networks' rows) of a table with a ``network``
     column (``facecues.nets.names.is_control``), names as text."""
     t = table.assign(network=table["network"].astype(str))
-    control = t["network"].map(is_control)
+    control = t["network"].map(is_control).astype(bool)
     return t[~control], t[control]
 
 

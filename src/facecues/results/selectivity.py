@@ -21,7 +21,9 @@ def add_selectivity(table: pd.DataFrame) -> pd.DataFrame:
     ``control_accuracy`` is the mean accuracy of the same probe (attribute,
     point, probe, rank) over the control networks (``random*``), ``selectivity``
     = accuracy - control_accuracy; both NaN on the controls' own rows and when
-    the study has no controls.
+    the study has no controls. ``identity_selectivity`` = accuracy - the same
+    probe's accuracy on the identity control task (Hewitt and Liang's
+    selectivity; NaN where the task was not fitted).
     """
     t = table.copy()
     t["network"] = t["network"].astype(str)
@@ -31,4 +33,6 @@ def add_selectivity(table: pd.DataFrame) -> pd.DataFrame:
     t = t.merge(means, left_on=key, right_index=True, how="left")
     t.loc[control, "control_accuracy"] = np.nan
     t["selectivity"] = t["accuracy"] - t["control_accuracy"]
+    if "identity_task_accuracy" in t:
+        t["identity_selectivity"] = t["accuracy"] - t["identity_task_accuracy"]
     return t.reset_index(drop=True)
