@@ -4,6 +4,7 @@ import pytest
 from facecues.data.splits import (
     balanced_split,
     identity_task_labels,
+    identity_task_of,
     read_split,
     seed_from,
     write_split,
@@ -89,3 +90,18 @@ def test_identity_task_labels_one_per_person_balanced_over_people():
         identity_task_labels(identity, "smartsenselab"),
         identity_task_labels(identity, seed_from("smartsenselab")),
     )
+
+
+def test_identity_task_of_a_sample_and_where_it_is_skipped(caplog):
+    from types import SimpleNamespace
+
+    on = {"identity_task": True, "identity_seed": 3}
+    celeba = SimpleNamespace(identity=np.array([5, 5, 6, 6, 7, 8]), root="celeba")
+    rows = np.array([0, 1, 4])
+    np.testing.assert_array_equal(
+        identity_task_of(celeba, rows, on), identity_task_labels(celeba.identity, 3)[rows]
+    )
+    assert identity_task_of(celeba, rows, {**on, "identity_task": False}) is None
+    no_identities = SimpleNamespace(identity=None, root="celeba")
+    assert identity_task_of(no_identities, rows, on) is None
+    assert "no identity_CelebA.txt: the identity control task is skipped" in caplog.text
