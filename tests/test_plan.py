@@ -214,7 +214,10 @@ def test_cli_prints_the_paper_plan():
     assert run.returncode == 0, run.stderr
     assert re.search(r"^pls_vip\s+16,320\s+320\s", run.stdout, re.M)
     assert re.search(r"^train\s+6\s+6\s+gpu", run.stdout, re.M)
-    assert "37.82 GB per (network, attribute) set" in run.stdout
+    assert "37.8 GB per (network, attribute) set" in run.stdout
+    assert "320 sets, 12.1 TB written in all" in run.stdout  # units that scale
+    assert "CPU-h, GPU-h: threads x time" in run.stdout  # the columns explained
+    assert "warning: one train job asks for 25.4 h, more than the 24 h" in run.stdout
     assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=51))
 
 

@@ -225,8 +225,17 @@ def plan(
 # Text.
 
 
+#: A partition's time limit many clusters set; a job asking for more is pointed out.
+PARTITION_LIMIT_H = 24
+
+
 def _gb(b: float) -> str:
-    return f"{b / 1e9:,.2f} GB" if b >= 1e8 else f"{b / 1e6:,.1f} MB"
+    """Bytes in the unit that keeps the number short: ``824 kB``, ``3.29 GB``, ``12.1 TB``."""
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if b >= size:
+            value = b / size
+            return f"{value:.3g} {unit}" if value < 100 else f"{value:,.0f} {unit}"
+    return f"{b:.0f} B"
 
 
 def _hours(h: float) -> str:
@@ -280,13 +289,29 @@ def format_plan(plan: Plan) -> str:
         if plan.pls_vip_batch
         else "one submission per pls_vip job (--pls-vip-batch N to batch them)"
     )
-    notes = (
-        f"sbatch: submissions on a SLURM cluster, where 'local' rules run on the submitting "
-        f"host; {batch}. time/job: estimated wall time (pls_vip: the mean point); mem_mb and "
-        "runtime: what one job should ask for, margins included (pls_vip: probe_mem_mb of "
-        "the largest shard); CPU-h: threads x time."
-    )
-    lines += textwrap.wrap(notes, 100) + ["", "disk"]
+    columns = [
+        "jobs: jobs of the rule, as snakemake -n counts them",
+        f"sbatch: submissions on a SLURM cluster ({batch})",
+        "on: where a job runs: gpu / cpu, a cluster node of that kind; local, the submitting host",
+        "thr, gpu: threads and GPUs one job asks for",
+        "time/job: estimated wall time of one job (pls_vip: the mean point)",
+        "mem_mb, runtime: what one job asks for, margins included (pls_vip: the largest shard)",
+        "CPU-h, GPU-h: threads x time and GPUs x time, over all the rule's jobs",
+    ]
+    lines += [""] + [line for c in columns for line in textwrap.wrap(c, 100)]
+    long = [
+        r for r in plan.rules.values() if r.jobs and (r.runtime_min or 0) > PARTITION_LIMIT_H * 60
+    ]
+    for r in long:
+        lines += [""] + textwrap.wrap(
+            f"warning: one {r.rule} job asks for {_dur(r.runtime_min * 60)}, more than the "
+            f"{PARTITION_LIMIT_H} h many partitions allow: pick a partition with a longer limit, "
+            "or let it be killed and rerun the same command"
+            + (" (training resumes from its last finished epoch)" if r.rule == "train" else "")
+            + ", or make the job smaller (fewer epochs, images or attributes).",
+            100,
+        )
+    lines += ["", "disk"]
     largest = max(plan.shard_bytes, key=plan.shard_bytes.get)
     smallest = min(plan.shard_bytes, key=plan.shard_bytes.get)
     lines += [
