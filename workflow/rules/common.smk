@@ -5,11 +5,16 @@ import shlex
 import sys
 from pathlib import Path
 
+import snakemake
+import yaml
+
+import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.layout import N_POINTS, point_id
 from facecues.nets.names import NAME_PATTERN, study_networks
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
+from facecues.results.provenance import git_state
 
 # The network's probe points, and every point probed: the input L00 too (a control).
 NETWORK_POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
@@ -130,7 +135,36 @@ def known_network(rule, kinds=("trained", "checkpoint", "control"), world=True):
 
 def network_file(wildcards):
     """The checkpoint of network `network`: a given one, or one made here."""
-    return STUDY.checkpoints.get(wildcards.network, f"results/models/{wildcards.network}/model.pt")
+    return checkpoint_path(wildcards.network)
+
+
+def env_dependencies(kind):
+    """The `dependencies` of envs/<kind>.yaml (`name=version[=build]`)."""
+    path = Path(workflow.current_basedir).parent.parent / "envs" / f"{kind}.yaml"
+    return yaml.safe_load(path.read_text())["dependencies"]
+
+
+def checkpoint_path(name):
+    """The checkpoint file of network `name` (the rules' `network_file` for a name)."""
+    return STUDY.checkpoints.get(name, f"results/models/{name}/model.pt")
+
+
+# What produced the study (facecues.results.provenance): the kinds of rule, each with its
+# env, and the packages each env file pins; the commit and versions, read at start-up.
+ENV_KINDS = ("torch", "probe", "report")
+ENV_PACKAGES = {
+    kind: [
+        {"pytorch": "torch"}.get(name, name)
+        for name in (d.split("=")[0] for d in env_dependencies(kind))
+        if name != "python"
+    ]
+    for kind in ENV_KINDS
+}
+WORKFLOW_STATE = {
+    **git_state(Path(workflow.current_basedir).parent.parent),
+    "facecues": facecues.__version__,
+    "snakemake": snakemake.__version__,
+}
 
 
 def shard(point):

@@ -1,3 +1,43 @@
+# What produced the study: per kind of rule, what one of its jobs sees (its env's packages,
+# the GPUs of the torch rules), then the commit, config and input hashes.
+for _kind in ENV_KINDS:
+
+    rule:
+        name:
+            f"environment_{_kind}"
+        output:
+            f"results/provenance/{_kind}.json",
+        log:
+            f"results/logs/environment_{_kind}.log",
+        conda:
+            f"../../envs/{_kind}.yaml"
+        resources:
+            gpu=rule_gpus(f"environment_{_kind}", config),
+        params:
+            packages=ENV_PACKAGES[_kind],
+        script:
+            "../scripts/environment.py"
+
+
+rule provenance:
+    input:
+        envs=expand("results/provenance/{kind}.json", kind=ENV_KINDS),
+        models=[checkpoint_path(n) for n in PROBED],
+        splits=expand("results/splits/{attribute}.tsv", attribute=ATTRIBUTES),
+    output:
+        "results/provenance.json",
+    log:
+        "results/logs/provenance.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        kinds=ENV_KINDS,
+        workflow=WORKFLOW_STATE,
+        config=config,
+    script:
+        "../scripts/provenance.py"
+
+
 rule aggregate:
     input:
         expand("results/accuracy/{network}/{attribute}.tsv", network=PROBED, attribute=ATTRIBUTES),
@@ -31,8 +71,9 @@ rule fig3:
 
 rule table1:
     input:
-        expand("results/test/{network}.tsv", network=NETWORKS),
-        expand("results/multitask/{network}.tsv", network=NETWORKS),
+        tests=expand("results/test/{network}.tsv", network=NETWORKS),
+        multitask=expand("results/multitask/{network}.tsv", network=NETWORKS),
+        provenance="results/provenance.json",
     output:
         scores="results/tables/test_scores.tsv",
         md=report("results/tables/table1.md", caption="../report/table1.rst", category="Tables"),
@@ -117,6 +158,7 @@ rule summary:
         world_input,
         table="results/tables/layer_accuracy.tsv",
         scores="results/tables/test_scores.tsv",
+        provenance="results/provenance.json",
     output:
         report("results/summary.md", caption="../report/summary.rst", category="Summary"),
     log:

@@ -12,13 +12,16 @@ from collections.abc import Mapping
 
 RULES = (
     "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
-    "score_val", "select", "score_test", "aggregate", "table1", "fig3", "fig4", "fig5",
+    "score_val", "select", "score_test", "environment_torch", "environment_probe",
+    "environment_report", "provenance", "aggregate", "table1", "fig3", "fig4", "fig5",
     "average_faces_fig1", "average_faces_fig6", "summary", "all",
 )  # fmt: skip
-#: Seconds of work each: on a cluster they run on the submitting host (``localrules``).
+#: Seconds of work each: on a cluster they run on the submitting host (``localrules``;
+#: environment_torch runs where the probing jobs run, to see their GPUs).
 LOCAL_RULES = (
-    "all", "splits", "select", "aggregate", "table1", "fig3", "fig4", "fig5",
-    "average_faces_fig1", "average_faces_fig6", "summary",
+    "all", "splits", "select", "environment_probe", "environment_report", "provenance",
+    "aggregate", "table1", "fig3", "fig4", "fig5", "average_faces_fig1", "average_faces_fig6",
+    "summary",
 )  # fmt: skip
 #: The rules whose jobs are sized from the config (``mem_mb``, ``runtime``).
 HEAVY_RULES = (
@@ -34,7 +37,8 @@ RULE_THREADS = {
     "control_network": 1, "finetune": 1, "extract": 1, "score_val": 1, "score_test": 1
 }  # fmt: skip
 TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
-PROBE_GPU_RULES = ("extract", "score_val", "score_test")  # resources: gpu = probe.gpus
+# resources: gpu = probe.gpus
+PROBE_GPU_RULES = ("extract", "score_val", "score_test", "environment_torch")
 
 
 def rule_threads(rule: str, config: Mapping) -> int:

@@ -72,6 +72,7 @@ from facecues.results.estimates import (
     difference,
     estimate,
 )
+from facecues.results.provenance import provenance_lines, stamp
 from facecues.results.selection import select_units, split_controls
 
 SUPPORTED = "supported"
@@ -814,12 +815,14 @@ def render_summary(
     table: pd.DataFrame,
     scores: pd.DataFrame | None = None,
     controls: list[str] | None = None,
+    provenance: dict | None = None,
 ) -> str:
-    """Markdown text of the summary."""
+    """Markdown text of the summary (``provenance``: results/provenance.json, at its head)."""
     trained, control_rows = split_controls(table)
-    out = [
-        "# Summary: the paper's claims in this run",
-        "",
+    out = ["# Summary: the paper's claims in this run", ""]
+    if provenance:
+        out += [f"Produced by {stamp(provenance)}.", "", *provenance_lines(provenance), ""]
+    out += [
         f"Trained networks: {trained['network'].nunique()} "
         f"({', '.join(sorted(trained['network'].unique()))}); attributes probed: "
         f"{trained['attribute'].nunique()}; control networks: "
@@ -860,13 +863,15 @@ def write_summary(
     world_kinds: dict[str, str] | None,
     path: str | Path,
     val_rows: int | None = None,
+    provenance: dict | None = None,
 ) -> list[Claim]:
     """Write ``results/summary.md``: each claim with its measured values and verdict.
 
     ``scores`` may be ``None`` (validation fallback), ``world_kinds`` ``None``
-    (no planted-truth section). Returns the judged claims.
+    (no planted-truth section), ``provenance`` ``None`` (no provenance at its head).
+    Returns the judged claims.
     """
     claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows)
     controls = controls_section(table, world_kinds, val_rows)
-    write_text(path, render_summary(claims, table, scores, controls))
+    write_text(path, render_summary(claims, table, scores, controls, provenance))
     return claims

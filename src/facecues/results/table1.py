@@ -216,8 +216,9 @@ def _header(col: str) -> str:
     return col.replace("_", " ")
 
 
-def to_markdown(frame: pd.DataFrame) -> str:
-    """Markdown rendering of a tidy Table I."""
+def to_markdown(frame: pd.DataFrame, produced_by: str | None = None) -> str:
+    """Markdown rendering of a tidy Table I (``produced_by``: a last line naming the
+    commit and config hash, facecues.results.provenance.stamp)."""
     columns, rows = _grid(frame, tex=False)
     labels = dict(SOURCE_LABELS, **{RUN: _networks_label(frame)})
     lines = [
@@ -227,6 +228,8 @@ def to_markdown(frame: pd.DataFrame) -> str:
     for source, row, cells in rows:
         lines.append(f"| {labels[source]} | {row} | " + " | ".join(cells) + " |")
     lines += ["", _NOTE.format(n=_n_probed(columns))]
+    if produced_by:
+        lines += ["", f"Produced by {produced_by}."]
     return "\n".join(lines) + "\n"
 
 
@@ -254,7 +257,7 @@ def to_latex(frame: pd.DataFrame) -> str:
     columns, rows = _grid(frame, tex=True)
     labels = dict(SOURCE_LABELS, **{RUN: _networks_label(frame)})
     out = [
-        "% Table I, written by facecues.tables; needs \\usepackage{booktabs,graphicx}",
+        "% Table I, written by facecues.results.table1; needs \\usepackage{booktabs,graphicx}",
         "% " + _NOTE.format(n=_n_probed(columns)),
         r"\begin{tabular}{l" + "r" * len(columns) + "}",
         r"\toprule",
@@ -281,8 +284,11 @@ def write_table1(
     md_path: str | Path,
     csv_path: str | Path,
     tex_path: str | Path,
+    produced_by: str | None = None,
 ) -> pd.DataFrame:
-    """Write Table I as Markdown, CSV (tidy, see :func:`read_table1`) and LaTeX.
+    """Write Table I as Markdown, CSV (tidy, see :func:`read_table1`) and LaTeX;
+    ``produced_by`` (the commit and config hash) closes the Markdown, opens the LaTeX as
+    a comment and fills the CSV's ``produced_by`` column.
 
     Returns the tidy table.
     """
@@ -290,7 +296,8 @@ def write_table1(
     for p in (md_path, csv_path, tex_path):
         Path(p).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(csv_path) as tmp:
-        frame.to_csv(tmp, index=False)
-    write_text(md_path, to_markdown(frame))
-    write_text(tex_path, to_latex(frame))
+        frame.assign(produced_by=produced_by or "").to_csv(tmp, index=False)
+    write_text(md_path, to_markdown(frame, produced_by))
+    tex = to_latex(frame)
+    write_text(tex_path, f"% Produced by {produced_by}\n{tex}" if produced_by else tex)
     return frame

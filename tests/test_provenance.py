@@ -1,0 +1,57 @@
+"""results/provenance.json: the commit, the environments, the config and the inputs, hashed."""
+
+import hashlib
+import json
+import re
+
+from facecues.results.provenance import (
+    config_sha256,
+    environment,
+    git_state,
+    provenance_lines,
+    read_provenance,
+    sha256_file,
+    stamp,
+    write_provenance,
+)
+from tests.conftest import ROOT
+
+
+def test_git_state_of_this_checkout_and_of_a_folder_outside_one(tmp_path):
+    state = git_state(ROOT)
+    assert re.fullmatch(r"[0-9a-f]{40}", state["commit"]) and state["dirty"] in (True, False)
+    assert git_state(tmp_path) == {"commit": "unknown", "dirty": "unknown"}
+
+
+def test_config_hash_ignores_key_order_and_sees_values():
+    a = {"probe": {"top_k": 8, "n_components": 8}, "seeds": [0, 1]}
+    b = {"seeds": [0, 1], "probe": {"n_components": 8, "top_k": 8}}
+    assert config_sha256(a) == config_sha256(b)
+    assert config_sha256(a) != config_sha256({**a, "seeds": [0, 2]})
+
+
+def test_environment_reports_what_this_process_has():
+    env = environment(["numpy", "torch", "not-a-package-here"])
+    assert env["packages"]["numpy"] and env["packages"]["not-a-package-here"] is None
+    assert "cuda" in env and isinstance(env["devices"], list)  # torch is installed here
+    assert "cuda" not in environment(["numpy"])
+
+
+def test_provenance_file_hashes_inputs_and_renders(tmp_path):
+    model, split = tmp_path / "model.pt", tmp_path / "Male.tsv"
+    model.write_bytes(b"weights")
+    split.write_text("index\tfilename\tlabel\tsample\n")
+    env = tmp_path / "probe.json"
+    env.write_text(json.dumps(environment(["numpy"])))
+    workflow = {"commit": "a" * 40, "dirty": True, "facecues": "0.2.0", "snakemake": "9"}
+    out = tmp_path / "provenance.json"
+    prov = write_provenance(out, workflow, {"seeds": [0]}, {"probe": env}, [model, split])
+    assert read_provenance(out) == prov
+    assert prov["files"][str(model)] == hashlib.sha256(b"weights").hexdigest()
+    assert prov["files"][str(split)] == sha256_file(split)
+    assert prov["config_sha256"] == config_sha256({"seeds": [0]})
+    line = stamp(prov)
+    assert "commit aaaaaaaaaaaa with uncommitted changes" in line
+    assert f"config sha256 {prov['config_sha256'][:12]}" in line
+    text = "\n".join(provenance_lines(prov))
+    assert "| probe jobs | Python" in text and "1 checkpoint(s), 1 sample file(s)" in text
