@@ -44,6 +44,10 @@ include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 
 
+# The report's landing page (snakemake --report results/report.html).
+report: "workflow/report/workflow.rst"
+
+
 # Local runs schedule on job ends only (no rate-limiter timers; common.smk says why).
 onstart:
     drop_local_rate_limiter(workflow)
@@ -55,7 +59,8 @@ workflow.localrules(*LOCAL_RULES)
 
 rule all:
     input:
-        "results/tables/layer_accuracy.tsv",
-        expand("results/tables/table1.{ext}", ext=["md", "csv", "tex"]),
+        expand("results/tables/layer_accuracy.{ext}", ext=["tsv", "html"]),
+        expand("results/tables/table1.{ext}", ext=["md", "csv", "tex", "html"]),
         expand("results/figures/fig{n}.{ext}", n=[1, 3, 4, 5, 6], ext=["png", "pdf"]),
-        "results/summary.md",
+        expand("results/summary.{ext}", ext=["md", "html"]),
+        "results/provenance.json",

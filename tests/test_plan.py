@@ -105,8 +105,8 @@ def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
     batched = plan(config, pls_vip_batch=51)
     assert batched.rules["pls_vip"].submissions == 320  # one per (network, attribute)
     assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
-    # train, control_network, finetune, extract, score_val, score_test
-    heavy = 6 + 2 + 6 + 320 + 320 + 6
+    # train, control_network, finetune, extract, score_val, score_test, environment_torch
+    heavy = 6 + 2 + 6 + 320 + 320 + 6 + 1
     assert batched.submissions == heavy + 320
     assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
     assert one_each.gpu_hours > 0 and plan(load_config()).gpu_hours == 0

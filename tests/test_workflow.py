@@ -74,7 +74,16 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     report = snakemake(tmp_path, "--report", "results/report.html")
     assert report.returncode == 0, report.stderr[-3000:]
     html = (tmp_path / "results/report.html").read_text()
-    assert "fig3.png" in html and "table1.md" in html
+    for item in ("figures/fig3.png", "tables/table1.html", "summary.html"):
+        assert f'"results/{item}": {{"name"' in html, item
+    assert '"results/tables/layer_accuracy.html": {"name"' in html  # the compact view
+    assert '"results/tables/layer_accuracy.tsv": {"name"' not in html  # the table: a file
+    assert "identity control task" in html  # the workflow description and the captions
+    size = (tmp_path / "results/report.html").stat().st_size
+    print(f"report: {size / 1e6:.1f} MB")
+    summary_html = (tmp_path / "results/summary.html").read_text()
+    assert "<table>" in summary_html and "Claim (a)" in summary_html
+    assert "config sha256" in summary_html  # the provenance at its head
 
 
 @pytest.mark.workflow

@@ -1,8 +1,12 @@
 """Rule summary: the paper's claims, measured in this run, with verdicts."""
 
+from pathlib import Path
+
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
+from facecues.io import write_text
 from facecues.logs import end_job, log_to
+from facecues.results.pages import markdown_page
 from facecues.results.provenance import read_provenance
 from facecues.results.summary import world_kinds_from_json, write_summary
 from facecues.results.tables import read_tables
@@ -16,8 +20,12 @@ write_summary(
     scores,
     table,
     kinds,
-    snakemake.output[0],
+    snakemake.output.md,
     val_rows=snakemake.params.val_rows,
     provenance=read_provenance(snakemake.input.provenance),
+)
+write_text(
+    snakemake.output.html,
+    markdown_page(Path(snakemake.output.md).read_text(), "Summary: the paper's claims"),
 )
 end_job()

@@ -1,8 +1,12 @@
 """Rule table1: the test scores of every network, and Table I beside the paper's."""
 
+from pathlib import Path
+
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
+from facecues.io import write_text
 from facecues.logs import end_job, log_to
+from facecues.results.pages import markdown_page
 from facecues.results.provenance import read_provenance, stamp
 from facecues.results.table1 import write_table1
 from facecues.results.tables import read_tables, write_table
@@ -10,6 +14,8 @@ from facecues.results.tables import read_tables, write_table
 log_to(snakemake.log[0])
 scores = read_tables(*snakemake.input.tests, *snakemake.input.multitask)
 produced_by = stamp(read_provenance(snakemake.input.provenance))
-write_table1(scores, snakemake.output.md, snakemake.output.csv, snakemake.output.tex, produced_by)
-write_table(scores, snakemake.output.scores)
+out = snakemake.output
+write_table1(scores, out.md, out.csv, out.tex, produced_by)
+write_text(out.html, markdown_page(Path(out.md).read_text(), "Table I"))
+write_table(scores, out.scores)
 end_job()

@@ -303,6 +303,7 @@ def _claim_b(acc: pd.DataFrame, source: str) -> Claim:
         "",
         f"Average over {len(attrs)} attribute(s) (paper: all {ALL_ATTRIBUTES}), mean over "
         f"{len(per_network)} network(s):",
+        "",
         f"- best layer {estimate(per_network['layer']).pct()}, best filter "
         f"{estimate(per_network['filter']).pct()}, best neuron "
         f"{estimate(per_network['neuron']).pct()}",

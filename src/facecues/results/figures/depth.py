@@ -184,6 +184,8 @@ def fig4(
                 zorder=3,
             )
     ax.axhline(0.5, color="0.5", lw=0.7, ls=":", zorder=0)
+    low, high = ax.get_ylim()
+    ax.set_ylim(min(low, 0.47), high)  # the chance line in view
     stage_axis(ax, with_input=with_input)
     ax.set_xticks(range(0 if with_input else 1, DEPTHS.last + 1), minor=True)
     ax.tick_params(axis="x", labelsize=7)

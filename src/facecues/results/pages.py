@@ -1,0 +1,102 @@
+"""HTML pages of the study's text results, for the Snakemake report and a browser.
+
+Snakemake's report embeds HTML results in the page; Markdown and TSV files
+it only offers for download. ``markdown_page`` renders Table I and the
+summary (Python-Markdown, its ``tables`` extension), ``accuracy_page`` a
+compact view of ``layer_accuracy.tsv`` (whole-layer accuracy per attribute and
+point, coloured, and the controls at the depth landmarks) instead of the whole
+table. Pages are self-contained: inline style, no script, no request.
+"""
+
+from __future__ import annotations
+
+import html
+
+import markdown
+import numpy as np
+import pandas as pd
+
+from facecues.nets.names import is_control
+
+STYLE = """
+body { font-family: system-ui, sans-serif; font-size: 14px; margin: 1.5em; color: #222; }
+table { border-collapse: collapse; margin: 0.8em 0; font-size: 12px; }
+th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
+th { background: #f2f2f2; }
+code { font-size: 12px; }
+"""
+
+
+def _document(title: str, body: str) -> str:
+    return (
+        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<body>\n{body}\n</body></html>\n"
+    )
+
+
+def markdown_page(text: str, title: str) -> str:
+    """A Markdown text (summary.md, table1.md) as a self-contained HTML page."""
+    return _document(title, markdown.markdown(text, extensions=["tables"]))
+
+
+def _colour(acc: float) -> str:
+    """Background of an accuracy cell: white at chance (50%), blue at 100%."""
+    if not np.isfinite(acc):
+        return "#fff"
+    t = min(1.0, max(0.0, (acc - 0.5) / 0.5))
+    r, g = int(255 - 200 * t), int(255 - 120 * t)
+    return f"rgb({r},{g},255)"
+
+
+def accuracy_page(table: pd.DataFrame) -> str:
+    """A compact view of the accuracy table: the trained networks' whole-layer validation
+    accuracy per attribute and probe point (mean over networks, coloured), and per
+    attribute the untrained networks' and the identity task's beside it at the same
+    points. The whole table stays a file (``layer_accuracy.tsv``)."""
+    t = table[table["probe"] == "layer"].copy()
+    t["control"] = t["network"].astype(str).map(is_control).astype(bool)
+    points = (
+        t.drop_duplicates("point").sort_values("depth")[["point", "name"]].itertuples(index=False)
+    )
+    points = list(points)
+    trained = t[~t["control"]].groupby(["attribute", "point"])["accuracy"].mean()
+    untrained = t[t["control"]].groupby(["attribute", "point"])["accuracy"].mean()
+    task = (
+        t[~t["control"]].groupby(["attribute", "point"])["identity_task_accuracy"].mean()
+        if "identity_task_accuracy" in t
+        else pd.Series(dtype=float)
+    )
+    attributes = list(dict.fromkeys(t["attribute"]))
+    n_trained = t.loc[~t["control"], "network"].nunique()
+    n_untrained = t.loc[t["control"], "network"].nunique()
+    head = "".join(
+        f"<th title='{html.escape(name)}'>{html.escape(point)}</th>" for point, name in points
+    )
+    parts = [
+        "<h1>Whole-layer accuracy over depth</h1>",
+        f"<p>Validation accuracy of the whole-layer probe (PLS(8) + QDA), mean over "
+        f"{n_trained} trained network(s); per attribute, the rows below give the same probe "
+        f"on {n_untrained} untrained network(s) and on the identity control task (a random "
+        "label per person). L00 is the input pixels; hover a point for its place in the "
+        "network. Colour: white at chance (50%), blue at 100%. Every probe of every network "
+        "is in <code>results/tables/layer_accuracy.tsv</code>.</p>",
+        f"<table style='text-align:right'><tr><th>attribute</th><th>probe of</th>{head}</tr>",
+    ]
+    for attr in attributes:
+        for label, series in (
+            ("trained", trained),
+            ("untrained", untrained),
+            ("identity task", task),
+        ):
+            if not len(series) or attr not in series.index.get_level_values(0):
+                continue
+            cells = []
+            for point, _ in points:
+                acc = float(series.get((attr, point), np.nan))
+                text = f"{100 * acc:.0f}" if np.isfinite(acc) else ""
+                cells.append(f"<td style='background:{_colour(acc)}'>{text}</td>")
+            name = html.escape(attr.replace("_", " ")) if label == "trained" else ""
+            parts.append(f"<tr><td>{name}</td><td>{label}</td>{''.join(cells)}</tr>")
+    parts.append("</table>")
+    return _document("Whole-layer accuracy over depth", "\n".join(parts))

@@ -1,0 +1,99 @@
+"""The report and the HTML pages in a real browser: Debian's Chromium, driven headless by
+Playwright. Skipped where either is missing, except under FACECUES_REQUIRE_BROWSER=1
+(``.ci/run`` sets it, after installing both)."""
+
+import io
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from tests.conftest import snakemake
+
+CHROMIUM = os.environ.get("FACECUES_CHROMIUM") or shutil.which("chromium") or ""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sync_playwright = None
+    missing = [
+        what
+        for what, ok in (("playwright", sync_playwright), ("chromium", Path(CHROMIUM).is_file()))
+        if not ok
+    ]
+    if missing:
+        if os.environ.get("FACECUES_REQUIRE_BROWSER"):
+            pytest.fail(f"browser test required but {', '.join(missing)} missing")
+        pytest.skip(f"{', '.join(missing)} not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def _visit(browser, path: Path, act=None) -> tuple:
+    """Open ``path``, run ``act(page)``; return (page text, screenshot PNG, what went wrong)."""
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    problems = []
+    page.on("console", lambda m: problems.append(f"console: {m.text}") if m.type == "error" else 0)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"failed request: {r.url}"))
+
+    def outside(request):
+        if not request.url.startswith(("file://", "data:", "blob:", "about:")):
+            problems.append(f"outside request: {request.url}")
+
+    page.on("request", outside)
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    if act:
+        act(page)
+    broken = page.evaluate(
+        "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+        ".map(i => i.src.slice(0, 80))"
+    )
+    problems += [f"image not loaded: {src}" for src in broken]
+    text, png = page.inner_text("body"), page.screenshot()
+    page.close()
+    return text, png, problems
+
+
+def _not_blank(png: bytes) -> bool:
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
+    return pixels.std() > 5
+
+
+@pytest.mark.workflow
+def test_report_and_pages_load_in_chromium_without_errors(tiny_study, browser):
+    workdir, _, run = tiny_study
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = snakemake(workdir, "--report", "results/report_browser.html")
+    assert report.returncode == 0, report.stderr[-3000:]
+    results = workdir / "results"
+
+    def open_tables(page):
+        page.get_by_text("Tables", exact=True).first.click()
+        page.wait_for_timeout(500)
+
+    text, png, problems = _visit(browser, results / "report_browser.html", open_tables)
+    assert not problems, problems
+    assert "table1.html" in text and "layer_accuracy.html" in text, text[:2000]
+    assert _not_blank(png)
+
+    pages = {
+        "summary.html": ("Claim (a)", "config sha256"),
+        "tables/table1.html": ("Best Layer", "Produced by facecues"),
+        "tables/layer_accuracy.html": ("Whole-layer accuracy over depth", "identity task"),
+    }
+    for name, expected in pages.items():
+        text, png, problems = _visit(browser, results / name)
+        assert not problems, (name, problems)
+        for snippet in expected:
+            assert snippet in text, (name, snippet)
+        assert _not_blank(png), name
