@@ -64,3 +64,4 @@ rule all:
         expand("results/figures/fig{n}.{ext}", n=[1, 3, 4, 5, 6], ext=["png", "pdf"]),
         expand("results/summary.{ext}", ext=["md", "html"]),
         "results/provenance.json",
+        "results/atlas",

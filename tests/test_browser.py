@@ -5,6 +5,7 @@ Playwright. Skipped where either is missing, except under FACECUES_REQUIRE_BROWS
 import io
 import os
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -64,27 +65,49 @@ def _visit(browser, path: Path, act=None) -> tuple:
     return text, png, problems
 
 
+def _follow(link: str):
+    """An action for _visit: click the first table link showing ``link``; keeps the URL."""
+
+    def act(page):
+        page.locator("table a", has_text=link).first.click()
+        page.wait_for_load_state("load")
+        act.url = page.url
+
+    return act
+
+
 def _not_blank(png: bytes) -> bool:
     pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=float)
     return pixels.std() > 5
 
 
 @pytest.mark.workflow
-def test_report_and_pages_load_in_chromium_without_errors(tiny_study, browser):
+def test_report_and_pages_load_in_chromium_without_errors(tiny_study, browser, tmp_path):
     workdir, _, run = tiny_study
     assert run.returncode == 0, run.stderr[-3000:]
-    report = snakemake(workdir, "--report", "results/report_browser.html")
+    report = snakemake(workdir, "--report", "results/report_browser.zip")
     assert report.returncode == 0, report.stderr[-3000:]
     results = workdir / "results"
+    with zipfile.ZipFile(results / "report_browser.zip") as z:
+        z.extractall(tmp_path)
+    unpacked = tmp_path / "report_browser"  # the zip's one folder, named as the file
 
     def open_tables(page):
         page.get_by_text("Tables", exact=True).first.click()
         page.wait_for_timeout(500)
 
-    text, png, problems = _visit(browser, results / "report_browser.html", open_tables)
+    text, png, problems = _visit(browser, unpacked / "report.html", open_tables)
     assert not problems, problems
     assert "table1.html" in text and "layer_accuracy.html" in text, text[:2000]
+    assert "Atlas" in text, text[:2000]
     assert _not_blank(png)
+
+    # the atlas as the report's zip holds it: its index, and on to a unit card
+    indexes = unpacked.glob("data/raw/*/index.html")
+    (index,) = [p for p in indexes if (p.parent / "0").is_dir()]
+    text, png, problems = _visit(browser, index, _follow("neuron"))
+    assert not problems, problems
+    assert "excite it most" in text and _not_blank(png)
 
     pages = {
         "summary.html": ("Claim (a)", "config sha256"),
@@ -97,3 +120,29 @@ def test_report_and_pages_load_in_chromium_without_errors(tiny_study, browser):
         for snippet in expected:
             assert snippet in text, (name, snippet)
         assert _not_blank(png), name
+
+
+@pytest.mark.workflow
+def test_atlas_index_leads_to_an_attribute_page_and_a_unit_card(tiny_study, browser):
+    workdir, _, run = tiny_study
+    assert run.returncode == 0, run.stderr[-3000:]
+    atlas = workdir / "results/atlas"
+    text, png, problems = _visit(browser, atlas / "index.html")
+    assert not problems, problems
+    assert "Male" in text and "random0 (untrained)" in text and "Missing" not in text
+    assert _not_blank(png)
+
+    attribute_page = _follow("%")  # the index cell: best point and its accuracy
+    text, png, problems = _visit(browser, atlas / "index.html", attribute_page)
+    assert not problems, problems
+    assert attribute_page.url.endswith("/0/Male.html"), attribute_page.url
+    assert "L00 (input)" in text and "L50 (avgpool)" in text and "selectivity" in text
+    assert _not_blank(png)
+
+    card = _follow("neuron")
+    text, png, problems = _visit(browser, atlas / "index.html", card)
+    assert not problems, problems
+    network, point, unit = card.url.split("/")[-4:-1]
+    assert network == "0" and point.startswith("L") and unit.startswith("n"), card.url
+    assert f"{network} / {point} / {unit}" in text and "excite it most" in text
+    assert _not_blank(png)

@@ -100,7 +100,7 @@ def test_top_k_1_unit_lists_survive_the_tsv_round_trip(tmp_path):
     # became "123.0" and score_test crashed on int("123.0")
     import h5py
 
-    from facecues.probes.scoring import first_unit, write_neuron_activations
+    from facecues.probes.scoring import first_unit, write_unit_activations
     from facecues.results.tables import read_tables
 
     rows = [
@@ -119,9 +119,11 @@ def test_top_k_1_unit_lists_survive_the_tsv_round_trip(tmp_path):
     scores = read_tables(tmp_path / "selection.tsv").assign(test_accuracy=0.9)
     neuron = scores[scores.selection == "neuron"]
     assert neuron["units"].tolist() == ["125"]
-    write_neuron_activations(tmp_path / "n.h5", scores, {"Male": np.ones(3)}, np.arange(3))
+    units = {("neuron", "Male"): np.ones(3), ("filter", "Male"): np.zeros(3)}
+    write_unit_activations(tmp_path / "n.h5", scores, units, np.arange(3))
     with h5py.File(tmp_path / "n.h5") as f:
         assert f["Male"].attrs["unit"] == 125 and f["Male"].attrs["point"] == "L02"
+        assert f["filter/Male"].attrs["unit"] == 5 and f["filter/Male"].shape == (3,)
     assert first_unit(125.0) == 125 and first_unit("7 9") == 7
     with pytest.raises(ValueError, match="not a list of unit indices"):
         first_unit("1.5")

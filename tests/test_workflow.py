@@ -4,6 +4,7 @@ import re
 import subprocess
 import sys
 import sysconfig
+import zipfile
 
 import pandas as pd
 import pytest
@@ -65,21 +66,26 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     summary = (tmp_path / "results/summary.md").read_text()
     assert "planted" in summary.lower()
     assert (tmp_path / "results/logs/train/0.log").stat().st_size > 0
+    cards = list((tmp_path / "results/atlas/0").glob("L*/*/index.html"))
+    assert len(cards) == 4 and (tmp_path / "results/atlas/index.html").is_file()
     assert not list((tmp_path / "results").glob("activations/**/*.h5")), "shards are temp()"
 
     again = snakemake(tmp_path, "-n")
     assert again.returncode == 0
     assert "Nothing to be done" in again.stdout + again.stderr
 
-    report = snakemake(tmp_path, "--report", "results/report.html")
+    report = snakemake(tmp_path, "--report", "results/report.zip")
     assert report.returncode == 0, report.stderr[-3000:]
-    html = (tmp_path / "results/report.html").read_text()
-    for item in ("figures/fig3.png", "tables/table1.html", "summary.html"):
+    with zipfile.ZipFile(tmp_path / "results/report.zip") as z:
+        html = z.read("report/report.html").decode()
+        cards = [n for n in z.namelist() if "/0/L" in n]  # the atlas's cards' files
+    for item in ("figures/fig3.png", "tables/table1.html", "summary.html", "atlas/index.html"):
         assert f'"results/{item}": {{"name"' in html, item
     assert '"results/tables/layer_accuracy.html": {"name"' in html  # the compact view
     assert '"results/tables/layer_accuracy.tsv": {"name"' not in html  # the table: a file
     assert "identity control task" in html  # the workflow description and the captions
-    size = (tmp_path / "results/report.html").stat().st_size
+    assert len(cards) == 4 * 5  # the atlas travels in the zip
+    size = (tmp_path / "results/report.zip").stat().st_size
     print(f"report: {size / 1e6:.1f} MB")
     summary_html = (tmp_path / "results/summary.html").read_text()
     assert "<table>" in summary_html and "Claim (a)" in summary_html

@@ -185,3 +185,30 @@ rule summary:
         val_rows=2 * config["probe"]["val_per_class"],
     script:
         "../scripts/summary.py"
+
+
+# The unit atlas: a static site of every network's probes and the selected units' cards.
+rule atlas:
+    input:
+        world_input,
+        table="results/tables/layer_accuracy.tsv",
+        units=expand("results/test/{network}_neurons.h5", network=NETWORKS),
+    output:
+        report(
+            directory("results/atlas"),
+            htmlindex="index.html",
+            caption="../report/atlas.rst",
+            category="Atlas",
+        ),
+    log:
+        "results/logs/atlas.log",
+    benchmark:
+        "results/benchmarks/atlas.tsv"
+    conda:
+        "../../envs/report.yaml"
+    params:
+        celeba=data_root("celeba"),
+        networks=NETWORKS,
+        k=config["figures"]["average_k"],
+    script:
+        "../scripts/atlas.py"

@@ -158,6 +158,11 @@ WORKER_MB = 100
 PREFETCH_FACTOR = 2  # torch DataLoader default: batches in flight per worker
 SYNTH_MB = 250  # the default world, 2 workers: 213 MB
 SYNTH_BYTES_PER_IMAGE = 2300  # the default world on disk: 22.6 MB for 10,000 JPEGs
+# results/atlas of the default study (7.2 MB): a (network, attribute) page with its depth
+# figure, 153 kB (51 points); a unit card, 72 kB (thumbnails, means, histogram)
+ATLAS_PAGE_BYTES = 153_000
+ATLAS_CARD_BYTES = 72_000
+ATLAS_S_PER_ITEM = 0.25  # a page or a card (average_k 100): the job, 15.8 s for 32 + 31
 
 MEM_MARGIN = 1.25
 MIN_MEM_MB = 2000
@@ -327,7 +332,9 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
       decoding, then the QDA fits, and reading the probe files; score_test as if a
       selection sat at every point (an upper bound);
     - pls_vip: the mean over the 50 points of ``pls_vip_seconds``;
-    - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; others LIGHT_JOB_S.
+    - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; atlas:
+      ATLAS_S_PER_ITEM per page and per card (at most two per trained network and
+      attribute); others LIGHT_JOB_S.
     """
     m, p = config["model"], config["probe"]
     size = m["input_size"]
@@ -381,6 +388,10 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         return sum(pls_vip_seconds(u, config) for u in units) / len(units)
     if rule == "synthesize":
         return 2.0 + d.synthetic_images * SYNTH_CORE_S_PER_IMAGE / max(1, threads)
+    if rule == "atlas":
+        networks, a = study_networks(config), len(config["attributes"])
+        items = len(networks.probed) * a + len(networks.studied) * a * 2
+        return items * ATLAS_S_PER_ITEM  # job start included
     return 0.0 if rule == "all" else LIGHT_JOB_S
 
 

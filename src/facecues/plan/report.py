@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from facecues.activations.shards import shard_bytes
 from facecues.nets.names import study_networks
 from facecues.plan.costs import (
+    ATLAS_CARD_BYTES,
+    ATLAS_PAGE_BYTES,
     CHECKPOINT_BYTES_PER_IDENTITY,
     CHECKPOINT_OVERHEAD_BYTES,
     SYNTH_BYTES_PER_IMAGE,
@@ -187,7 +189,7 @@ def plan(
     accuracy_rows = sets * len(points) * probes_per_point(config)
     other = (
         2 * accuracy_rows * 110  # results/accuracy/* and layer_accuracy.tsv, ~110 B a row
-        + n * d.celeba[2] * a * 4  # results/test/*_neurons.h5
+        + n * d.celeba[2] * a * 2 * 4  # results/test/*_neurons.h5: best neuron and filter
         + a * 2 * (p["train_per_class"] + p["val_per_class"]) * 16  # results/splits
         + 20e6  # figures, tables, report
         + sum(jobs.values()) * 1000  # logs and benchmarks, ~1 kB a job
@@ -195,6 +197,8 @@ def plan(
     kept = {"probes": probes, "checkpoints": checkpoints}
     if d.synthetic_images:  # a default world's JPEGs: 22.6 MB for 10,000 images
         kept["synthetic world"] = d.synthetic_images * SYNTH_BYTES_PER_IMAGE
+    # one page per (probed network, attribute), at most two cards per (network, attribute)
+    kept["atlas"] = probed * a * ATLAS_PAGE_BYTES + n * a * 2 * ATLAS_CARD_BYTES
     kept["tables, logs, other"] = int(other)
     # While a network trains, its resumable checkpoint (+ optimizer state) sits beside it.
     params, state = model_parameters(m["base_width"], d.identities)

@@ -26,7 +26,7 @@ from facecues.activations.streaming import stream_features
 from facecues.data.splits import TEST_PARTITION
 from facecues.io import atomic_h5
 from facecues.probes.fit import CONTROL
-from facecues.probes.probe_file import PointProbes, load_point_probes
+from facecues.probes.probe_file import PointProbes, Projector, load_point_probes
 from facecues.probes.qda import qda_accuracy_many
 
 COLUMNS = [
@@ -189,8 +189,9 @@ def score_test(
 
     ``probe_file(attribute, point)`` gives the path of the saved probes. Returns
     the selections with the columns ``test_accuracy``, ``qda_reg`` (the QDA's
-    reg_param: 0, or facecues.qda's fallback) and ``test_images``, and for each attribute with
-    a ``neuron`` selection that neuron's activation on every test image.
+    reg_param: 0, or facecues.probes.qda's fallback) and ``test_images``, and
+    {(selection, attribute): activation on every test image} of the ``neuron``
+    and ``filter`` selections (a filter's: the mean over its channel's positions).
     """
     test = celeba.indices(TEST_PARTITION)
     if len(test) == 0:
@@ -208,6 +209,9 @@ def score_test(
         index, name = int(point.meta["index"]), probe_name(row.selection, row.rank)
         key = f"{row.attribute}/{name}"
         projectors.setdefault(index, {})[key] = point.projectors[name]
+        if row.selection == "filter":  # the channel's raw values too: its activation
+            columns = point.projectors[name].columns
+            projectors[index][f"{key}/raw"] = Projector(columns, None, None)
         keys.append((index, key, point, name))
     features = stream_features(
         model,
@@ -218,7 +222,7 @@ def score_test(
         device=device,
         desc="test",
     )
-    accuracy, reg, neurons = [], [], {}
+    accuracy, reg, units = [], [], {}
     for row, (index, key, point, name) in zip(selections.itertuples(), keys, strict=True):
         y = celeba.attribute(row.attribute)[test]
         f = features[index][key]
@@ -226,11 +230,13 @@ def score_test(
         accuracy.append(float(a[0]))
         reg.append(float(r[0]))
         if row.selection == "neuron":
-            neurons[row.attribute] = f[:, 0]
+            units["neuron", row.attribute] = f[:, 0]
+        elif row.selection == "filter":
+            units["filter", row.attribute] = features[index][f"{key}/raw"].mean(axis=1)
     out = selections.copy()
     out["test_accuracy"], out["qda_reg"] = accuracy, reg
     out["test_images"] = len(test)
-    return out, neurons
+    return out, units
 
 
 def first_unit(units) -> int:
@@ -243,13 +249,18 @@ def first_unit(units) -> int:
     return int(value)
 
 
-def write_neuron_activations(path, scores, neurons, test_index) -> None:
-    """Save the best neurons' test activations (``<attribute>`` datasets) with their
-    probe point, ResNet position and unit as attributes, and the test image indices."""
+def write_unit_activations(path, scores, units, test_index) -> None:
+    """Save the selected units' test activations with the test image indices
+    (``test_index``): the best neurons' as ``<attribute>`` datasets (Figs. 1 and 6), the
+    best filters' (their channel's mean) as ``filter/<attribute>``, each with its probe
+    point, place in the network, unit (the neuron's, or the channel) and test accuracy as
+    attributes."""
     with atomic_h5(path) as f:
         f["test_index"] = np.asarray(test_index, dtype=np.int64)
-        for row in scores[scores["selection"] == "neuron"].itertuples():
-            d = f.create_dataset(row.attribute, data=neurons[row.attribute].astype(np.float32))
+        for row in scores[scores["selection"].isin(["neuron", "filter"])].itertuples():
+            name = row.attribute if row.selection == "neuron" else f"filter/{row.attribute}"
+            values = units[row.selection, row.attribute].astype(np.float32)
+            d = f.create_dataset(name, data=values)
             d.attrs.update(
                 point=row.point,
                 name=row.name,
