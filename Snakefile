@@ -41,6 +41,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/extract.smk"
 include: "workflow/rules/probe.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/erasure.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -65,3 +66,5 @@ rule all:
         expand("results/summary.{ext}", ext=["md", "html"]),
         "results/provenance.json",
         "results/atlas",
+        expand("results/tables/erasure{part}.tsv", part=["", "_downstream"] if ERASED else []),
+        expand("results/figures/erasure.{ext}", ext=["png", "pdf"] if ERASED else []),

@@ -44,6 +44,7 @@ TINY_STUDY = {
     "probe": {"train_per_class": 12, "val_per_class": 20, "vip_neurons": 3, "batch_size": 64},
     "multitask": {"epochs": 1, "batch_size": 16},
     "controls": {"random_networks": 1, "recalibrate_bn": 16},
+    "erasure": {"enabled": True, "points": ["L01", "L40", "L50"]},
     "figures": {
         "fig4_attribute": "Smiling",
         "fig5_attribute": "Male",

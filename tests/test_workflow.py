@@ -65,6 +65,20 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     assert "Best Layer" in (tmp_path / "results/tables/table1.tex").read_text()
     summary = (tmp_path / "results/summary.md").read_text()
     assert "planted" in summary.lower()
+    # erasure at the stem, a block output and the pool (the tiny study's points)
+    erasure = pd.read_csv(tmp_path / "results/tables/erasure.tsv", sep="\t", dtype=str)
+    assert len(erasure) == 2 * 3 and set(erasure["network"]) == {"0"}
+    assert set(zip(erasure["point"], erasure["name"], strict=True)) == {
+        ("L01", "relu"),
+        ("L40", "layer3.5.relu3"),
+        ("L50", "avgpool"),
+    }
+    measured = erasure.filter(regex="^(verification|residual|probe)").astype(float)
+    assert measured.apply(lambda c: c.between(0, 1)).all().all()
+    downstream = pd.read_csv(tmp_path / "results/tables/erasure_downstream.tsv", sep="\t")
+    assert len(downstream) == 2 * 3  # after L01: L40, L50; after L40: L50
+    assert "## Encoded or used" in summary
+    assert (tmp_path / "results/figures/erasure.png").stat().st_size > 10_000
     assert (tmp_path / "results/logs/train/0.log").stat().st_size > 0
     cards = list((tmp_path / "results/atlas/0").glob("L*/*/index.html"))
     assert len(cards) == 4 and (tmp_path / "results/atlas/index.html").is_file()
@@ -79,7 +93,13 @@ def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     with zipfile.ZipFile(tmp_path / "results/report.zip") as z:
         html = z.read("report/report.html").decode()
         cards = [n for n in z.namelist() if "/0/L" in n]  # the atlas's cards' files
-    for item in ("figures/fig3.png", "tables/table1.html", "summary.html", "atlas/index.html"):
+    for item in (
+        "figures/fig3.png",
+        "figures/erasure.png",
+        "tables/table1.html",
+        "summary.html",
+        "atlas/index.html",
+    ):
         assert f'"results/{item}": {{"name"' in html, item
     assert '"results/tables/layer_accuracy.html": {"name"' in html  # the compact view
     assert '"results/tables/layer_accuracy.tsv": {"name"' not in html  # the table: a file

@@ -12,6 +12,7 @@ import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.layout import N_POINTS, point_id
 from facecues.nets.names import NAME_PATTERN, study_networks
+from facecues.plan.config import erased_networks, erasure_points
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
@@ -29,6 +30,10 @@ NETWORKS = list(STUDY.studied)
 CONTROLS = list(STUDY.controls)
 PROBED = list(STUDY.probed)
 WORLD = "results/synthetic/world.json"
+# Erasure (docs/protocol.md section 13): at these points, in the studied networks, where
+# LFW pairs are at hand (synthetic, or data.lfw_root given).
+ERASURE_POINTS = erasure_points(config)
+ERASED = erased_networks(config)
 
 # What each rule's results depend on, passed as its params: a config change
 # reruns exactly the rules it concerns (threads, workers and GPUs rerun nothing).

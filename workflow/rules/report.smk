@@ -174,6 +174,7 @@ rule summary:
         table="results/tables/layer_accuracy.tsv",
         scores="results/tables/test_scores.tsv",
         provenance="results/provenance.json",
+        erasure=["results/tables/erasure.tsv"] if ERASED else [],
     output:
         md="results/summary.md",
         html=report("results/summary.html", caption="../report/summary.rst", category="Summary"),

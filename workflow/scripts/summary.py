@@ -16,6 +16,7 @@ table = read_tables(snakemake.input.table)
 scores = read_tables(snakemake.input.scores)
 world = [f for f in snakemake.input if str(f).endswith("world.json")]
 kinds = world_kinds_from_json(world[0]) if world else None
+erasure = read_tables(snakemake.input.erasure[0]) if snakemake.input.erasure else None
 write_summary(
     scores,
     table,
@@ -23,6 +24,7 @@ write_summary(
     snakemake.output.md,
     val_rows=snakemake.params.val_rows,
     provenance=read_provenance(snakemake.input.provenance),
+    erasure=erasure,
 )
 write_text(
     snakemake.output.html,

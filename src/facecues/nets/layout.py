@@ -30,6 +30,9 @@ from dataclasses import dataclass
 STAGE_BLOCKS = (3, 4, 6, 3)
 EXPANSION = 4
 N_POINTS = 1 + 3 * sum(STAGE_BLOCKS) + 1  # the network's points, without the input
+# Kinds of point that are a whole module's output, which an eraser can replace in the
+# forward pass (relu1/relu2 are hooked on their BatchNorm, before the ReLU).
+ERASABLE_KINDS = ("stem", "output", "pool")
 INPUT = "input"  # the input point's name, kind and stage
 #: Relative depth (over the map points) up to which a point is shallow, and from which deep.
 SHALLOW_UP_TO, DEEP_FROM = 0.08, 0.9
@@ -171,3 +174,12 @@ def depths(points: Sequence[ProbePoint]) -> Depths:
 def resnet50_depths() -> Depths:
     """The depth landmarks of the ResNet-50 topology (the same at any width and size)."""
     return depths(resnet50_points())
+
+
+def stage_outputs(points: Sequence[ProbePoint]) -> list[int]:
+    """The last block output of each stage and the pool: the default erasure points."""
+    last: dict[str, int] = {}
+    for p in points:
+        if p.kind in ("output", "pool"):
+            last[p.stage or p.name] = p.index
+    return sorted(last.values())

@@ -24,10 +24,10 @@ from torch import nn
 from facecues.nets.layout import N_POINTS, ProbePoint, input_point
 from facecues.nets.resnet import Bottleneck
 
-__all__ = ["ProbePoint", "capture", "probe_points"]
+__all__ = ["ProbePoint", "capture", "hook_sites", "probe_points"]
 
 
-def _hook_sites(model: nn.Module) -> list[tuple[str, str, nn.Module, bool]]:
+def hook_sites(model: nn.Module) -> list[tuple[str, str, nn.Module, bool]]:
     """(name, kind, module to hook, apply ReLU in the hook) in the network's forward order."""
     sites = [("relu", "stem", model.relu, False)]
     for stage in ("layer1", "layer2", "layer3", "layer4"):
@@ -56,7 +56,7 @@ def capture(
     pre-hook on the model). The stem hook sits on the stem's own ReLU module,
     which the stem calls exactly once.
     """
-    sites = _hook_sites(model)
+    sites = hook_sites(model)
     wanted = set(range(1, len(sites) + 1) if indices is None else indices)
     store: dict[int, torch.Tensor] = {}
     handles = []
@@ -89,7 +89,7 @@ def probe_points(model: nn.Module, input_size: int, with_input: bool = False) ->
     Checks that the hooks fire once each, in forward order, and returns each
     point's per-image shape.
     """
-    sites = _hook_sites(model)
+    sites = hook_sites(model)
     if len(sites) != N_POINTS:
         raise ValueError(f"expected {N_POINTS} probe points, the model has {len(sites)}")
     order: list[int] = []
@@ -119,3 +119,22 @@ def probe_points(model: nn.Module, input_size: int, with_input: bool = False) ->
 def _stage(name: str) -> str:
     """``layer2.0.relu1`` -> ``layer2``; ``relu`` -> ``stem``; ``avgpool`` -> ``pool``."""
     return {"relu": "stem", "avgpool": "pool"}.get(name, name.partition(".")[0])
+
+
+def run_from(model: nn.Module, index: int, x: torch.Tensor) -> torch.Tensor:
+    """The pooled embedding from point ``index``'s activations ``x`` (a batch at the stem,
+    a block output or the pool): the rest of ``model``'s forward pass, whose hooks (e.g.
+    ``capture``'s) fire as in a whole pass. ``model.embed`` equals ``run_from`` of its
+    own activations at any such point."""
+    sites = hook_sites(model)
+    name, kind, _, _ = sites[index - 1]
+    if kind == "pool":
+        return x.flatten(1)
+    if kind not in ("stem", "output"):
+        raise ValueError(f"run_from: point {index} ({name}) is not a whole module's output")
+    if kind == "stem":  # the stem's max pooling, as in FaceResNet.embed
+        x = model.maxpool(x.contiguous(memory_format=torch.channels_last)).contiguous()
+    for i, (_, k, block, _) in enumerate(sites, start=1):
+        if k == "output" and i > index:
+            x = block(x)
+    return torch.flatten(model.avgpool(x), 1)

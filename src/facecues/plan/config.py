@@ -24,7 +24,9 @@ import jsonschema
 import yaml
 
 from facecues.errors import ConfigError
+from facecues.nets.layout import ERASABLE_KINDS, point_id, resnet50_points, stage_outputs
 from facecues.nets.names import CONTROL_PREFIX, study_networks
+from facecues.probes.erasure import rows_per_class
 
 HERE = Path(__file__).resolve().parent
 DEFAULTS = HERE / "config.yaml"
@@ -99,7 +101,9 @@ def check_config(config: Mapping) -> None:
       ``probe.train_per_class``): PLS on n centred rows has at most n - 1
       components;
     - ``figures.fig4_attribute`` and ``fig5_attribute`` among ``attributes``;
-    - no checkpoint named like a control network (the schema says so too).
+    - no checkpoint named like a control network (the schema says so too);
+    - ``erasure.points`` exist and are whole modules' outputs (``erasure_points``), and
+      with erasure on, ``probe.val_per_class`` is enough for its residual check.
 
     One ConfigError lists every problem with its key, value and what was expected.
     """
@@ -127,8 +131,51 @@ def check_config(config: Mapping) -> None:
             f"(names starting with '{CONTROL_PREFIX}': {CONTROL_PREFIX}0, {CONTROL_PREFIX}1, "
             "...); expected other names"
         )
+    try:
+        erasure_points(config)
+    except ConfigError as e:
+        problems.append(str(e))
+    _, need = rows_per_class(per_class, p["val_per_class"], k)
+    if erased_networks(config) and p["val_per_class"] < need:
+        problems.append(
+            f"probe.val_per_class = {p['val_per_class']} is too few for erasure's residual "
+            f"check (the whole-layer probe, probe.n_components = {k}, fitted on half the "
+            f"validation sample): expected at least {need}, or erasure.enabled: false"
+        )
     if problems:
         raise ConfigError("config:\n  " + "\n  ".join(problems))
+
+
+def erased_networks(config: Mapping) -> list[str]:
+    """The networks whose attributes are erased (docs/protocol.md section 13): the studied
+    ones, when ``erasure.enabled`` and LFW pairs are at hand (synthetic, or
+    ``data.lfw_root`` given)."""
+    lfw = config["data"]["source"] == "synthetic" or config["data"].get("lfw_root")
+    return list(study_networks(config).studied) if config["erasure"]["enabled"] and lfw else []
+
+
+def erasure_points(config: Mapping) -> list[str]:
+    """The probe points (ids) erased at (docs/protocol.md section 13): ``erasure.points``,
+    or each stage's last block output and the pool; ConfigError for a point the network
+    lacks or one inside a block (hooked before its ReLU, so not replaceable)."""
+    m = config["model"]
+    points = resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
+    given = config["erasure"]["points"]
+    if given is None:
+        return [point_id(i) for i in stage_outputs(points)]
+    by_id = {p.id: p for p in points}
+    bad = [f"{g} (no such point: L01-{points[-1].id})" for g in given if g not in by_id]
+    bad += [
+        f"{g} ({by_id[g].name}, inside a block)"
+        for g in given
+        if g in by_id and by_id[g].kind not in ERASABLE_KINDS
+    ]
+    if bad:
+        raise ConfigError(
+            f"erasure.points: {', '.join(bad)}; expected the stem (L01), block outputs "
+            "(relu3) or the pool"
+        )
+    return sorted(set(given))
 
 
 def load_config(

@@ -42,7 +42,9 @@ from facecues.literature import (
 )
 from facecues.nets.layout import N_POINTS, STAGE_BLOCKS, resnet50_points
 from facecues.nets.names import study_networks
+from facecues.plan.config import erasure_points
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
+from facecues.probes.erasure import rows_per_class
 
 # ----------------------------------------------------------------------------------------
 # The data (the published sizes of the real sets: facecues.literature).
@@ -162,6 +164,9 @@ SYNTH_BYTES_PER_IMAGE = 2300  # the default world on disk: 22.6 MB for 10,000 JP
 # figure, 153 kB (51 points); a unit card, 72 kB (thumbnails, means, histogram)
 ATLAS_PAGE_BYTES = 153_000
 ATLAS_CARD_BYTES = 72_000
+# erasure: the Gram matrix of the n x d training sample, core-seconds per n^2 d (numpy's
+# float32 matmul on this 2-core machine: ~2e-11; with the centring and the products)
+ERASURE_GRAM_S_PER_ELEMENT = 5e-11
 ATLAS_S_PER_ITEM = 0.25  # a page or a card (average_k 100): the job, 15.8 s for 32 + 31
 
 MEM_MARGIN = 1.25
@@ -388,6 +393,17 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         return sum(pls_vip_seconds(u, config) for u in units) / len(units)
     if rule == "synthesize":
         return 2.0 + d.synthetic_images * SYNTH_CORE_S_PER_IMAGE / max(1, threads)
+    if rule == "erasure":
+        units = erasure_units(config)
+        # the sample (training rows and as many validation rows) once per point, the rest
+        # of the pass from each point that has later ones (about half a pass), and the LFW
+        # images once, then with each point's eraser and its control
+        rows = erasure_rows(config)
+        passes = len(units) + 0.5 * (len(units) - 1)
+        images = rows * (passes * forward + celeba_load)
+        lfw_load = _load_s(d.lfw_pixels, size)
+        lfw = d.lfw_images * ((1 + 2 * len(units)) * forward + lfw_load)
+        return TORCH_JOB_START_S + images + lfw + erasure_fit_seconds(units, config)
     if rule == "atlas":
         networks, a = study_networks(config), len(config["attributes"])
         items = len(networks.probed) * a + len(networks.studied) * a * 2
@@ -401,6 +417,36 @@ def pls_vip_seconds(units: int, config: Mapping) -> float:
     read = n * units * itemsize(config) / SHARD_READ_BYTES_S
     fits = 2 if identity_control(config) else 1  # the probes again on the identity task
     return PLS_JOB_START_S + read + fits * PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
+
+
+def erasure_units(config: Mapping) -> list[int]:
+    """Units of each erasure point (``facecues.plan.config.erasure_points``)."""
+    m = config["model"]
+    by_id = {pt.id: pt.units for pt in resnet50_points(m["base_width"], m["input_size"])}
+    return [by_id[i] for i in erasure_points(config)]
+
+
+def erasure_rows(config: Mapping) -> int:
+    """Rows of an erasure job's sample: the training sample and its validation rows
+    (``facecues.probes.erasure.rows_per_class``)."""
+    p = config["probe"]
+    per_class, _ = rows_per_class(p["train_per_class"], p["val_per_class"], p["n_components"])
+    return train_rows(config) + 2 * per_class
+
+
+def erasure_fit_seconds(units: list[int], config: Mapping) -> float:
+    """Seconds of an erasure job's fits: per point two LEACE fits (the Gram matrix of the
+    training sample, n^2 d, ERASURE_GRAM_S_PER_ELEMENT), the whole-layer probe on the training
+    sample and four on halves of the validation sample, and the probe again at every
+    later point (PLS fits as in ``pls_vip_seconds``)."""
+    n = train_rows(config)
+    val = erasure_rows(config) - n
+    pls = PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT
+    fits = 0.0
+    for i, u in enumerate(units):
+        fits += 2 * ERASURE_GRAM_S_PER_ELEMENT * n * n * u
+        fits += pls * u * (n + 2 * val) + pls * n * sum(units[i + 1 :])
+    return fits
 
 
 def identity_control(config: Mapping) -> bool:
@@ -506,6 +552,16 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
             held += 2 * d.celeba[2] * selections * nc * 8
             base += SKLEARN_MB
         return base + (state * 4 + acts + held + 2 * b * image) * mb
+    if rule == "erasure":
+        units, rows = erasure_units(config), erasure_rows(config)
+        acts = 2 * p["batch_size"] * total * FORWARD_ACT_BYTES_PER_UNIT
+        # one point's activations of the sample (float32) and their erased copy, or the
+        # later points' from the first (whichever is more); the centred training rows; the
+        # decoded images of the sample and of LFW
+        widest = max(max(units), sum(units[1:]))
+        held = 2 * rows * widest * 4 + train_rows(config) * max(units) * 4
+        held += (rows + d.lfw_images) * image
+        return base + SKLEARN_MB + (acts + held) * mb
     if rule == "synthesize":
         return SYNTH_MB
     if rule == "pls_vip":

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from facecues.activations.shards import shard_bytes
 from facecues.nets.names import study_networks
+from facecues.plan.config import erased_networks
 from facecues.plan.costs import (
     ATLAS_CARD_BYTES,
     ATLAS_PAGE_BYTES,
@@ -142,6 +143,9 @@ def plan(
         "score_val": probed * a,
         "select": n,
         "score_test": n,
+        "erasure": len(erased_networks(config)) * a,
+        "erasure_table": 1 if erased_networks(config) else 0,
+        "fig_erasure": 1 if erased_networks(config) else 0,
     }
     rules = {}
     for rule in RULES:

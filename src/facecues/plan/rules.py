@@ -14,19 +14,20 @@ RULES = (
     "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
     "score_val", "select", "score_test", "environment_torch", "environment_probe",
     "environment_report", "provenance", "aggregate", "accuracy_view", "table1", "fig3", "fig4",
-    "fig5",
-    "average_faces_fig1", "average_faces_fig6", "summary", "atlas", "all",
+    "fig5", "average_faces_fig1", "average_faces_fig6", "erasure", "erasure_table",
+    "fig_erasure", "summary", "atlas", "all",
 )  # fmt: skip
 #: Seconds of work each: on a cluster they run on the submitting host (``localrules``;
 #: environment_torch runs where the probing jobs run, to see their GPUs).
 LOCAL_RULES = (
     "all", "splits", "select", "environment_probe", "environment_report", "provenance",
     "aggregate", "accuracy_view", "table1", "fig3", "fig4", "fig5", "average_faces_fig1",
-    "average_faces_fig6", "summary", "atlas",
+    "average_faces_fig6", "erasure_table", "fig_erasure", "summary", "atlas",
 )  # fmt: skip
 #: The rules whose jobs are sized from the config (``mem_mb``, ``runtime``).
 HEAVY_RULES = (
-    "train", "control_network", "finetune", "extract", "score_val", "score_test", "synthesize"
+    "train", "control_network", "finetune", "extract", "score_val", "score_test", "erasure",
+    "synthesize",
 )  # fmt: skip
 #: pls_vip jobs per cluster submission (profiles/slurm: group-components pls_vip=51, the
 #: 50 points of a network and the input L00).
@@ -35,11 +36,12 @@ SLURM_PLS_VIP_BATCH = 51
 # a CPU a 1-thread conv job does 1.4x the work per core-second of a 2-thread one
 # (benchmarks/README.md, "Training on the CPU"); on a GPU the thread count matters little.
 RULE_THREADS = {
-    "control_network": 1, "finetune": 1, "extract": 1, "score_val": 1, "score_test": 1
+    "control_network": 1, "finetune": 1, "extract": 1, "score_val": 1, "score_test": 1,
+    "erasure": 1,
 }  # fmt: skip
 TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
 # resources: gpu = probe.gpus
-PROBE_GPU_RULES = ("extract", "score_val", "score_test", "environment_torch")
+PROBE_GPU_RULES = ("extract", "score_val", "score_test", "erasure", "environment_torch")
 
 
 def rule_threads(rule: str, config: Mapping) -> int:

@@ -62,6 +62,7 @@ from facecues.literature import (
 )
 from facecues.nets.layout import Depths, point_id, resnet50_depths
 from facecues.nets.names import is_control
+from facecues.results.erasure import erasure_lines, planted_check
 from facecues.results.estimates import (
     LEVEL as INTERVAL_LEVEL,
 )
@@ -678,11 +679,22 @@ def controls_section(
 
 
 def _planted(
-    trained: pd.DataFrame, d: pd.DataFrame, world_kinds: dict[str, str], tol: float, val_rows
+    trained: pd.DataFrame,
+    d: pd.DataFrame,
+    world_kinds: dict[str, str],
+    tol: float,
+    val_rows,
+    erasure: pd.DataFrame | None = None,
 ) -> Claim:
     statement = (
         "Planted truth of the synthetic world: per-image attributes lose more accuracy with "
-        "depth than identity-bound ones; unrendered attributes stay at chance."
+        "depth than identity-bound ones; unrendered attributes stay at chance"
+        + (
+            "; erasing identity-bound attributes costs face verification more than erasing "
+            "per-image ones, and erasing random directions least."
+            if erasure is not None
+            else "."
+        )
     )
     d = d[d["attribute"].isin(world_kinds)].copy()
     d["kind"] = d["attribute"].map(world_kinds)
@@ -729,6 +741,11 @@ def _planted(
             f"unrendered attributes {est.pct()} over all points (within ±{100 * tol:.0f} p.p. "
             f"of chance: {c})"
         )
+    erased = planted_check(erasure, world_kinds) if erasure is not None else None
+    if erased:
+        if erased[0] is not None:
+            checks.append(erased[0])
+        why.append(erased[1])
     lines += ["", *_depth_rows(d, world_kinds)]
     if not checks:
         return Claim(
@@ -788,9 +805,10 @@ def evaluate_claims(
     world_kinds: dict[str, str] | None = None,
     tol: float = TOL,
     val_rows: int | None = None,
+    erasure: pd.DataFrame | None = None,
 ) -> list[Claim]:
     """Claims (a)-(d) of docs/protocol.md section 10, plus the planted truth when
-    ``world_kinds``.
+    ``world_kinds`` (with the erasure check when the ``erasure`` table is given).
 
     ``tol`` (fraction) is the margin of "loses / stays" (c), "does as well" (d)
     and the planted-truth checks. ``val_rows``: validation images per attribute
@@ -807,7 +825,7 @@ def evaluate_claims(
         _claim_d(by_depth, trained, controls, tol),
     ]
     if world_kinds:
-        claims.append(_planted(trained, d, world_kinds, tol, val_rows))
+        claims.append(_planted(trained, d, world_kinds, tol, val_rows, erasure))
     return claims
 
 
@@ -817,8 +835,10 @@ def render_summary(
     scores: pd.DataFrame | None = None,
     controls: list[str] | None = None,
     provenance: dict | None = None,
+    erasure: list[str] | None = None,
 ) -> str:
-    """Markdown text of the summary (``provenance``: results/provenance.json, at its head)."""
+    """Markdown text of the summary (``provenance``: results/provenance.json, at its head;
+    ``erasure``: the erasure section's lines)."""
     trained, control_rows = split_controls(table)
     out = ["# Summary: the paper's claims in this run", ""]
     if provenance:
@@ -854,6 +874,8 @@ def render_summary(
             out += ["", *c.lines]
     if controls:
         out += ["", "## Controls depth by depth", "", *controls]
+    if erasure:
+        out += ["", "## Encoded or used: what face verification loses by erasure", "", *erasure]
     out += ["", "## QDA fallback", "", *fallback_counts(table, scores)]
     return "\n".join(out) + "\n"
 
@@ -865,14 +887,17 @@ def write_summary(
     path: str | Path,
     val_rows: int | None = None,
     provenance: dict | None = None,
+    erasure: pd.DataFrame | None = None,
 ) -> list[Claim]:
     """Write ``results/summary.md``: each claim with its measured values and verdict.
 
     ``scores`` may be ``None`` (validation fallback), ``world_kinds`` ``None``
-    (no planted-truth section), ``provenance`` ``None`` (no provenance at its head).
+    (no planted-truth section), ``provenance`` ``None`` (no provenance at its head),
+    ``erasure`` ``None`` (no erasure section: results/tables/erasure.tsv not made).
     Returns the judged claims.
     """
-    claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows)
+    claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows, erasure=erasure)
     controls = controls_section(table, world_kinds, val_rows)
-    write_text(path, render_summary(claims, table, scores, controls, provenance))
+    section = erasure_lines(erasure, world_kinds) if erasure is not None else None
+    write_text(path, render_summary(claims, table, scores, controls, provenance, section))
     return claims

@@ -51,6 +51,14 @@ def best_threshold(sim: np.ndarray, same: np.ndarray) -> float:
     return float((thresholds[k + 1] + thresholds[k]) / 2)
 
 
+def fold_accuracy(sim: np.ndarray, same: np.ndarray, fold: np.ndarray, k: int) -> float:
+    """Verification accuracy on fold ``k``, its threshold chosen on the other folds."""
+    same = np.asarray(same, dtype=bool)
+    test = fold == k
+    t = best_threshold(sim[~test], same[~test])
+    return float(np.mean((sim[test] >= t) == same[test]))
+
+
 def verification_accuracy(
     sim: np.ndarray, same: np.ndarray, fold: np.ndarray
 ) -> tuple[float, float]:
@@ -59,12 +67,7 @@ def verification_accuracy(
     For each fold, the threshold is chosen on the other folds and the accuracy
     measured on the held-out fold, as in the LFW protocol.
     """
-    same = np.asarray(same, dtype=bool)
-    accs = []
-    for k in np.unique(fold):
-        test = fold == k
-        t = best_threshold(sim[~test], same[~test])
-        accs.append(np.mean((sim[test] >= t) == same[test]))
+    accs = [fold_accuracy(sim, same, fold, k) for k in np.unique(fold)]
     return float(np.mean(accs)), float(np.std(accs))
 
 

@@ -1,0 +1,298 @@
+"""The erasure step: erase one attribute at a probe point, then measure what is left.
+
+For one (network, attribute) and each erasure point (docs/protocol.md section 13):
+
+1. the rank-one LEACE eraser of the attribute (``facecues.probes.erasure``) is
+   fitted on the probes' training sample's activations at the point, and a
+   control eraser of the same rank on a random balanced relabelling of the
+   same sample (a concept the network never learnt);
+2. **did it work**: the whole-layer probe (PLS + QDA, as everywhere) is fitted
+   again on the erased activations of half the validation sample and scored
+   on the other half, both ways (images the eraser never saw); beside it the
+   same two-fold probe on the unerased activations;
+3. **what recognition loses**: LFW verification (10 folds, the threshold chosen
+   on the other folds, as in training) and ROC AUC with the eraser applied
+   inside the forward pass at the point, against the unerased network and the
+   control eraser;
+4. **does it come back**: the attribute's whole-layer probe (fitted on the
+   training sample, scored on validation) at every later erasure point, with
+   and without the eraser.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.metrics import roc_auc_score
+from tqdm import tqdm
+
+from facecues.data.images import ImageFiles
+from facecues.errors import FacecuesError
+from facecues.nets.layout import ERASABLE_KINDS, point_id
+from facecues.nets.probe_points import capture, hook_sites, run_from
+from facecues.probes.erasure import CHANCE_MARGIN, fit_leace, rows_per_class
+from facecues.probes.pls import PLS1
+from facecues.probes.qda import qda_accuracy
+from facecues.training.verification import cosine_similarity, fold_accuracy
+
+log = logging.getLogger(__name__)
+
+
+COLUMNS = [
+    "network",
+    "attribute",
+    "point",
+    "name",
+    "method",
+    "rank",
+    "probe_accuracy",
+    "residual_accuracy",
+    "at_chance",
+    "verification_accuracy",
+    "verification_accuracy_erased",
+    "verification_accuracy_control",
+    "verification_auc",
+    "verification_auc_erased",
+    "verification_auc_control",
+    "drop_se",
+    "control_drop_se",
+]
+DOWNSTREAM_COLUMNS = ["network", "attribute", "point", "later_point", "accuracy", "accuracy_erased"]
+
+
+def erasure_sites(model: torch.nn.Module, indices: list[int]) -> dict[int, str]:
+    """The place in the network (name) of each probe point in ``indices`` (1-based); one
+    clear error for a point that does not exist or is not a whole module's output."""
+    sites = hook_sites(model)
+    out = {}
+    for i in indices:
+        if not 1 <= i <= len(sites):
+            raise FacecuesError(
+                f"erasure point {point_id(i)}: the network has points L01-{point_id(len(sites))}"
+            )
+        name, kind, _, _ = sites[i - 1]
+        if kind not in ERASABLE_KINDS:
+            raise FacecuesError(
+                f"erasure point {point_id(i)} ({name}) lies inside a block, before its ReLU; "
+                f"erase at the stem, a block output (relu3) or the pool"
+            )
+        out[i] = name
+    return out
+
+
+def _images(paths, size: int, crop: float = 1.0) -> torch.Tensor:
+    """The images at ``paths``, preprocessed for the network, decoded once."""
+    data = ImageFiles(paths, size, crop)
+    return torch.stack([data[i] for i in range(len(data))])
+
+
+@torch.no_grad()
+def _passes(model, batches, points, eraser=None, start=None, device="cpu"):
+    """{point: (n, d) float32} at ``points`` (and the pooled embedding under key 0) of
+    the whole forward pass over ``batches`` of images, or, with ``start``, of the rest of
+    the pass from the activations at point ``start`` (erased by ``eraser`` if given)."""
+    store: dict[int, list[torch.Tensor]] = {p: [] for p in (*points, 0)}
+    with capture(model, [p for p in points if p != start]) as acts:
+        for x in batches:
+            x = x.to(device)
+            if start is None:
+                emb = model.embed(x)
+            else:
+                flat = x.flatten(1)
+                flat = eraser(flat) if eraser is not None else flat
+                emb = run_from(model, start, flat.reshape(x.shape))
+            for p in points:
+                if p != start:
+                    store[p].append(acts[p].flatten(1).float().cpu())
+            store[0].append(emb.float().cpu())
+    return {p: torch.cat(v).numpy() for p, v in store.items() if v}
+
+
+@contextmanager
+def _erasing(model, p: int, eraser):
+    """The eraser applied to point ``p``'s output inside every forward pass of ``model``."""
+    module = hook_sites(model)[p - 1][2]
+
+    def hook(_m, _inputs, out):
+        return eraser(out.flatten(1)).reshape(out.shape)
+
+    handle = module.register_forward_hook(hook)
+    try:
+        yield
+    finally:
+        handle.remove()
+
+
+def _balanced_head(y: np.ndarray, per_class: int) -> np.ndarray:
+    """The first ``per_class`` rows of each class of ``y``, in their order."""
+    return np.sort(np.concatenate([np.flatnonzero(y == v)[:per_class] for v in np.unique(y)]))
+
+
+def _batches(x, batch_size: int):
+    return [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
+
+
+def _point_shape(model, p: int, x: torch.Tensor, device) -> tuple[int, ...]:
+    """The per-image shape of point ``p``'s activations."""
+    with torch.no_grad(), capture(model, [p]) as acts:
+        model.embed(x.to(device))
+    return tuple(acts[p].shape[1:])
+
+
+def _probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> float:
+    """The whole-layer probe: PLS (``n_components``, scaled) scores, then a QDA."""
+    pls = PLS1(n_components=n_components, scale=True).fit(x_train, y_train)
+    return qda_accuracy(pls.transform(x_train), y_train, pls.transform(x_eval), y_eval)
+
+
+def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> float:
+    """The whole-layer probe fitted on one half of (x, y) and scored on the other, both
+    ways (halves balanced by class), its mean accuracy."""
+    halves = [[], []]
+    for value in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == value))
+        halves[0].append(rows[: len(rows) // 2])
+        halves[1].append(rows[len(rows) // 2 :])
+    a, b = (np.concatenate(h) for h in halves)
+    return float(
+        np.mean(
+            [
+                _probe_accuracy(x[a], y[a], x[b], y[b], n_components),
+                _probe_accuracy(x[b], y[b], x[a], y[a], n_components),
+            ]
+        )
+    )
+
+
+def _verification(emb: np.ndarray, pairs, index: dict) -> tuple[np.ndarray, float]:
+    """LFW verification from the embeddings ``emb`` of the pairs' images (rows by
+    ``index``): the accuracy of each fold (its threshold chosen on the other folds) and
+    the ROC AUC of the cosine similarity over all pairs."""
+    sim = cosine_similarity(
+        emb[[index[p] for p in pairs.path1]], emb[[index[p] for p in pairs.path2]]
+    )
+    folds = np.array([fold_accuracy(sim, pairs.same, pairs.fold, k) for k in range(pairs.n_folds)])
+    return folds, float(roc_auc_score(pairs.same, sim))
+
+
+def _drop_se(before: np.ndarray, after: np.ndarray) -> float:
+    """Standard error of the mean accuracy drop, from the folds' paired drops."""
+    d = before - after
+    return float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
+
+
+def erase_attribute(
+    model: torch.nn.Module,
+    *,
+    train: tuple[list[Path], np.ndarray],
+    val: tuple[list[Path], np.ndarray],
+    pairs,
+    points: list[int],
+    input_size: int,
+    lfw_crop: float,
+    device: torch.device | str = "cpu",
+    n_components: int = 8,
+    batch_size: int = 128,
+    seed: np.random.SeedSequence | int = 0,
+    network: str = "",
+    attribute: str = "",
+) -> tuple[list[dict], list[dict]]:
+    """Erase the attribute of ``train``/``val`` ((paths, labels in {-1, +1})) at each of
+    ``points`` (1-based probe points) and measure it; the rows of the erasure table and
+    of the downstream table (``COLUMNS``, ``DOWNSTREAM_COLUMNS``)."""
+    model = model.to(device).eval()
+    points = sorted(points)
+    names = erasure_sites(model, points)
+    (tr_paths, y_tr), (va_paths, y_va) = train, val
+    available = int(np.unique(y_va, return_counts=True)[1].min())
+    per_class, need = rows_per_class(
+        int(np.unique(y_tr, return_counts=True)[1].min()), available, n_components
+    )
+    if available < need:
+        raise FacecuesError(
+            f"erasure of {attribute}: the residual check fits the whole-layer probe "
+            f"({n_components} components) on half of the validation sample; it needs {need} "
+            f"validation images per class, the sample has {available}"
+        )
+    keep = _balanced_head(y_va, per_class)
+    va_paths, y_va = [va_paths[i] for i in keep], y_va[keep]
+    rng = np.random.default_rng(seed)
+    n_tr = len(tr_paths)
+    sample = _batches(_images([*tr_paths, *va_paths], input_size), batch_size)
+    unique = sorted(set(pairs.path1) | set(pairs.path2))
+    index = {p: i for i, p in enumerate(unique)}
+    lfw_images = _batches(_images(unique, input_size, lfw_crop), batch_size)
+    v_folds, v_auc = _verification(_passes(model, lfw_images, [], device=device)[0], pairs, index)
+    log.info("unerased: verification %.4f (AUC %.4f)", v_folds.mean(), v_auc)
+    random_labels = rng.permutation(y_tr)  # as balanced as the sample, unrelated to it
+    rows, downstream, before = [], [], {}
+    for p in tqdm(points, desc="erasure points", disable=None):
+        acts = _passes(model, sample, [p], device=device)[p]  # one point at a time: memory
+        tr, va = acts[:n_tr], acts[n_tr:]
+        before[p] = _probe_accuracy(tr, y_tr, va, y_va, n_components)
+        eraser = fit_leace(tr, y_tr)
+        control = fit_leace(tr, random_labels)
+        fold_seed = int(rng.integers(2**32))
+        probe = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
+        residual = _two_fold(eraser(va), y_va, n_components, np.random.default_rng(fold_seed))
+        with _erasing(model, p, eraser):
+            e_folds, e_auc = _verification(_passes(model, lfw_images, [])[0], pairs, index)
+        with _erasing(model, p, control):
+            c_folds, c_auc = _verification(_passes(model, lfw_images, [])[0], pairs, index)
+        later = [q for q in points if q > p]
+        if later:  # the rest of the pass from the erased point, for the later points
+            shape = _point_shape(model, p, sample[0][:1], device)
+            erased = [torch.from_numpy(b).reshape(-1, *shape) for b in _batches(acts, batch_size)]
+            after = _passes(model, erased, later, eraser, start=p, device=device)
+            downstream += [
+                (p, q, _probe_accuracy(after[q][:n_tr], y_tr, after[q][n_tr:], y_va, n_components))
+                for q in later
+            ]
+        del acts, tr, va
+        rows.append(
+            dict(
+                network=network,
+                attribute=attribute,
+                point=point_id(p),
+                name=names[p],
+                method="leace",
+                rank=eraser.rank,
+                probe_accuracy=probe,
+                residual_accuracy=residual,
+                at_chance=abs(residual - 0.5) <= CHANCE_MARGIN,
+                verification_accuracy=v_folds.mean(),
+                verification_accuracy_erased=e_folds.mean(),
+                verification_accuracy_control=c_folds.mean(),
+                verification_auc=v_auc,
+                verification_auc_erased=e_auc,
+                verification_auc_control=c_auc,
+                drop_se=_drop_se(v_folds, e_folds),
+                control_drop_se=_drop_se(v_folds, c_folds),
+            )
+        )
+        log.info(
+            "%s: probe %.3f -> %.3f; verification %.4f -> %.4f (control %.4f)",
+            point_id(p),
+            probe,
+            residual,
+            v_folds.mean(),
+            e_folds.mean(),
+            c_folds.mean(),
+        )
+    later_rows = []
+    for p, q, acc in downstream:  # the unerased accuracy at q is known once q is done
+        later_rows.append(
+            dict(
+                network=network,
+                attribute=attribute,
+                point=point_id(p),
+                later_point=point_id(q),
+                accuracy=before[q],
+                accuracy_erased=acc,
+            )
+        )
+    return rows, later_rows

@@ -1,0 +1,185 @@
+"""Erasure: the closed-form LEACE against the reference (concept-erasure), its guarantee,
+the eraser inside a real network's forward pass, bad input, and the summary's reading."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from facecues.errors import ConfigError, FacecuesError
+from facecues.nets.probe_points import capture, run_from
+from facecues.nets.resnet import FaceResNet
+from facecues.plan.config import erasure_points, load_config
+from facecues.probes.erasure import fit_leace
+from facecues.probes.erasure_effects import erasure_sites
+from facecues.results.erasure import erasure_lines, planted_check, ranking
+
+concept_erasure = pytest.importorskip("concept_erasure")
+
+
+def _data(n, d, seed=0):
+    rng = np.random.default_rng(seed)
+    z = rng.integers(0, 2, n)
+    mix = rng.normal(size=(d, d)) / np.sqrt(d)
+    x = rng.normal(size=(n, d)) @ mix + np.outer(z, rng.normal(size=d)) + 3.0
+    return x, z
+
+
+@pytest.mark.parametrize("n,d", [(400, 30), (60, 200), (150, 150)])
+@pytest.mark.parametrize("shrinkage", [True, False])
+def test_closed_form_leace_equals_the_reference(n, d, shrinkage):
+    x, z = _data(n, d)
+    ref = concept_erasure.LeaceFitter.fit(
+        torch.tensor(x),
+        torch.tensor(z, dtype=torch.float64),
+        shrinkage=shrinkage,
+        constrain_cov_trace=False,
+    ).eraser
+    ours = fit_leace(x, z, shrinkage=shrinkage)
+    expected = ref(torch.tensor(x)).numpy()
+    scale = np.abs(x).max()
+    assert np.abs(ours(x) - expected).max() < 1e-9 * scale
+    p_ref = np.eye(d) - ref.P.numpy()
+    assert np.abs(ours.matrix() - p_ref).max() < 1e-8 * max(1.0, np.abs(p_ref).max())
+    assert ours.rank == 1
+
+
+@pytest.mark.parametrize("n,d", [(400, 30), (60, 200)])
+def test_after_erasure_the_classes_share_their_mean(n, d):
+    """LEACE's guarantee on the fitting sample: no linear function separates the classes
+    (equal class means), and -1/+1 labels give the same eraser as 0/1."""
+    x, z = _data(n, d, seed=1)
+    erased = fit_leace(x, z)(x)
+    gap = erased[z == 1].mean(0) - erased[z == 0].mean(0)
+    before = x[z == 1].mean(0) - x[z == 0].mean(0)
+    assert np.abs(gap).max() < 1e-9 * np.abs(before).max()
+    assert np.allclose(fit_leace(x, 2 * z - 1)(x), erased)
+    # the mean is kept
+    assert np.allclose(erased.mean(0), x.mean(0))
+
+
+def test_a_concept_under_the_tolerance_is_not_erased():
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(200, 5))
+    z = np.tile([0, 1], 100)
+    eraser = fit_leace(x - x[z == 1].mean(0) * z[:, None] + x[z == 0].mean(0) * z[:, None], z)
+    assert eraser.rank == 0
+
+
+def test_bad_labels_and_too_few_samples_are_one_clear_error():
+    x, z = _data(50, 10)
+    with pytest.raises(FacecuesError, match="1 present samples"):
+        fit_leace(x, np.r_[np.zeros(49, int), 1])
+    with pytest.raises(FacecuesError, match="binary attribute"):
+        fit_leace(x, np.arange(50) % 3)
+    with pytest.raises(FacecuesError, match="expected 50 labels"):
+        fit_leace(x, z[:40])
+    with pytest.raises(FacecuesError, match=r"shape \(n, d\)"):
+        fit_leace(x[None], z)
+
+
+def test_the_rest_of_the_pass_from_a_point_is_the_whole_pass():
+    """run_from (the erasure jobs' pass on from an erased point) gives the whole pass's
+    later activations and embedding from the point's own activations, at the stem, a
+    block output and the pool; an erased point changes what follows."""
+    torch.manual_seed(0)
+    model = FaceResNet(0, base_width=4).eval()
+    for m in model.modules():  # non-trivial residual branches
+        if isinstance(m, torch.nn.BatchNorm2d):
+            torch.nn.init.normal_(m.weight, 1.0, 0.2)
+    x = torch.randn(24, 3, 32, 32)
+    with torch.no_grad(), capture(model, [1, 10, 40, 50]) as acts:
+        emb = model.embed(x)
+        whole = {p: acts[p].clone() for p in (1, 10, 40, 50)}
+    for start in (1, 10, 50):
+        with torch.no_grad(), capture(model, [40]) as acts:
+            got = run_from(model, start, whole[start])
+            if start < 40:
+                assert torch.allclose(acts[40], whole[40], atol=1e-5)
+        assert torch.allclose(got, emb, atol=1e-5), start
+    flat = whole[10].flatten(1)
+    eraser = fit_leace(flat.double().numpy(), np.tile([0, 1], 12))
+    erased = eraser(flat)
+    assert erased.dtype == torch.float32
+    assert np.allclose(erased.numpy(), eraser(flat.double().numpy()), atol=1e-4)
+    with torch.no_grad():
+        assert not torch.allclose(run_from(model, 10, erased.reshape(whole[10].shape)), emb)
+    with pytest.raises(ValueError, match="not a whole module's output"):
+        run_from(model, 5, whole[10])
+
+
+def test_erasure_points_must_be_whole_modules():
+    model = FaceResNet(0, base_width=4)
+    with pytest.raises(FacecuesError, match="L05 .*inside a block"):
+        erasure_sites(model, [5])
+    with pytest.raises(FacecuesError, match="L51: the network has points L01-L50"):
+        erasure_sites(model, [51])
+    assert erasure_points(load_config()) == ["L10", "L22", "L40", "L49", "L50"]
+    with pytest.raises(ConfigError, match=r"erasure.points: L99 \(no such point"):
+        load_config(given={"erasure": {"points": ["L99", "L10"]}})
+    with pytest.raises(ConfigError, match=r"L06 \(layer1.1.relu2, inside a block\)"):
+        load_config(given={"erasure": {"points": ["L06"]}})
+    # too few validation images for the residual check: refused at start when erasure is on
+    few = {"erasure": {"enabled": True}, "probe": {"val_per_class": 17}}
+    with pytest.raises(ConfigError, match="probe.val_per_class = 17 is too few for erasure"):
+        load_config(given=few)
+    load_config(given={**few, "erasure": {"enabled": False}})
+
+
+def _table(drops, control=0.002):
+    """An erasure table: {attribute: drop per network}, at two points."""
+    rows = []
+    for attribute, per_net in drops.items():
+        for net, drop in enumerate(per_net):
+            for point in ("L10", "L50"):
+                rows.append(
+                    dict(
+                        network=str(net),
+                        attribute=attribute,
+                        point=point,
+                        name=point,
+                        residual_accuracy=0.51,
+                        at_chance=True,
+                        verification_accuracy=0.9,
+                        verification_accuracy_erased=0.9 - drop,
+                        verification_accuracy_control=0.9 - control,
+                        drop_se=0.002,
+                        control_drop_se=0.002,
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
+    kinds = {"Male": "identity", "Eyeglasses": "identity", "Smiling": "image"}
+    t = _table(
+        {
+            "Male": [0.05, 0.06, 0.055],
+            "Eyeglasses": [0.03, 0.02, 0.025],
+            "Smiling": [0.003, 0.002, 0.004],
+        }
+    )
+    r = ranking(t, kinds)
+    assert list(r["attribute"]) == ["Male", "Eyeglasses", "Smiling"]
+    assert r.iloc[0]["kind"] == "identity-bound"
+    check, why = planted_check(t, kinds)
+    assert check == "yes", why
+    lines = "\n".join(erasure_lines(t, kinds))
+    assert "| 1 | Male | identity-bound | +5.5 p.p." in lines
+    # the reverse world: per-image attributes cost more
+    flipped = {"Male": "image", "Eyeglasses": "image", "Smiling": "identity"}
+    assert planted_check(t, flipped)[0] == "no"
+    # random directions costing more than per-image attributes fail the check
+    assert (
+        planted_check(
+            _table({"Male": [0.05, 0.06], "Smiling": [0.003, 0.002]}, control=0.02), kinds
+        )[0]
+        == "no"
+    )
+    # residual probes off chance are named
+    t.loc[0, ["at_chance", "residual_accuracy"]] = [False, 0.6]
+    assert "Not at chance after erasure at 1 of 18" in "\n".join(erasure_lines(t, kinds))
+    # an erasure that left the attribute readable at most points is not judged
+    t["at_chance"] = [True] * 5 + [False] * 13
+    check, why = planted_check(t, kinds)
+    assert check is None and "stayed readable after erasure at 13 of 18" in why
