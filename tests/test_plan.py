@@ -14,7 +14,7 @@ import yaml
 from facecues.plan.config import load_config
 from facecues.plan.costs import datasets, model_parameters, rule_resources
 from facecues.plan.report import format_plan, plan
-from facecues.plan.rules import HEAVY_RULES
+from facecues.plan.rules import HEAVY_RULES, PROBE_GPU_RULES, TRAIN_GPU_RULES
 from facecues.probes.probe_file import probe_file_bytes
 from tests.conftest import ROOT, snakemake
 
@@ -311,3 +311,11 @@ def test_cli_batches_pls_vip_as_the_slurm_profile_groups_them():
     profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
     assert profile["groups"] == ["pls_vip=pls_vip"]
     assert profile["group-components"] == [f"pls_vip={SLURM_PLS_VIP_BATCH}"]
+
+
+def test_the_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition():
+    """The rules that may ask for a GPU (train.gpus, probe.gpus) run where there are
+    GPUs on a cluster: profiles/slurm names them under set-resources."""
+    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
+    gpu = {r for r, res in profile["set-resources"].items() if res["slurm_partition"] == "gpu"}
+    assert gpu == set(TRAIN_GPU_RULES) | set(PROBE_GPU_RULES)
