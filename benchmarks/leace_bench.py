@@ -39,7 +39,10 @@ def main() -> None:
     args = a.parse_args()
     torch.set_num_threads(1)
     rng = np.random.default_rng(0)
-    print(f"n = {args.n} rows, float64 (torch on 1 thread, numpy as configured); best of 3 (reference: 1 run above 2,048)")
+    print(
+        f"n = {args.n} rows, float64 (torch on 1 thread, numpy as configured); "
+        "best of 3 (reference: 1 run above 2,048)"
+    )
     print(f"{'d':>7} {'facecues s':>11} {'reference s':>12} {'ratio':>7} {'max |diff|':>11}")
     for d in args.widths:
         z = rng.integers(0, 2, args.n)
