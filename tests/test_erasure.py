@@ -183,3 +183,54 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     t["at_chance"] = [True] * 5 + [False] * 13
     check, why = planted_check(t, kinds)
     assert check is None and "stayed readable after erasure at 13 of 18" in why
+
+
+@pytest.mark.parametrize(
+    "device",
+    [
+        "cpu",
+        pytest.param(
+            "cuda",
+            marks=pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA"),
+        ),
+    ],
+)
+def test_erase_attribute_on_a_real_world(tiny_world, device):
+    """The erasure step on the tiny world's CelebA and LFW files, on the CPU and on a GPU
+    where there is one: a row per point in depth order, the later points' probes, every
+    accuracy in [0, 1]."""
+    from facecues.data.celeba import load_celeba
+    from facecues.data.lfw import load_lfw_pairs
+    from facecues.probes.erasure_effects import COLUMNS, erase_attribute
+
+    celeba = load_celeba(tiny_world / "celeba", check_images=False)
+    labels = celeba.attribute("Male")
+    rows = np.arange(len(labels))
+    pos, neg = rows[labels > 0], rows[labels < 0]
+    train = np.r_[pos[:12], neg[:12]]
+    val = np.r_[pos[12:30], neg[12:30]]
+    paths = [celeba.image_path(i) for i in rows]
+    torch.manual_seed(0)
+    model = FaceResNet(0, base_width=4)
+    table, downstream = erase_attribute(
+        model,
+        train=([paths[i] for i in train], labels[train]),
+        val=([paths[i] for i in val], labels[val]),
+        pairs=load_lfw_pairs(tiny_world / "lfw"),
+        points=[50, 1, 22],
+        input_size=32,
+        lfw_crop=0.6,
+        device=device,
+        network="x",
+        attribute="Male",
+    )
+    assert [r["point"] for r in table] == ["L01", "L22", "L50"]
+    assert set(table[0]) == set(COLUMNS)
+    for r in table:
+        for key in ("probe_accuracy", "residual_accuracy", "verification_accuracy_erased"):
+            assert 0 <= r[key] <= 1, (key, r)
+    assert [(d["point"], d["later_point"]) for d in downstream] == [
+        ("L01", "L22"),
+        ("L01", "L50"),
+        ("L22", "L50"),
+    ]

@@ -226,7 +226,12 @@ def erase_attribute(
     unique = sorted(set(pairs.path1) | set(pairs.path2))
     index = {p: i for i, p in enumerate(unique)}
     lfw_images = _batches(_images(unique, input_size, lfw_crop), batch_size)
-    v_folds, v_auc = _verification(_passes(model, lfw_images, [], device=device)[0], pairs, index)
+
+    def verify() -> tuple[np.ndarray, float]:
+        """LFW verification of the network as it is now (hooks included)."""
+        return _verification(_passes(model, lfw_images, [], device=device)[0], pairs, index)
+
+    v_folds, v_auc = verify()
     log.info("unerased: verification %.4f (AUC %.4f)", v_folds.mean(), v_auc)
     random_labels = rng.permutation(y_tr)  # as balanced as the sample, unrelated to it
     rows, downstream, before = [], [], {}
@@ -240,9 +245,9 @@ def erase_attribute(
         probe = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
         residual = _two_fold(eraser(va), y_va, n_components, np.random.default_rng(fold_seed))
         with _erasing(model, p, eraser):
-            e_folds, e_auc = _verification(_passes(model, lfw_images, [])[0], pairs, index)
+            e_folds, e_auc = verify()
         with _erasing(model, p, control):
-            c_folds, c_auc = _verification(_passes(model, lfw_images, [])[0], pairs, index)
+            c_folds, c_auc = verify()
         later = [q for q in points if q > p]
         if later:  # the rest of the pass from the erased point, for the later points
             shape = _point_shape(model, p, sample[0][:1], device)
