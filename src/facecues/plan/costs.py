@@ -164,10 +164,10 @@ SYNTH_BYTES_PER_IMAGE = 2300  # the default world on disk: 22.6 MB for 10,000 JP
 # figure, 153 kB (51 points); a unit card, 72 kB (thumbnails, means, histogram)
 ATLAS_PAGE_BYTES = 153_000
 ATLAS_CARD_BYTES = 72_000
+ATLAS_S_PER_ITEM = 0.25  # a page or a card (average_k 100): the job, 15.8 s for 32 + 31
 # erasure: the Gram matrix of the n x d training sample, core-seconds per n^2 d (numpy's
 # float32 matmul on this 2-core machine: ~2e-11; with the centring and the products)
 ERASURE_GRAM_S_PER_ELEMENT = 5e-11
-ATLAS_S_PER_ITEM = 0.25  # a page or a card (average_k 100): the job, 15.8 s for 32 + 31
 
 MEM_MARGIN = 1.25
 MIN_MEM_MB = 2000

@@ -132,6 +132,7 @@ def plan(
     c = len(networks.controls)
     probed = n + c  # the control networks are extracted, probed and scored like the others
     synthetic = config["data"]["source"] == "synthetic"
+    erased = erased_networks(config)
     jobs = {
         "synthesize": 1 if synthetic else 0,
         "splits": a,
@@ -143,9 +144,9 @@ def plan(
         "score_val": probed * a,
         "select": n,
         "score_test": n,
-        "erasure": len(erased_networks(config)) * a,
-        "erasure_table": 1 if erased_networks(config) else 0,
-        "fig_erasure": 1 if erased_networks(config) else 0,
+        "erasure": len(erased) * a,
+        "erasure_table": 1 if erased else 0,
+        "fig_erasure": 1 if erased else 0,
     }
     rules = {}
     for rule in RULES:

@@ -37,7 +37,7 @@ from facecues.nets.probe_points import capture, hook_sites, run_from
 from facecues.probes.erasure import CHANCE_MARGIN, fit_leace, rows_per_class
 from facecues.probes.pls import PLS1
 from facecues.probes.qda import qda_accuracy
-from facecues.training.verification import cosine_similarity, fold_accuracy
+from facecues.training.verification import fold_accuracy, pair_images, pair_similarity
 
 log = logging.getLogger(__name__)
 
@@ -168,13 +168,11 @@ def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> float:
     )
 
 
-def _verification(emb: np.ndarray, pairs, index: dict) -> tuple[np.ndarray, float]:
-    """LFW verification from the embeddings ``emb`` of the pairs' images (rows by
-    ``index``): the accuracy of each fold (its threshold chosen on the other folds) and
-    the ROC AUC of the cosine similarity over all pairs."""
-    sim = cosine_similarity(
-        emb[[index[p] for p in pairs.path1]], emb[[index[p] for p in pairs.path2]]
-    )
+def _verification(emb: np.ndarray, pairs) -> tuple[np.ndarray, float]:
+    """LFW verification from the embeddings ``emb`` of the pairs' images: the accuracy of
+    each fold (its threshold chosen on the other folds) and the ROC AUC of the cosine
+    similarity over all pairs."""
+    sim = pair_similarity(emb, pairs)
     folds = np.array([fold_accuracy(sim, pairs.same, pairs.fold, k) for k in range(pairs.n_folds)])
     return folds, float(roc_auc_score(pairs.same, sim))
 
@@ -223,13 +221,11 @@ def erase_attribute(
     rng = np.random.default_rng(seed)
     n_tr = len(tr_paths)
     sample = _batches(_images([*tr_paths, *va_paths], input_size), batch_size)
-    unique = sorted(set(pairs.path1) | set(pairs.path2))
-    index = {p: i for i, p in enumerate(unique)}
-    lfw_images = _batches(_images(unique, input_size, lfw_crop), batch_size)
+    lfw_images = _batches(_images(pair_images(pairs), input_size, lfw_crop), batch_size)
 
     def verify() -> tuple[np.ndarray, float]:
         """LFW verification of the network as it is now (hooks included)."""
-        return _verification(_passes(model, lfw_images, [], device=device)[0], pairs, index)
+        return _verification(_passes(model, lfw_images, [], device=device)[0], pairs)
 
     v_folds, v_auc = verify()
     log.info("unerased: verification %.4f (AUC %.4f)", v_folds.mean(), v_auc)

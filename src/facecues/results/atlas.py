@@ -43,26 +43,20 @@ from facecues.io import atomic_path, write_text  # noqa: E402
 from facecues.nets.names import is_control  # noqa: E402
 from facecues.results.figures.faces import average_faces  # noqa: E402
 from facecues.results.figures.style import COLORS, CURVES, depth_curves  # noqa: E402
+from facecues.results.pages import document, table_points  # noqa: E402
 
 FACES = 16  # faces shown per side of a card
 THUMB = 64  # pixels, the longer side of a thumbnail
 STYLE = """
-body { font-family: system-ui, sans-serif; font-size: 14px; margin: 1.5em; color: #222; }
-table { border-collapse: collapse; font-size: 12px; margin: 0.5em 0; }
-th, td { border: 1px solid #ccc; padding: 2px 6px; text-align: left; }
-th { background: #f2f2f2; }
+table { margin: 0.5em 0; }
 img { max-width: 100%; }
 .missing { color: #a00; }
-"""
+"""  # on top of the report pages' style (facecues.results.pages)
 
 
 def _page(title: str, body: str, depth: int = 0) -> str:
     home = "../" * depth + "index.html"
-    return (
-        "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>\n"
-        f"<p><a href='{home}'>atlas</a></p>\n{body}\n</body></html>\n"
-    )
+    return document(title, f"<p><a href='{home}'>atlas</a></p>\n{body}", STYLE)
 
 
 def _pct(x) -> str:
@@ -276,11 +270,7 @@ def build_atlas(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     table = table.assign(network=table["network"].astype(str))
-    points = list(
-        table.drop_duplicates("point")
-        .sort_values("depth")[["point", "name"]]
-        .itertuples(index=False)
-    )
+    points = table_points(table)
     attributes = list(dict.fromkeys(table["attribute"]))
     networks = list(dict.fromkeys([*map(str, unit_files), *table["network"]]))
     cards: dict[str, dict] = {}  # per network: (selection, point, unit) -> (address, attributes)

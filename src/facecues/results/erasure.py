@@ -23,16 +23,22 @@ PLANTED_MARGIN = 0.005
 KINDS = {"identity": "identity-bound", "image": "per-image", "unrendered": "unrendered"}
 
 
+def with_drops(table: pd.DataFrame) -> pd.DataFrame:
+    """The erasure table with each row's ``drop`` and ``control_drop`` (verification
+    accuracy without erasure minus with the attribute's, or the control's, eraser)."""
+    return table.assign(
+        drop=table["verification_accuracy"] - table["verification_accuracy_erased"],
+        control_drop=table["verification_accuracy"] - table["verification_accuracy_control"],
+    )
+
+
 def per_network(table: pd.DataFrame) -> pd.DataFrame:
     """Per (network, attribute): drop and control drop (means over the points), their
     variance from the folds (mean of the points' squared SE over the points, as the
     points' drops are measured on the same pairs), the mean residual probe accuracy and
     how many points reached chance."""
-    t = table.assign(
-        drop=table["verification_accuracy"] - table["verification_accuracy_erased"],
-        control_drop=table["verification_accuracy"] - table["verification_accuracy_control"],
-        drop_var=table["drop_se"] ** 2,
-        control_var=table["control_drop_se"] ** 2,
+    t = with_drops(table).assign(
+        drop_var=table["drop_se"] ** 2, control_var=table["control_drop_se"] ** 2
     )
     g = t.groupby(["network", "attribute"])
     return g.agg(

@@ -27,17 +27,25 @@ code { font-size: 12px; }
 """
 
 
-def _document(title: str, body: str) -> str:
+def document(title: str, body: str, style: str = "") -> str:
+    """A self-contained HTML page: ``body`` under the pages' inline style (and ``style``
+    after it)."""
     return (
         "<!doctype html>\n<html lang='en'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(title)}</title><style>{STYLE}</style></head>"
+        f"<title>{html.escape(title)}</title><style>{STYLE}{style}</style></head>"
         f"<body>\n{body}\n</body></html>\n"
     )
 
 
+def table_points(table: pd.DataFrame) -> list[tuple[str, str]]:
+    """(point, name) of the probe points in an accuracy table, in depth order."""
+    ordered = table.drop_duplicates("point").sort_values("depth")
+    return list(ordered[["point", "name"]].itertuples(index=False, name=None))
+
+
 def markdown_page(text: str, title: str) -> str:
     """A Markdown text (summary.md, table1.md) as a self-contained HTML page."""
-    return _document(title, markdown.markdown(text, extensions=["tables"]))
+    return document(title, markdown.markdown(text, extensions=["tables"]))
 
 
 def _colour(acc: float) -> str:
@@ -56,10 +64,7 @@ def accuracy_page(table: pd.DataFrame) -> str:
     points. The whole table stays a file (``layer_accuracy.tsv``)."""
     t = table[table["probe"] == "layer"].copy()
     t["control"] = t["network"].astype(str).map(is_control).astype(bool)
-    points = (
-        t.drop_duplicates("point").sort_values("depth")[["point", "name"]].itertuples(index=False)
-    )
-    points = list(points)
+    points = table_points(t)
     trained = t[~t["control"]].groupby(["attribute", "point"])["accuracy"].mean()
     untrained = t[t["control"]].groupby(["attribute", "point"])["accuracy"].mean()
     task = (
@@ -99,4 +104,4 @@ def accuracy_page(table: pd.DataFrame) -> str:
             name = html.escape(attr.replace("_", " ")) if label == "trained" else ""
             parts.append(f"<tr><td>{name}</td><td>{label}</td>{''.join(cells)}</tr>")
     parts.append("</table>")
-    return _document("Whole-layer accuracy over depth", "\n".join(parts))
+    return document("Whole-layer accuracy over depth", "\n".join(parts))

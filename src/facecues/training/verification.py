@@ -85,12 +85,20 @@ def embed_images(
     return np.concatenate(out)
 
 
-def lfw_accuracy(model: FaceResNet, pairs, size: int, device, crop: float = 1.0) -> float:
-    """Mean 10-fold LFW verification accuracy of ``model`` on ``pairs``."""
-    unique = sorted(set(pairs.path1) | set(pairs.path2))
-    index = {p: i for i, p in enumerate(unique)}
-    emb = embed_images(model, unique, size, device, crop)
-    sim = cosine_similarity(
+def pair_images(pairs) -> list[Path]:
+    """The distinct images of ``pairs``, in the order ``pair_similarity`` reads them."""
+    return sorted(set(pairs.path1) | set(pairs.path2))
+
+
+def pair_similarity(emb: np.ndarray, pairs) -> np.ndarray:
+    """Cosine similarity of each pair, from the embeddings ``emb`` of ``pair_images``."""
+    index = {p: i for i, p in enumerate(pair_images(pairs))}
+    return cosine_similarity(
         emb[[index[p] for p in pairs.path1]], emb[[index[p] for p in pairs.path2]]
     )
-    return verification_accuracy(sim, pairs.same, pairs.fold)[0]
+
+
+def lfw_accuracy(model: FaceResNet, pairs, size: int, device, crop: float = 1.0) -> float:
+    """Mean 10-fold LFW verification accuracy of ``model`` on ``pairs``."""
+    emb = embed_images(model, pair_images(pairs), size, device, crop)
+    return verification_accuracy(pair_similarity(emb, pairs), pairs.same, pairs.fold)[0]

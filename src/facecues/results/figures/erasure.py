@@ -17,16 +17,14 @@ import pandas as pd
 import seaborn as sns
 
 from facecues.probes.erasure import CHANCE_MARGIN
+from facecues.results.erasure import with_drops
 from facecues.results.estimates import estimate
 from facecues.results.figures.style import FULL_WIDTH, save
 
 
 def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     """Draw the erasure figure of ``table`` (results/tables/erasure.tsv) to ``png``/``pdf``."""
-    t = table.assign(
-        drop=table["verification_accuracy"] - table["verification_accuracy_erased"],
-        control=table["verification_accuracy"] - table["verification_accuracy_control"],
-    )
+    t = with_drops(table)
     points = sorted(t["point"].unique())
     names = t.drop_duplicates("point").set_index("point")["name"]
     x = np.arange(len(points))
@@ -35,7 +33,8 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.8))
     control = [
         estimate(
-            g.groupby("network")["control"].mean(), float(np.nanmean(g["control_drop_se"] ** 2))
+            g.groupby("network")["control_drop"].mean(),
+            float(np.nanmean(g["control_drop_se"] ** 2)),
         )
         for g in (t[t["point"] == p] for p in points)
     ]
