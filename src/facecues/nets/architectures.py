@@ -1,0 +1,205 @@
+"""Networks named by what they are: the built-in ResNet-50 topology, a torchvision
+builder, a timm model or the lab's own module (docs/protocol.md section 1).
+
+An architecture entry is a mapping:
+
+- ``source``: ``facecues`` (the built-in ``resnet50`` topology), ``torchvision``
+  (a builder of ``torchvision.models.get_model``), ``timm`` (``timm.create_model``,
+  the optional extra ``pip install facecues[timm]``) or ``file`` (``name`` is
+  ``path/to/file.py:factory``, a function returning an ``nn.Module``);
+- ``name``: what to build; ``kwargs``: the builder's keyword arguments
+  (e.g. ``image_size: 64`` for a torchvision ViT).
+
+A spec string names the same in one word: ``resnet50``,
+``torchvision:resnet18``, ``timm:resnet18``, ``path/to/file.py:factory``.
+
+Every network is built as a **backbone**: a module whose output is the face
+embedding. A classifier head (the last ``nn.Linear``, when its output is the
+model's) is replaced by ``nn.Identity``; training puts the identity
+classifier on top of the backbone, outside it, so the probe points' names
+are the same in training and in probing. Weights are never downloaded:
+builders get ``weights=None`` / ``pretrained=False``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import importlib.util
+import json
+from collections.abc import Mapping
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from facecues.errors import FacecuesError
+from facecues.nets.resnet import FaceResNet
+
+SOURCES = ("facecues", "torchvision", "timm", "file")
+BUILT_IN = ("resnet50",)
+
+
+def parse_spec(spec: str, kwargs: Mapping | None = None) -> dict:
+    """``torchvision:resnet18`` -> ``{"source": "torchvision", "name": "resnet18", ...}``;
+    a ``.py`` file with ``:factory`` is a ``file`` entry; a bare name is built in."""
+    source, sep, name = spec.partition(":")
+    if sep and source in SOURCES[:3]:
+        entry = {"source": source, "name": name}
+    elif sep and source.endswith(".py"):
+        entry = {"source": "file", "name": spec}
+    elif not sep:
+        entry = {"source": "facecues", "name": spec}
+    else:
+        raise FacecuesError(
+            f"architecture {spec!r}: expected resnet50, torchvision:<builder>, "
+            "timm:<model> or path/to/file.py:<factory>"
+        )
+    return {**entry, "kwargs": dict(kwargs or {})}
+
+
+def describe(entry: Mapping) -> str:
+    """The entry in one word, as a spec string."""
+    if entry["source"] in ("facecues", "file"):
+        return entry["name"]
+    return f"{entry['source']}:{entry['name']}"
+
+
+def entry_key(entry: Mapping, input_size: int, points=None) -> str:
+    """A short hash naming a discovery's cache file: the entry, the input size, the
+    point patterns and, for a ``file`` entry, the file's bytes."""
+    blob = {"entry": dict(entry), "input_size": input_size, "points": points}
+    if entry["source"] == "file":
+        path = Path(entry["name"].rpartition(":")[0])
+        blob["file"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    text = json.dumps(blob, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def build_backbone(entry: Mapping, input_size: int) -> nn.Module:
+    """The network of ``entry``, untrained, as a backbone (its output: the embedding);
+    ``input_size``: the side of the images it will see (to find its head)."""
+    source, name = entry["source"], entry["name"]
+    kwargs = dict(entry.get("kwargs") or {})
+    what = f"architecture {describe(entry)}"
+    try:
+        if source == "facecues":
+            model = _built_in(name, kwargs)
+        elif source == "torchvision":
+            model = _torchvision(name, kwargs)
+        elif source == "timm":
+            model = _timm(name, kwargs)
+        elif source == "file":
+            model = _from_file(name, kwargs)
+        else:
+            raise FacecuesError(f"source {source!r}: expected one of {', '.join(SOURCES)}")
+    except FacecuesError as e:
+        raise FacecuesError(f"{what}: {e}") from None
+    except TypeError as e:  # a keyword the builder does not take
+        raise FacecuesError(f"{what}: the builder refused kwargs {kwargs}: {e}") from None
+    if not isinstance(model, nn.Module):
+        raise FacecuesError(f"{what}: the factory returned {type(model).__name__}, not a Module")
+    return drop_head(model, input_size)
+
+
+def _built_in(name: str, kwargs: dict) -> nn.Module:
+    if name not in BUILT_IN:
+        raise FacecuesError(f"unknown built-in network {name!r}; expected one of {BUILT_IN}")
+    return FaceResNet(0, **kwargs)
+
+
+def _torchvision(name: str, kwargs: dict) -> nn.Module:
+    import torchvision
+
+    known = torchvision.models.list_models(module=torchvision.models)
+    if name not in known:
+        raise FacecuesError(f"no torchvision classification builder {name!r}{_close(name, known)}")
+    return torchvision.models.get_model(name, weights=None, **kwargs)
+
+
+def _timm(name: str, kwargs: dict) -> nn.Module:
+    try:
+        import timm
+    except ImportError:
+        raise FacecuesError(
+            "timm is not installed: pip install 'facecues[timm]' (or pip install timm)"
+        ) from None
+    known = timm.list_models()
+    if name not in known:
+        raise FacecuesError(f"no timm model {name!r}{_close(name, known)}")
+    return timm.create_model(name, pretrained=False, **kwargs)
+
+
+def _from_file(spec: str, kwargs: dict) -> nn.Module:
+    file, sep, factory = spec.rpartition(":")
+    if not sep or not factory:
+        raise FacecuesError(f"{spec!r}: expected path/to/file.py:factory")
+    path = Path(file)
+    if not path.is_file():
+        raise FacecuesError(f"module file {path} does not exist")
+    module_spec = importlib.util.spec_from_file_location(f"facecues_user.{path.stem}", path)
+    module = importlib.util.module_from_spec(module_spec)
+    try:
+        module_spec.loader.exec_module(module)
+    except Exception as e:  # noqa: BLE001 - the user's file failed to import
+        raise FacecuesError(f"{path} failed to import: {type(e).__name__}: {e}") from None
+    fn = getattr(module, factory, None)
+    if not callable(fn):
+        found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+        raise FacecuesError(
+            f"{path} has no function {factory!r}; it defines {', '.join(sorted(found)) or 'none'}"
+        )
+    return fn(**kwargs)
+
+
+def _close(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=5)
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def head_path(model: nn.Module, input_size: int) -> str | None:
+    """The classifier head: the last ``nn.Linear`` whose output is the model's output
+    (one forward pass on zeros), or None."""
+    linears = [p for p, m in model.named_modules() if isinstance(m, nn.Linear)]
+    if not linears:
+        return None
+    seen: list[torch.Tensor] = []
+    handle = model.get_submodule(linears[-1]).register_forward_hook(
+        lambda _m, _i, out: seen.append(out)
+    )
+    was_training = model.training
+    try:
+        with torch.no_grad():
+            out = model.eval()(torch.zeros(1, 3, input_size, input_size))
+    except Exception:  # noqa: BLE001 - the input size is checked by discovery
+        return None
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return linears[-1] if seen and seen[-1] is out else None
+
+
+def drop_head(model: nn.Module, input_size: int) -> nn.Module:
+    """``model`` with its classifier head replaced by ``nn.Identity``."""
+    if isinstance(model, FaceResNet):
+        return model
+    path = _declared_head(model, input_size)
+    if path is None:
+        return model
+    parent, _, leaf = path.rpartition(".")
+    setattr(model.get_submodule(parent) if parent else model, leaf, nn.Identity())
+    return model
+
+
+def _declared_head(model: nn.Module, input_size: int) -> str | None:
+    """The head named by the model (timm's ``default_cfg['classifier']``), else the last
+    ``nn.Linear`` when the model ends in it."""
+    cfg = getattr(model, "default_cfg", None) or getattr(model, "pretrained_cfg", None) or {}
+    name = cfg.get("classifier") if isinstance(cfg, Mapping) else None
+    if isinstance(name, str):
+        try:
+            if isinstance(model.get_submodule(name), nn.Linear):
+                return name
+        except AttributeError:
+            pass
+    return head_path(model, input_size)
