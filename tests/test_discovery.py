@@ -8,9 +8,10 @@ import torch
 from torch import nn
 
 from facecues.errors import FacecuesError
-from facecues.nets.architectures import build_backbone, parse_spec
+from facecues.nets.architectures import build_backbone
 from facecues.nets.discovery import capture, discover
 from facecues.nets.layout import resnet50_points
+from facecues.nets.spec import parse_spec
 
 IRESNET = str(Path(__file__).parent / "data" / "iresnet.py")
 

@@ -1,8 +1,10 @@
-"""The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``."""
+"""The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``, and
+``facecues points SPEC [--input-size N] [--kwargs JSON] [--points P ...]``."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from facecues.errors import FacecuesError
@@ -52,7 +54,25 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="extract jobs running at once, for the peak shard disk (default: 1)",
     )
+    p = sub.add_parser(
+        "points",
+        help="the probe points discovered in a network (torchvision, timm, your own module)",
+        description="Build a network (untrained; no download) and list its probe points in "
+        "forward order: id, name, kind, stage, per-image shape and units "
+        "(docs/protocol.md section 4).",
+    )
+    p.add_argument(
+        "spec",
+        help="resnet50 (built in), torchvision:<builder>, timm:<model> or "
+        "path/to/file.py:<factory>",
+    )
+    p.add_argument("--input-size", type=_positive, default=224, metavar="N", help="pixels (224)")
+    p.add_argument("--kwargs", default="{}", metavar="JSON", help="the builder's keyword arguments")
+    p.add_argument("--points", nargs="+", metavar="P", help="names or patterns (default: all)")
+    p.add_argument("--manifest", metavar="F", help="also write the manifest (JSON) to F")
     args = parser.parse_args(argv)
+    if args.command == "points":
+        return _points(args)
     try:
         config = load_config(args.configfile)
         result = plan(
@@ -67,6 +87,56 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(format_plan(result))
     return 0
+
+
+def _points(args) -> int:
+    from facecues.nets.manifest import discover_manifest, write_manifest
+    from facecues.nets.spec import parse_spec
+
+    try:
+        kwargs = json.loads(args.kwargs)
+        if not isinstance(kwargs, dict):
+            raise FacecuesError(f"--kwargs {args.kwargs!r}: expected a JSON object")
+        manifest = discover_manifest(parse_spec(args.spec, kwargs), args.input_size, args.points)
+    except json.JSONDecodeError as e:
+        print(f"facecues points: --kwargs {args.kwargs!r} is not JSON ({e})", file=sys.stderr)
+        return 2
+    except FacecuesError as e:
+        print(f"facecues points: {e}", file=sys.stderr)
+        return 2
+    print(format_points(manifest))
+    if args.manifest:
+        write_manifest(manifest, args.manifest)
+    return 0
+
+
+def format_points(manifest) -> str:
+    """The manifest as a table, with its totals and how the points were found."""
+    rows = [("id", "name", "kind", "stage", "shape", "units")]
+    rows += [
+        (p.id, p.name, p.kind, p.stage, "x".join(map(str, p.shape)), f"{p.units:,}")
+        for p in manifest.points
+    ]
+    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    lines = [
+        "  ".join(
+            c.rjust(w) if i == 5 else c.ljust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        ).rstrip()
+        for r in rows
+    ]
+    total = sum(p.units for p in manifest.points)
+    how = {"fx": "FX tracing", "hooks": "forward hooks (tracing failed)"}[manifest.method]
+    lines.append(
+        f"{len(manifest.points)} points, {total:,} units per {manifest.input_size}x"
+        f"{manifest.input_size} image; found by {how}"
+    )
+    if manifest.trace_error:
+        lines.append(f"tracing failed: {manifest.trace_error.splitlines()[0]}")
+        lines.append(
+            "functional nonlinearities are not seen by hooks; name points by hand with --points"
+        )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,157 @@
+"""A network's probe-point manifest: written once by discovery, read torch-free.
+
+Workflow start-up, every cluster job and ``facecues plan`` need each
+network's points (id, name, kind, stage, shape, units) without importing
+torch. For the built-in ResNet-50 topology they come from
+``facecues.nets.layout``. For any other network, ``network_points``
+discovers them once (``facecues.nets.discovery``, importing torch) and
+caches the result as JSON under ``results/manifests/``, named by the
+architecture and a hash of what determines the points (the entry, the input
+size, the point patterns and a user file's bytes): a later call reads the
+file.
+
+The file (``FORMAT`` 1)::
+
+    {"format": 1, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
+     "input_size": 224, "patterns": null, "method": "fx", "trace_error": "",
+     "points": [{"id": "L01", "name": "relu", "kind": "stem", "stage": "stem",
+                 "shape": [64, 112, 112], "units": 802816}, ...]}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from facecues.errors import FacecuesError
+from facecues.io import atomic_path
+from facecues.nets.layout import ProbePoint, resnet50_points
+from facecues.nets.spec import describe, entry_key
+
+FORMAT = 1
+CACHE = Path("results/manifests")
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """A network's probe points and how they were found (``fx``, ``hooks`` or
+    ``layout`` for the built-in topology)."""
+
+    architecture: Mapping
+    input_size: int
+    points: tuple[ProbePoint, ...]
+    method: str
+    trace_error: str = ""
+    patterns: tuple[str, ...] | None = None
+
+
+def is_built_in(entry: Mapping) -> bool:
+    """Whether ``entry`` is the built-in ResNet-50 topology (points from the layout)."""
+    return entry.get("source", "facecues") == "facecues"
+
+
+def cache_path(entry: Mapping, input_size: int, patterns=None, cache: Path = CACHE) -> Path:
+    """Where the manifest of ``entry`` at ``input_size`` is cached."""
+    word = describe(entry)
+    if entry["source"] == "file":  # the file's name and the factory, not its folders
+        file, _, factory = word.rpartition(":")
+        word = f"{Path(file).stem}_{factory}"
+    word = re.sub(r"[^A-Za-z0-9_.-]+", "_", word).strip("_")[:40]
+    return Path(cache) / f"{word}-{entry_key(entry, input_size, patterns)}.json"
+
+
+def network_points(
+    entry: Mapping,
+    input_size: int,
+    patterns: Sequence[str] | None = None,
+    cache: Path | None = CACHE,
+) -> Manifest:
+    """The probe points of ``entry`` at ``input_size``: the layout's for the built-in
+    topology, else the cached manifest, discovered and written first if missing
+    (``cache=None``: discover, write nothing)."""
+    patterns = tuple(patterns) if patterns else None
+    if is_built_in(entry) and not patterns:
+        kw = dict(entry.get("kwargs") or {})
+        width, v1 = kw.get("base_width", 64), kw.get("stride_in_1x1", True)
+        points = resnet50_points(width, input_size, v1)
+        return Manifest(dict(entry), input_size, tuple(points), "layout")
+    path = cache_path(entry, input_size, patterns, cache) if cache is not None else None
+    if path is not None and path.is_file():
+        return read_manifest(path)
+    manifest = discover_manifest(entry, input_size, patterns)
+    if path is not None:
+        write_manifest(manifest, path)
+    return manifest
+
+
+def discover_manifest(entry: Mapping, input_size: int, patterns=None) -> Manifest:
+    """Build ``entry`` (untrained) and discover its points (imports torch)."""
+    from facecues.nets.architectures import build_backbone
+    from facecues.nets.discovery import discover
+
+    found = discover(build_backbone(entry, input_size), input_size, patterns)
+    return Manifest(
+        dict(entry),
+        input_size,
+        tuple(found.probe_points()),
+        found.method,
+        found.trace_error,
+        tuple(patterns) if patterns else None,
+    )
+
+
+def write_manifest(manifest: Manifest, path: str | Path) -> None:
+    """Write ``manifest`` as JSON (atomically)."""
+    doc = {
+        "format": FORMAT,
+        "architecture": dict(manifest.architecture),
+        "input_size": manifest.input_size,
+        "patterns": list(manifest.patterns) if manifest.patterns else None,
+        "method": manifest.method,
+        "trace_error": manifest.trace_error,
+        "points": [
+            {
+                "id": p.id,
+                "name": p.name,
+                "kind": p.kind,
+                "stage": p.stage,
+                "shape": list(p.shape),
+                "units": p.units,
+            }
+            for p in manifest.points
+        ],
+    }
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(json.dumps(doc, indent=1) + "\n")
+
+
+def read_manifest(path: str | Path) -> Manifest:
+    """Read a manifest written by ``write_manifest``; a file that is not one is named."""
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text())
+        if doc.get("format") != FORMAT:
+            raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
+        points = tuple(
+            ProbePoint(int(p["id"][1:]), p["name"], p["kind"], tuple(p["shape"]), p["stage"])
+            for p in doc["points"]
+        )
+        if [p.index for p in points] != list(range(1, len(points) + 1)):
+            raise ValueError("point ids are not L01, L02, ... in order")
+        return Manifest(
+            doc["architecture"],
+            int(doc["input_size"]),
+            points,
+            doc["method"],
+            doc.get("trace_error", ""),
+            tuple(doc["patterns"]) if doc.get("patterns") else None,
+        )
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise FacecuesError(
+            f"{path}: not a facecues probe-point manifest ({type(e).__name__}: {e}); delete it "
+            "and it is discovered again"
+        ) from None
