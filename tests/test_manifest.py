@@ -13,6 +13,7 @@ from facecues.errors import FacecuesError
 from facecues.nets.layout import resnet50_points
 from facecues.nets.manifest import cache_path, network_points, read_manifest
 from facecues.nets.spec import parse_spec
+from tests.conftest import snakemake
 
 IRESNET = str(Path(__file__).parent / "data" / "iresnet.py")
 
@@ -61,3 +62,14 @@ def test_points_command(tmp_path, capsys):
     assert "expected a JSON object" in capsys.readouterr().err
     assert main(["points", "timm-x:y"]) == 2
     assert "expected resnet50, torchvision:<builder>" in capsys.readouterr().err
+
+
+def test_workflow_names_a_network_it_cannot_run_yet(tmp_path):
+    (tmp_path / "c.yaml").write_text(
+        "model:\n  architecture: {source: torchvision, name: resnet18}\n"
+    )
+    run = snakemake(tmp_path, "-n", configfile=tmp_path / "c.yaml")
+    assert run.returncode != 0
+    message = "model.architecture: torchvision:resnet18: the workflow trains and probes"
+    assert message in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()

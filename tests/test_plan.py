@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from facecues.plan.config import load_config
-from facecues.plan.costs import datasets, model_parameters, rule_resources
+from facecues.plan.costs import REF_FLOPS, datasets, model_parameters, rule_resources
 from facecues.plan.report import format_plan, plan
 from facecues.plan.rules import HEAVY_RULES, PROBE_GPU_RULES, TRAIN_GPU_RULES
 from facecues.probes.probe_file import probe_file_bytes
@@ -167,7 +167,32 @@ def test_model_parameters_match_the_network():
         params, state = model_parameters(width, classes)
         assert params == sum(p.numel() for p in net.parameters())
         assert state == sum(v.numel() for v in net.state_dict().values())
+    # the reference compute of other networks' FLOPs, as discovery counts them
+    from facecues.nets.discovery import discover
+
+    assert discover(FaceResNet(0, base_width=64), 224).flops == REF_FLOPS
     del torch
+
+
+def test_plan_of_another_network_reads_its_discovered_points(tmp_path):
+    """A torchvision ViT-B/16 at 224 px on the paper's data sizes: its 25 points (+ L00)
+    with their shard sizes, parameters and compute from the discovery."""
+    config = yaml.safe_load(PAPER.read_text())
+    config["model"]["architecture"] = {"source": "torchvision", "name": "vit_b_16"}
+    (tmp_path / "vit.yaml").write_text(yaml.safe_dump(config))
+    run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"))
+    assert run.returncode == 0, run.stderr
+    assert "x 26 probe points (the input L00 included)" in run.stdout
+    assert (
+        "network: torchvision:vit_b_16 (25 points found by FX tracing; 85.8 M parameters, "
+        "22.5 GFLOPs per image), 224 px input: 9,229,056 probe units per image"
+    ) in run.stdout
+    assert re.search(r"^pls_vip\s+8,320\s", run.stdout, re.M)  # 320 sets x 26 points
+    assert "one shard per point: 2.48 GB (L01) to 3.15 MB (L25)" in run.stdout
+    config["erasure"] = {"enabled": True}
+    (tmp_path / "vit.yaml").write_text(yaml.safe_dump(config))
+    run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"))
+    assert run.returncode == 2 and "erasure runs on the built-in resnet50 only" in run.stderr
 
 
 def test_the_plan_counts_the_images_the_synthetic_world_renders():

@@ -12,10 +12,21 @@ import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.layout import N_POINTS, point_id
 from facecues.nets.names import NAME_PATTERN, study_networks
-from facecues.plan.config import erased_networks, erasure_points
+from facecues.plan.config import architecture, erased_networks, erasure_points
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
+
+# The workflow trains and probes the built-in ResNet-50 topology; other networks are
+# discovered (facecues points) and sized (facecues plan), not yet run.
+if architecture(config)["source"] != "facecues":
+    raise WorkflowError(
+        f"model.architecture: {architecture(config)['source']}:{architecture(config)['name']}: "
+        "the workflow trains and probes the built-in resnet50 only so far; "
+        "'facecues points' lists this network's probe points and 'facecues plan' sizes "
+        "its study"
+    )
+
 
 # The network's probe points, and every point probed: the input L00 too (a control).
 NETWORK_POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]

@@ -42,6 +42,7 @@ token); a vector (D,) as it is.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import math
 from collections.abc import Iterator, Sequence
@@ -52,6 +53,7 @@ import torch
 import torchvision
 from torch import fx, nn
 from torch.nn import functional as F
+from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.feature_extraction import NodePathTracer
 
 from facecues.errors import FacecuesError
@@ -120,6 +122,9 @@ class Discovery:
     method: str
     input_size: int
     trace_error: str = ""
+    flops: int = 0  # of one image's forward pass (torch.utils.flop_counter)
+    parameters: int = 0
+    state_values: int = 0  # parameters and buffers: the values a checkpoint holds
 
     def probe_points(self) -> list[ProbePoint]:
         """The points as ``ProbePoint`` (L01 ... in forward order)."""
@@ -423,12 +428,20 @@ def discover(model: nn.Module, input_size: int, patterns: Sequence[str] | None =
     model.eval()
     try:
         x = _probe_input(model, input_size)
+        with torch.no_grad(), FlopCounterMode(display=False) as flops:
+            _run(model, x, model)
+        sizes = {
+            "flops": int(flops.get_total_flops()),
+            "parameters": sum(p.numel() for p in model.parameters()),
+            "state_values": sum(v.numel() for v in model.state_dict().values()),
+        }
         try:
             names, wanted, graph = _fx_points(model, patterns)
         except FacecuesError:
             raise
         except Exception as e:  # noqa: BLE001 - any tracing failure means: use hooks
-            return _discover_by_hooks(model, x, patterns, f"{type(e).__name__}: {e}")
+            found = _discover_by_hooks(model, x, patterns, f"{type(e).__name__}: {e}")
+            return dataclasses.replace(found, **sizes)
         gm = _copy_graph(model, graph, wanted)
         with torch.no_grad():
             acts = _run(gm, x, model)
@@ -436,7 +449,7 @@ def discover(model: nn.Module, input_size: int, patterns: Sequence[str] | None =
             Found(name, kind, stage, tuple(per_image(acts[name]).shape[1:]))
             for name, kind, stage in names
         ]
-        return Discovery(tuple(found), "fx", input_size)
+        return Discovery(tuple(found), "fx", input_size, **sizes)
     finally:
         model.train(was_training)
 

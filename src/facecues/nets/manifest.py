@@ -14,6 +14,7 @@ The file (``FORMAT`` 1)::
 
     {"format": 1, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
      "input_size": 224, "patterns": null, "method": "fx", "trace_error": "",
+     "flops": 8174272512, "parameters": 23508032, "state_values": 23561152,
      "points": [{"id": "L01", "name": "relu", "kind": "stem", "stage": "stem",
                  "shape": [64, 112, 112], "units": 802816}, ...]}
 """
@@ -46,6 +47,9 @@ class Manifest:
     method: str
     trace_error: str = ""
     patterns: tuple[str, ...] | None = None
+    flops: int = 0  # one image's forward pass (0: not counted, the built-in topology)
+    parameters: int = 0
+    state_values: int = 0
 
 
 def is_built_in(entry: Mapping) -> bool:
@@ -68,10 +72,11 @@ def network_points(
     input_size: int,
     patterns: Sequence[str] | None = None,
     cache: Path | None = CACHE,
+    write: bool = True,
 ) -> Manifest:
     """The probe points of ``entry`` at ``input_size``: the layout's for the built-in
-    topology, else the cached manifest, discovered and written first if missing
-    (``cache=None``: discover, write nothing)."""
+    topology, else the manifest cached in ``cache``, discovered first if missing and
+    then written there (unless ``write`` is False)."""
     patterns = tuple(patterns) if patterns else None
     if is_built_in(entry) and not patterns:
         kw = dict(entry.get("kwargs") or {})
@@ -82,7 +87,7 @@ def network_points(
     if path is not None and path.is_file():
         return read_manifest(path)
     manifest = discover_manifest(entry, input_size, patterns)
-    if path is not None:
+    if path is not None and write:
         write_manifest(manifest, path)
     return manifest
 
@@ -100,6 +105,9 @@ def discover_manifest(entry: Mapping, input_size: int, patterns=None) -> Manifes
         found.method,
         found.trace_error,
         tuple(patterns) if patterns else None,
+        found.flops,
+        found.parameters,
+        found.state_values,
     )
 
 
@@ -112,6 +120,9 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
         "patterns": list(manifest.patterns) if manifest.patterns else None,
         "method": manifest.method,
         "trace_error": manifest.trace_error,
+        "flops": manifest.flops,
+        "parameters": manifest.parameters,
+        "state_values": manifest.state_values,
         "points": [
             {
                 "id": p.id,
@@ -149,6 +160,9 @@ def read_manifest(path: str | Path) -> Manifest:
             doc["method"],
             doc.get("trace_error", ""),
             tuple(doc["patterns"]) if doc.get("patterns") else None,
+            int(doc["flops"]),
+            int(doc["parameters"]),
+            int(doc["state_values"]),
         )
     except (OSError, ValueError, KeyError, TypeError) as e:
         raise FacecuesError(

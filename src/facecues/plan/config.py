@@ -146,6 +146,22 @@ def check_config(config: Mapping) -> None:
         raise ConfigError("config:\n  " + "\n  ".join(problems))
 
 
+def architecture(config: Mapping) -> dict:
+    """The config's network as an architecture entry (``facecues.nets.architectures``):
+    ``model.architecture``, the built-in topology's keyword arguments taken from
+    ``model.base_width`` and ``model.stride_in_1x1``."""
+    m = config["model"]
+    entry = {"source": "facecues", "name": "resnet50", "kwargs": {}, "points": None}
+    entry.update(copy.deepcopy(dict(m.get("architecture") or {})))
+    if entry["source"] == "facecues":
+        entry["kwargs"] = {
+            "base_width": m["base_width"],
+            "stride_in_1x1": m["stride_in_1x1"],
+            **entry["kwargs"],
+        }
+    return entry
+
+
 def erased_networks(config: Mapping) -> list[str]:
     """The networks whose attributes are erased (docs/protocol.md section 13): the studied
     ones, when ``erasure.enabled`` and LFW pairs are at hand (synthetic, or
@@ -157,7 +173,18 @@ def erased_networks(config: Mapping) -> list[str]:
 def erasure_points(config: Mapping) -> list[str]:
     """The probe points (ids) erased at (docs/protocol.md section 13): ``erasure.points``,
     or each stage's last block output and the pool; ConfigError for a point the network
-    lacks or one inside a block (hooked before its ReLU, so not replaceable)."""
+    lacks or one inside a block (hooked before its ReLU, so not replaceable). Erasure
+    runs the rest of the network from the erased point, which only the built-in
+    topology can do so far: none for another network, a ConfigError if enabled."""
+    entry = architecture(config)
+    if entry["source"] != "facecues":
+        if config["erasure"]["enabled"]:
+            raise ConfigError(
+                f"erasure.enabled: erasure runs on the built-in resnet50 only (it runs the rest "
+                f"of the network from the erased point); model.architecture is "
+                f"{entry['source']}:{entry['name']}"
+            )
+        return []
     m = config["model"]
     points = resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
     given = config["erasure"]["points"]

@@ -25,9 +25,11 @@ Cost model, first order:
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
 from facecues.activations.shards import shard_bytes
 from facecues.data.synthetic.config import SyntheticConfig
@@ -40,9 +42,10 @@ from facecues.literature import (
     VGGFACE2_TRAIN_IDENTITIES,
     VGGFACE2_TRAIN_IMAGES,
 )
-from facecues.nets.layout import N_POINTS, STAGE_BLOCKS, resnet50_points
+from facecues.nets.layout import STAGE_BLOCKS, input_point
+from facecues.nets.manifest import Manifest, is_built_in, network_points
 from facecues.nets.names import study_networks
-from facecues.plan.config import erasure_points
+from facecues.plan.config import architecture, erasure_points
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
 from facecues.probes.erasure import rows_per_class
 
@@ -62,6 +65,9 @@ VGGFACE2_SOURCE_PIXELS = 400 * 500
 # their peak RSS read with getrusage / psutil).
 
 REF_WIDTH, REF_SIZE = 64, 224  # the network of the GPU figures: ResNet-50 at 224 px
+# The same network's FLOPs per image, as torch.utils.flop_counter counts them (the
+# manifests' ``flops``; tests/test_plan.py checks it).
+REF_FLOPS = 8_174_272_512
 # benchmarks/README.md, gpu_check.py on the H200: training steps as facecues.train runs them
 # (AMP, channels_last, SGD, batch 256), random batches, no data loading.
 GPU_TRAIN_IMAGES_S = 5923.0
@@ -240,12 +246,27 @@ def _synthetic_defaults() -> dict:
     return {f.name: f.default for f in fields(SyntheticConfig)}
 
 
+def network_manifest(config: Mapping) -> Manifest:
+    """The config's network's probe points (``facecues.nets.manifest``): the built-in
+    topology's from the layout; another network's from its cached manifest, or
+    discovered (importing torch) without writing one."""
+    entry = architecture(config)
+    return _manifest(json.dumps(entry, sort_keys=True), config["model"]["input_size"])
+
+
+@lru_cache(maxsize=8)
+def _manifest(entry: str, input_size: int) -> Manifest:
+    entry = json.loads(entry)
+    return network_points(entry, input_size, entry.get("points"), write=False)
+
+
 def probed_points(config: Mapping) -> list:
     """The probe points of the config's network, the input L00 first when it is probed
     (``controls.input_point``)."""
-    m = config["model"]
-    with_input = bool(config.get("controls", {}).get("input_point", False))
-    return resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"], with_input)
+    points = list(network_manifest(config).points)
+    if config.get("controls", {}).get("input_point", False):
+        points.insert(0, input_point(config["model"]["input_size"]))
+    return points
 
 
 def point_units(config: Mapping) -> list[int]:
@@ -293,10 +314,30 @@ def compute_scale(base_width: int, input_size: int) -> float:
     return (base_width / REF_WIDTH) ** 2 * (input_size / REF_SIZE) ** 2
 
 
+def network_scale(config: Mapping) -> float:
+    """The config network's compute per image relative to ResNet-50 at 224 px: from its
+    width and input size for the built-in topology, else from the FLOPs its manifest
+    counted (``REF_FLOPS``; a crude guide: a ViT's attention runs at another speed)."""
+    m = config["model"]
+    if is_built_in(architecture(config)):
+        return compute_scale(m["base_width"], m["input_size"])
+    return network_manifest(config).flops / REF_FLOPS
+
+
+def network_parameters(config: Mapping, num_classes: int) -> tuple[int, int]:
+    """``model_parameters`` of the config's network with a head of ``num_classes``; for a
+    network other than the built-in topology, from its manifest, the head's input being
+    its last point (the embedding)."""
+    if is_built_in(architecture(config)):
+        return model_parameters(config["model"]["base_width"], num_classes)
+    manifest = network_manifest(config)
+    head = (manifest.points[-1].units + 1) * num_classes if num_classes > 0 else 0
+    return manifest.parameters + head, manifest.state_values + head
+
+
 def _step_s(config: Mapping, gpu: bool, threads: int, *, amp: bool) -> float:
     """Seconds of one training step per image (fwd + bwd) on the job's device."""
-    m = config["model"]
-    scale = compute_scale(m["base_width"], m["input_size"])
+    scale = network_scale(config)
     if gpu:
         return scale / GPU_TRAIN_IMAGES_S * (1.0 if amp else GPU_FP32_FACTOR)
     w, s, t = CPU_TRAIN_REF
@@ -383,7 +424,7 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         else:
             selections = 3 * len(config["attributes"])
             rows, fits = d.celeba[2], selections
-            files_units = min(selections, N_POINTS * len(config["attributes"])) * max(units)
+            files_units = min(selections, len(units) * len(config["attributes"])) * max(units)
         copy_s = total_units * 4 / GPU_COPY_BYTES_S if gpu else 0.0
         per = forward + copy_s + total_units * PROJECT_S_PER_UNIT + celeba_load
         qda = fits * (QDA_S_PER_FIT + QDA_S_PER_ROW * (rows + train_rows(config)))
@@ -395,6 +436,8 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         return 2.0 + d.synthetic_images * SYNTH_CORE_S_PER_IMAGE / max(1, threads)
     if rule == "erasure":
         units = erasure_units(config)
+        if not units:  # no erasure for this network
+            return 0.0
         # the sample (training rows and as many validation rows) once per point, the rest
         # of the pass from each point that has later ones (about half a pass), and the LFW
         # images once, then with each point's eraser and its control
@@ -421,8 +464,7 @@ def pls_vip_seconds(units: int, config: Mapping) -> float:
 
 def erasure_units(config: Mapping) -> list[int]:
     """Units of each erasure point (``facecues.plan.config.erasure_points``)."""
-    m = config["model"]
-    by_id = {pt.id: pt.units for pt in resnet50_points(m["base_width"], m["input_size"])}
+    by_id = {pt.id: pt.units for pt in network_manifest(config).points}
     return [by_id[i] for i in erasure_points(config)]
 
 
@@ -521,7 +563,7 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
     if rule in ("train", "finetune"):
         cfg = config["train"] if rule == "train" else config["multitask"]
         classes = d.identities if rule == "train" else len(config["attributes"])
-        params, state = model_parameters(m["base_width"], classes)
+        params, state = network_parameters(config, classes)
         weights = (3 * params + state) * 4
         acts = 0 if gpu else cfg["batch_size"] * total * TRAIN_ACT_BYTES_PER_UNIT
         workers = cfg.get("workers", 0)
@@ -534,7 +576,7 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
         parsing = TORCH_BASE_MB + images * VGG_PARSE_BYTES_PER_IMAGE * mb
         return max(steady, parsing)
     if rule in ("extract", "score_val", "score_test", "control_network"):
-        _, state = model_parameters(m["base_width"], 0)
+        _, state = network_parameters(config, 0)
         b = p["batch_size"]
         acts = 2 * b * largest * 4 if gpu else b * total * FORWARD_ACT_BYTES_PER_UNIT
         nc = p["n_components"]
@@ -548,12 +590,14 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
             base += SKLEARN_MB
         else:
             selections = 3 * len(config["attributes"])
-            held = min(selections, N_POINTS * len(config["attributes"])) * largest * nc * 4
+            held = min(selections, len(units) * len(config["attributes"])) * largest * nc * 4
             held += 2 * d.celeba[2] * selections * nc * 8
             base += SKLEARN_MB
         return base + (state * 4 + acts + held + 2 * b * image) * mb
     if rule == "erasure":
         units, rows = erasure_units(config), erasure_rows(config)
+        if not units:
+            return 0
         acts = 2 * p["batch_size"] * total * FORWARD_ACT_BYTES_PER_UNIT
         # one point's activations of the sample (float32) and their erased copy, or the
         # later points' from the first (whichever is more); the centred training rows; the

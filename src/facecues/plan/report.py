@@ -1,8 +1,9 @@
 """A study's plan before anything runs: jobs, cluster submissions, disk, time and memory.
 
 ``facecues plan --configfile configs/paper.yaml`` prints it (``format_plan``).
-Nothing here reads the data or imports torch: the jobs per rule follow the
-workflow's rules (``facecues.plan.rules``, the networks of
+Nothing here reads the data or imports torch (but to discover the points of a
+network other than the built-in topology when no manifest of it is cached): the
+jobs per rule follow the workflow's rules (``facecues.plan.rules``, the networks of
 ``facecues.nets.names``), the costs of one job ``facecues.plan.costs``, and
 the sizes of shards and probe files their formats' own modules
 (``facecues.activations.shards``, ``facecues.probes.probe_file``).
@@ -16,8 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from facecues.activations.shards import shard_bytes
+from facecues.nets.manifest import is_built_in
 from facecues.nets.names import study_networks
-from facecues.plan.config import erased_networks
+from facecues.nets.spec import describe
+from facecues.plan.config import architecture, erased_networks
 from facecues.plan.costs import (
     ATLAS_CARD_BYTES,
     ATLAS_PAGE_BYTES,
@@ -27,7 +30,8 @@ from facecues.plan.costs import (
     datasets,
     estimate_seconds,
     identity_control,
-    model_parameters,
+    network_manifest,
+    network_parameters,
     probed_points,
     probes_per_point,
     rule_resources,
@@ -172,7 +176,7 @@ def plan(
             runtime_min=res.get("runtime"),
         )
 
-    m, p = config["model"], config["probe"]
+    p = config["probe"]
     rows = train_rows(config)
     shard = {pt.id: shard_bytes(pt.units, rows, p["dtype"]) for pt in points}
     set_bytes = sum(shard.values())
@@ -188,7 +192,7 @@ def plan(
         pooled_filters=p["pooled_filters"],
     )
     probes = sum(probe_file_bytes(pt.shape, **probe_options) for pt in points) * sets
-    _, state = model_parameters(m["base_width"], d.identities)
+    _, state = network_parameters(config, d.identities)
     one = state * 4 + CHECKPOINT_OVERHEAD_BYTES + CHECKPOINT_BYTES_PER_IDENTITY * d.identities
     checkpoints = one * n if trained else 0
     accuracy_rows = sets * len(points) * probes_per_point(config)
@@ -206,7 +210,7 @@ def plan(
     kept["atlas"] = probed * a * ATLAS_PAGE_BYTES + n * a * 2 * ATLAS_CARD_BYTES
     kept["tables, logs, other"] = int(other)
     # While a network trains, its resumable checkpoint (+ optimizer state) sits beside it.
-    params, state = model_parameters(m["base_width"], d.identities)
+    params, state = network_parameters(config, d.identities)
     resumable = (state + params) * 4 * n if trained else 0
     return Plan(
         networks=nets,
@@ -259,6 +263,20 @@ def _dur(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
+def _network_line(config: Mapping) -> str:
+    """The network in words: the built-in topology and its width, or another network
+    with what its manifest counted."""
+    entry = architecture(config)
+    if is_built_in(entry):
+        return f"ResNet-50 topology, base width {config['model']['base_width']}"
+    man = network_manifest(config)
+    how = "FX tracing" if man.method == "fx" else "forward hooks (tracing failed)"
+    return (
+        f"{describe(entry)} ({len(man.points)} points found by {how}; "
+        f"{man.parameters / 1e6:.1f} M parameters, {man.flops / 1e9:.1f} GFLOPs per image)"
+    )
+
+
 def format_plan(plan: Plan) -> str:
     """The plan as a text table for a terminal."""
     c = plan.config
@@ -272,8 +290,8 @@ def format_plan(plan: Plan) -> str:
         + (" (the input L00 included)" if "L00" in plan.shard_bytes else "")
         + "; "
         f"data: {plan.source}",
-        f"network: ResNet-50 topology, base width {m.get('base_width')}, "
-        f"{m.get('input_size')} px input: {plan.units_per_image:,} probe units per image",
+        f"network: {_network_line(c)}, {m.get('input_size')} px input: "
+        f"{plan.units_per_image:,} probe units per image",
         "",
         f"{'rule':<20}{'jobs':>8}{'sbatch':>8}  {'on':<6}{'thr':>4}{'gpu':>4}"
         f"{'time/job':>10}{'mem_mb':>9}{'runtime':>9}{'CPU-h':>9}{'GPU-h':>8}",
