@@ -10,26 +10,27 @@ import yaml
 
 import facecues
 from facecues.errors import FacecuesError
-from facecues.nets.layout import N_POINTS, point_id
+from facecues.nets.manifest import is_built_in, network_points
 from facecues.nets.names import NAME_PATTERN, study_networks
 from facecues.plan.config import architecture, erased_networks, erasure_points
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
 
-# The workflow trains and probes the built-in ResNet-50 topology; other networks are
-# discovered (facecues points) and sized (facecues plan), not yet run.
-if architecture(config)["source"] != "facecues":
-    raise WorkflowError(
-        f"model.architecture: {architecture(config)['source']}:{architecture(config)['name']}: "
-        "the workflow trains and probes the built-in resnet50 only so far; "
-        "'facecues points' lists this network's probe points and 'facecues plan' sizes "
-        "its study"
+# The network's probe points (facecues.nets.manifest: the built-in topology's from the
+# layout; another network's discovered once, at the first start-up, and cached under
+# results/manifests), and every point probed: the input L00 too (a control).
+ARCHITECTURE = architecture(config)
+try:
+    MANIFEST = network_points(
+        ARCHITECTURE, config["model"]["input_size"], ARCHITECTURE.get("points")
     )
-
-
-# The network's probe points, and every point probed: the input L00 too (a control).
-NETWORK_POINTS = [point_id(i) for i in range(1, N_POINTS + 1)]
+except FacecuesError as e:
+    raise WorkflowError(f"model.architecture: {e}")
+NETWORK_POINTS = [p.id for p in MANIFEST.points]
+# The points as plain rows, for the scripts that draw depth axes and judge depth ranges
+# (facecues.nets.layout.depths_of_rows).
+POINT_ROWS = [[p.index, p.name, p.kind, list(p.shape), p.stage] for p in MANIFEST.points]
 POINTS = ["L00"] * config["controls"]["input_point"] + NETWORK_POINTS
 ATTRIBUTES = config["attributes"]
 SYNTHETIC = config["data"]["source"] == "synthetic"
@@ -49,6 +50,8 @@ ERASED = erased_networks(config)
 # What each rule's results depend on, passed as its params: a config change
 # reruns exactly the rules it concerns (threads, workers and GPUs rerun nothing).
 ARCH = {k: config["model"][k] for k in ("base_width", "input_size", "stride_in_1x1")}
+if not is_built_in(ARCHITECTURE):
+    ARCH["architecture"] = ARCHITECTURE
 TRAIN = {k: v for k, v in config["train"].items() if k not in ("threads", "gpus", "workers")}
 SAMPLE = {
     k: config["probe"][k]

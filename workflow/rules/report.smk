@@ -79,6 +79,8 @@ rule fig3:
         "results/logs/fig3.log",
     conda:
         "../../envs/report.yaml"
+    params:
+        points=POINT_ROWS,
     script:
         "../scripts/fig3.py"
 
@@ -114,6 +116,7 @@ rule fig4:
         "../../envs/report.yaml"
     params:
         attribute=config["figures"]["fig4_attribute"],
+        points=POINT_ROWS,
     script:
         "../scripts/fig4.py"
 
@@ -184,6 +187,7 @@ rule summary:
         "../../envs/report.yaml"
     params:
         val_rows=2 * config["probe"]["val_per_class"],
+        points=POINT_ROWS,
     script:
         "../scripts/summary.py"
 

@@ -15,6 +15,7 @@ make_control_network(
     base_width=m["base_width"],
     stride_in_1x1=m["stride_in_1x1"],
     input_size=m["input_size"],
+    architecture=m.get("architecture"),
     init_seed=c["init_seed"],
     recalibrate_images=c["recalibrate_bn"],
     celeba_root=snakemake.params.celeba,

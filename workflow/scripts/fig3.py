@@ -3,6 +3,7 @@
 import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
 from facecues.logs import end_job, log_to
+from facecues.nets.layout import depths_of_rows
 from facecues.results.tables import read_tables
 
 log_to(snakemake.log[0])
@@ -10,5 +11,5 @@ log_to(snakemake.log[0])
 from facecues.results.figures.depth import fig3  # noqa: E402
 
 table = read_tables(snakemake.input[0])
-fig3(table, snakemake.output.png, snakemake.output.pdf)
+fig3(table, snakemake.output.png, snakemake.output.pdf, depths_of_rows(snakemake.params.points))
 end_job()

@@ -6,6 +6,7 @@ import _src_path  # noqa: F401  (facecues from ../../src, see there)
 
 from facecues.io import write_text
 from facecues.logs import end_job, log_to
+from facecues.nets.layout import depths_of_rows
 from facecues.results.pages import markdown_page
 from facecues.results.provenance import read_provenance
 from facecues.results.summary import world_kinds_from_json, write_summary
@@ -25,6 +26,7 @@ write_summary(
     val_rows=snakemake.params.val_rows,
     provenance=read_provenance(snakemake.input.provenance),
     erasure=erasure,
+    depths=depths_of_rows(snakemake.params.points),
 )
 write_text(
     snakemake.output.html,

@@ -14,6 +14,7 @@ cfg = TrainConfig(
     base_width=m["base_width"],
     stride_in_1x1=m["stride_in_1x1"],
     input_size=m["input_size"],
+    architecture=m.get("architecture"),
     **t,
 )
 train_network(

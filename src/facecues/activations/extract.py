@@ -19,7 +19,7 @@ from tqdm import tqdm
 from facecues.activations.shards import check_activations, create_shard, reserved_bytes
 from facecues.data.images import ImageFiles
 from facecues.io import atomic_h5_set, check_free_space, truncate_files
-from facecues.nets.probe_points import ProbePoint, capture, probe_points
+from facecues.nets.probe_points import ProbePoint, point_capture, probe_points
 
 log = logging.getLogger(__name__)
 
@@ -85,9 +85,9 @@ def extract_shards(
                     ImageFiles(paths, input_size), batch_size=batch_size, num_workers=workers
                 )
                 row = 0
-                with capture(model, list(files)) as acts:
+                with point_capture(model, list(files), input_size=input_size) as (run, acts):
                     for x in tqdm(loader, desc=f"extract {sample}", mininterval=5):
-                        model(x.to(device))
+                        run(x.to(device))
                         n = len(x)
                         for i in files:
                             a = acts[i].flatten(1).to(torch_dtype)

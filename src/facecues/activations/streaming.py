@@ -20,7 +20,7 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from facecues.data.images import ImageFiles
-from facecues.nets.probe_points import capture
+from facecues.nets.probe_points import point_capture
 from facecues.probes.probe_file import Projector
 
 log = logging.getLogger(__name__)
@@ -129,9 +129,9 @@ def stream_features(
     model = model.to(device).eval()
     points = {i: PointFeatures(probes) for i, probes in projectors.items()}
     loader = DataLoader(ImageFiles(paths, input_size), batch_size=batch_size)
-    with capture(model, list(projectors)) as acts:
+    with point_capture(model, list(projectors), input_size=input_size) as (run, acts):
         for x in tqdm(loader, desc=desc, mininterval=5):
-            model(x.to(device))
+            run(x.to(device))
             for i, features in points.items():
                 features.add(acts[i].flatten(1).float().cpu().numpy())
     return {i: features.result() for i, features in points.items()}

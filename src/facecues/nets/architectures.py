@@ -36,6 +36,53 @@ from facecues.nets.resnet import FaceResNet
 from facecues.nets.spec import BUILT_IN, SOURCES, describe
 
 
+class FaceNetwork(nn.Module):
+    """A backbone with the identity classifier on top, for training: ``embed`` is the
+    backbone's output, ``forward`` the logits. (The built-in topology is a
+    ``FaceResNet``, which has both already.)"""
+
+    def __init__(self, backbone: nn.Module, num_classes: int, embedding_dim: int, entry=None):
+        super().__init__()
+        self.backbone = backbone
+        self.fc = nn.Linear(embedding_dim, num_classes)
+        self.entry = dict(entry or {})  # the architecture entry, saved with the weights
+
+    def embed(self, x: torch.Tensor) -> torch.Tensor:
+        return self.backbone(x).flatten(1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.embed(x))
+
+
+def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The face embedding of ``x``: ``model.embed`` where the model has one (a
+    ``FaceResNet``, a ``FaceNetwork``), else the output of a backbone."""
+    return model.embed(x) if hasattr(model, "embed") else model(x).flatten(1)
+
+
+def embedding_dim(model: nn.Module, input_size: int) -> int:
+    """The length of ``model``'s embedding: its ``embedding_dim`` (a ``FaceResNet``), else
+    from one forward pass on zeros."""
+    if isinstance(getattr(model, "embedding_dim", None), int):
+        return model.embedding_dim
+    p = next(iter(model.parameters()))
+    was_training = model.training
+    with torch.no_grad():
+        out = embed(model.eval(), torch.zeros(1, 3, input_size, input_size, device=p.device))
+    model.train(was_training)
+    return out.shape[1]
+
+
+def build_network(entry: Mapping, input_size: int, num_classes: int) -> nn.Module:
+    """The network of ``entry`` to train: a ``FaceResNet`` with ``num_classes`` outputs
+    for the built-in topology, else a ``FaceNetwork`` (its backbone and a new head)."""
+    if entry["source"] == "facecues":
+        _built_in(entry["name"], {})
+        return FaceResNet(num_classes, **dict(entry.get("kwargs") or {}))
+    backbone = build_backbone(entry, input_size)
+    return FaceNetwork(backbone, num_classes, embedding_dim(backbone, input_size), entry)
+
+
 def build_backbone(entry: Mapping, input_size: int) -> nn.Module:
     """The network of ``entry``, untrained, as a backbone (its output: the embedding);
     ``input_size``: the side of the images it will see (to find its head)."""
@@ -148,6 +195,7 @@ def drop_head(model: nn.Module, input_size: int) -> nn.Module:
         return model
     parent, _, leaf = path.rpartition(".")
     setattr(model.get_submodule(parent) if parent else model, leaf, nn.Identity())
+    model.dropped_head = path  # its keys, in a checkpoint of the whole model, are skipped
     return model
 
 

@@ -38,6 +38,7 @@ from tqdm import tqdm
 from facecues.data.celeba import load_celeba
 from facecues.data.images import ImageFiles
 from facecues.data.splits import POOL_PARTITIONS
+from facecues.nets.architectures import build_backbone
 from facecues.nets.checkpoint import save_network
 from facecues.nets.names import control_index
 from facecues.nets.resnet import FaceResNet
@@ -90,6 +91,7 @@ def make_control_network(
     base_width: int,
     stride_in_1x1: bool,
     input_size: int,
+    architecture: dict | None = None,
     init_seed: int = 0,
     recalibrate_images: int = 0,
     celeba_root: str | Path | None = None,
@@ -98,9 +100,13 @@ def make_control_network(
     """Write control network ``name`` (``random<i>``) as a facecues checkpoint at ``out``."""
     torch.set_num_threads(threads)
     index = control_index(name)
-    model = random_network(
-        index, base_width=base_width, stride_in_1x1=stride_in_1x1, init_seed=init_seed
-    )
+    if architecture is None:
+        model = random_network(
+            index, base_width=base_width, stride_in_1x1=stride_in_1x1, init_seed=init_seed
+        )
+    else:  # another architecture: its builder's own initialisation, seeded alike
+        torch.manual_seed(int(init_seed) * 1_000_003 + int(index))
+        model = build_backbone(architecture, input_size).eval()
     seen = 0
     if recalibrate_images > 0:
         celeba = load_celeba(celeba_root, check_images=False)
@@ -117,4 +123,5 @@ def make_control_network(
         init_seed,
         seen,
     )
-    save_network(model, out, control=name, init_seed=int(init_seed), recalibrated_on=seen)
+    meta = {"architecture": architecture} if architecture is not None else {}
+    save_network(model, out, control=name, init_seed=int(init_seed), recalibrated_on=seen, **meta)

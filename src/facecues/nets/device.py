@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 
 import torch
+from torch import nn
 
 from facecues.nets.checkpoint import load_network
-from facecues.nets.resnet import FaceResNet
 
 log = logging.getLogger(__name__)
 
@@ -22,12 +22,16 @@ def pick_device(requested: str | None = None) -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
-def job_network(path, model_cfg: dict, threads: int) -> tuple[FaceResNet, torch.device]:
-    """Load the network at ``path`` (config key ``model`` describes torchvision-style
-    state dicts), limit torch to the job's ``threads`` and pick the device."""
+def job_network(path, model_cfg: dict, threads: int) -> tuple[nn.Module, torch.device]:
+    """Load the network at ``path`` (config key ``model`` describes state dicts that are
+    not facecues checkpoints), limit torch to the job's ``threads`` and pick the device."""
     torch.set_num_threads(threads)
     model = load_network(
-        path, base_width=model_cfg["base_width"], stride_in_1x1=model_cfg["stride_in_1x1"]
+        path,
+        base_width=model_cfg["base_width"],
+        stride_in_1x1=model_cfg["stride_in_1x1"],
+        architecture=model_cfg.get("architecture"),
+        input_size=model_cfg["input_size"],
     )
     device = pick_device()
     log.info("network %s on %s, %d threads", path, device, threads)

@@ -135,6 +135,16 @@ class Depths:
         deep = range(self.deep[0], self.deep[1] + 1)
         return tuple(sorted({*shallow, self.middle, *deep, self.last}))
 
+    @property
+    def shallow_label(self) -> str:
+        """``L01-L04``: the shallow points."""
+        return self.label(self.shallow)
+
+    @property
+    def deep_label(self) -> str:
+        """``L45-L49``: the deep points."""
+        return self.label(self.deep)
+
     @staticmethod
     def label(span: tuple[int, int]) -> str:
         """``(1, 4)`` -> ``L01-L04``."""
@@ -169,6 +179,12 @@ def depths(points: Sequence[ProbePoint]) -> Depths:
         stage_starts=starts,
         ticks=tuple(ticks),
     )
+
+
+def depths_of_rows(rows: Sequence[Sequence]) -> Depths:
+    """The depth landmarks of points given as plain rows (index, name, kind, shape,
+    stage), as the workflow passes a network's points to its scripts."""
+    return depths([ProbePoint(int(i), n, k, tuple(s), st) for i, n, k, s, st in rows])
 
 
 def resnet50_depths() -> Depths:

@@ -1,4 +1,8 @@
-"""The 50 probe points of a ResNet-50-topology network (docs/protocol.md section 4).
+"""The probe points of a network and their capture (docs/protocol.md section 4).
+
+``probe_points`` and ``point_capture`` serve every network: the built-in
+ResNet-50 topology by the hooks below, any other by
+``facecues.nets.discovery``. The rest of this docstring is the built-in one.
 
 Every post-ReLU activation in forward order: the stem (relu(bn1(conv1)),
 before max-pool); for each of the 16 Bottleneck blocks relu(bn1(conv1)),
@@ -15,16 +19,18 @@ already post-ReLU); the order is then checked against a real forward pass.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import torch
 from torch import nn
 
+from facecues.nets.discovery import capture as discovery_capture
+from facecues.nets.discovery import discover
 from facecues.nets.layout import N_POINTS, ProbePoint, input_point
-from facecues.nets.resnet import Bottleneck
+from facecues.nets.resnet import Bottleneck, FaceResNet
 
-__all__ = ["ProbePoint", "capture", "hook_sites", "probe_points"]
+__all__ = ["ProbePoint", "capture", "hook_sites", "point_capture", "probe_points"]
 
 
 def hook_sites(model: nn.Module) -> list[tuple[str, str, nn.Module, bool]]:
@@ -83,12 +89,13 @@ def capture(
 
 
 def probe_points(model: nn.Module, input_size: int, with_input: bool = False) -> list[ProbePoint]:
-    """Discover the 50 probe points of ``model`` with one forward pass at ``input_size``
-    (after the input point ``L00`` when ``with_input``).
-
-    Checks that the hooks fire once each, in forward order, and returns each
-    point's per-image shape.
-    """
+    """The probe points of ``model`` from one forward pass at ``input_size`` (after the
+    input point ``L00`` when ``with_input``): a ``FaceResNet``'s 50, checked to fire once
+    each in forward order; another network's by discovery (the user's point names or
+    patterns: its ``probe_patterns``, set by ``load_network``)."""
+    if not isinstance(model, FaceResNet):
+        points = discover(model, input_size, _patterns(model)).probe_points()
+        return [input_point(input_size), *points] if with_input else points
     sites = hook_sites(model)
     if len(sites) != N_POINTS:
         raise ValueError(f"expected {N_POINTS} probe points, the model has {len(sites)}")
@@ -114,6 +121,34 @@ def probe_points(model: nn.Module, input_size: int, with_input: bool = False) ->
         for i, (name, kind, _, _) in enumerate(sites, start=1)
     ]
     return [input_point(input_size), *points] if with_input else points
+
+
+@contextmanager
+def point_capture(
+    model: nn.Module, indices: list[int], *, input_size: int
+) -> Iterator[tuple[Callable, dict[int, torch.Tensor]]]:
+    """Yields ``(run, acts)``: ``run(x)`` runs ``model`` on a batch and fills ``acts`` with
+    ``{index: activations}`` (stored layout: NCHW, (N, D, T) for tokens, (N, D)) of the
+    points ``indices`` (0: the input). A ``FaceResNet`` by ``capture``'s hooks; another
+    network by ``facecues.nets.discovery.capture``."""
+    if isinstance(model, FaceResNet):
+        with capture(model, indices) as acts:
+            yield model, acts
+        return
+    found = discover(model, input_size, _patterns(model))
+    inner = [i for i in indices if i != 0]
+    with discovery_capture(model, found, inner) as (run, acts):
+
+        def run_with_input(x):
+            if 0 in indices:
+                acts[0] = x.detach()
+            run(x)
+
+        yield run_with_input, acts
+
+
+def _patterns(model: nn.Module):
+    return getattr(model, "probe_patterns", None)
 
 
 def _stage(name: str) -> str:

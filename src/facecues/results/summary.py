@@ -87,11 +87,10 @@ NOT_RECOVERED = "not recovered"
 LEVEL = 0.10  # (facecues) "high" / "something to lose": at least 10 p.p. above chance (0.5)
 TOL = 0.02  # (facecues) the margin of "loses" / "stays", "does as well", "at chance"
 
+# The depth landmarks of the built-in ResNet-50 topology (shallow L01-L04, deep L45-L49),
+# the default; another network's come from its manifest (``depths`` arguments).
 DEPTHS = resnet50_depths()
-EARLY, LATE = DEPTHS.shallow, DEPTHS.deep  # depth ranges (inclusive): L01-L04 and L45-L49
-EARLY_LABEL, LATE_LABEL = Depths.label(EARLY), Depths.label(LATE)
 INPUT = 0  # the input point, L00
-D_DEPTHS = (INPUT, *DEPTHS.table_depths)  # the depth-by-depth tables
 
 # The attribute networks the paper compares single neurons with (as fractions).
 LITERATURE = CLAIM_A_REFERENCE
@@ -344,12 +343,10 @@ def _layer_rows(table: pd.DataFrame, value: str = "accuracy", network_points=Tru
 
 
 def depth_change(
-    trained: pd.DataFrame,
-    early: tuple[int, int] = EARLY,
-    late: tuple[int, int] = LATE,
-    val_rows: int | None = None,
+    trained: pd.DataFrame, val_rows: int | None = None, depths: Depths = DEPTHS
 ) -> pd.DataFrame:
-    """Per attribute: whole-layer accuracy early and late, mean over points then networks.
+    """Per attribute: whole-layer accuracy early (``depths.shallow``) and late
+    (``depths.deep``), mean over points then networks.
 
     Columns: attribute, early, late, change (late - early), best (mean over
     networks of the best point's accuracy), overall (mean over all points and
@@ -367,7 +364,7 @@ def depth_change(
         s = t[(t["depth"] >= lo) & (t["depth"] <= hi)]
         return s.groupby(["attribute", "network"])["accuracy"].mean()
 
-    per = pd.DataFrame({"early": span(*early), "late": span(*late)})
+    per = pd.DataFrame({"early": span(*depths.shallow), "late": span(*depths.deep)})
     per["change"] = per["late"] - per["early"]
     per["best"] = t.groupby(["attribute", "network"])["accuracy"].max()
     per["overall"] = t.groupby(["attribute", "network"])["accuracy"].mean()
@@ -387,11 +384,13 @@ def depth_change(
     return pd.DataFrame(rows)[cols + ["early_est", "late_est", "change_est", "best_est"]]
 
 
-def _depth_rows(d: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[str]:
+def _depth_rows(
+    d: pd.DataFrame, kinds: dict[str, str] | None = None, depths: Depths = DEPTHS
+) -> list[str]:
     head = (
         "| attribute | "
         + ("kind | " if kinds else "")
-        + f"{EARLY_LABEL} | {LATE_LABEL} | change | best layer |"
+        + f"{depths.shallow_label} | {depths.deep_label} | change | best layer |"
     )
     lines = [head, "|---|" + ("---|" if kinds else "") + "---:|---:|---:|---:|"]
     for r in d.sort_values("change").itertuples():
@@ -403,7 +402,7 @@ def _depth_rows(d: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[st
     return lines
 
 
-def _claim_c(d: pd.DataFrame, tol: float, networks: int) -> Claim:
+def _claim_c(d: pd.DataFrame, tol: float, networks: int, depths: Depths = DEPTHS) -> Claim:
     statement = (
         "Attributes that vary within an identity (Pale_Skin, Blurry, Mouth_Slightly_Open, "
         "Smiling) lose accuracy with depth; identity-bound ones (Eyeglasses, Wearing_Hat, "
@@ -414,17 +413,21 @@ def _claim_c(d: pd.DataFrame, tol: float, networks: int) -> Claim:
     identity = ok_rows[ok_rows["attribute"].isin(IDENTITY_ATTRIBUTES)]
     if per_image.empty and identity.empty:
         why = (
-            f"no whole-layer accuracy at both {EARLY_LABEL} and {LATE_LABEL} for any of the "
+            f"no whole-layer accuracy at both {depths.shallow_label} and {depths.deep_label} for "
+            "any of the "
             "named attributes."
         )
-        return Claim("c", statement, NOT_TESTABLE, why, _depth_rows(d) if len(d) else [])
+        return Claim(
+            "c", statement, NOT_TESTABLE, why, _depth_rows(d, depths=depths) if len(d) else []
+        )
     level = 0.5 + LEVEL
     lines = [
-        f"Whole-layer validation accuracy, mean over {EARLY_LABEL} vs mean over {LATE_LABEL} "
+        f"Whole-layer validation accuracy, mean over {depths.shallow_label} vs mean over "
+        f"{depths.deep_label} "
         f"(mean over trained networks, {INTERVAL_LEVEL:.0%} intervals). This project's reading "
         f"(not the paper's words): a per-image attribute 'loses' when it starts above "
         f"{_pct(level)} and its change is below -{100 * tol:.0f} p.p.; an identity-bound one "
-        f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its {LATE_LABEL} "
+        f"'stays high' when its change is above -{100 * tol:.0f} p.p. and its {depths.deep_label} "
         f"accuracy is above {_pct(level)} (a trend alone would call chance-level curves 'high').",
         "",
         "| attribute | group | level | trend |",
@@ -457,7 +460,7 @@ def _claim_c(d: pd.DataFrame, tol: float, networks: int) -> Claim:
             )
         else:
             lines.append(f"- {name}: none probed")
-    lines += ["", *_depth_rows(d)]
+    lines += ["", *_depth_rows(d, depths=depths)]
     missing = [
         f"no {n} attribute probed"
         for n, g in (("per-image", per_image), ("identity-bound", identity))
@@ -510,7 +513,7 @@ def controls_by_depth(
     controls: pd.DataFrame,
     kinds: dict[str, str] | None = None,
     val_rows: int | None = None,
-    depths=D_DEPTHS,
+    depths: Depths = DEPTHS,
 ) -> pd.DataFrame:
     """Whole-layer accuracy per (attribute group, depth) of the trained networks, the
     untrained ones and the identity control task, with the input (L00) as depth 0.
@@ -525,7 +528,7 @@ def controls_by_depth(
     has_task = "identity_task_accuracy" in t and t["identity_task_accuracy"].notna().any()
     out = []
     for group, attrs in _groups(t["attribute"].unique(), kinds).items():
-        for depth in depths:
+        for depth in (INPUT, *depths.table_depths):
             tt, cc = t[t["depth"] == depth], c[c["depth"] == depth]
             if tt.empty:
                 continue
@@ -552,10 +555,15 @@ def controls_by_depth(
 
 
 def _claim_d(
-    table: pd.DataFrame, trained: pd.DataFrame, controls: pd.DataFrame, tol: float
+    table: pd.DataFrame,
+    trained: pd.DataFrame,
+    controls: pd.DataFrame,
+    tol: float,
+    depths: Depths = DEPTHS,
 ) -> Claim:
     statement = (
-        f"Open question: are shallow layers ({EARLY_LABEL}) discriminative only because they are "
+        f"Open question: are shallow layers ({depths.shallow_label}) discriminative only because "
+        "they are "
         "high-dimensional? This project's reading, two checks at the shallow points: (1) an "
         "untrained network of the same architecture does as well (trained - untrained below "
         f"{100 * tol:.0f} p.p.: nothing there is learned), and (2) its random layers do better "
@@ -566,27 +574,28 @@ def _claim_d(
         return Claim("d", statement, NOT_TESTABLE, "no whole-layer accuracies in this run.")
     overall = "all" if (table["group"] == "all").any() else table["group"].iloc[0]
     main = table[table["group"] == overall]
-    shallow = main[(main["depth"] >= EARLY[0]) & (main["depth"] <= EARLY[1])]
+    shallow = main[(main["depth"] >= depths.shallow[0]) & (main["depth"] <= depths.shallow[1])]
     untrained = [e for e in shallow["untrained"] if np.isfinite(e.value)]
     if controls.empty or not untrained:
         return Claim(
             "d",
             statement,
             NOT_TESTABLE,
-            f"no untrained network was probed at {EARLY_LABEL} (networks named random*; config "
+            f"no untrained network was probed at {depths.shallow_label} (networks named random*; "
+            "config "
             "controls.random_networks): without that comparison the question stays open.",
         )
     learned = average(list(shallow["selectivity"]))
     untrained_est = average(untrained)
     learned_check = learned.check(tol, above=False)
     checks, fails, missing = [learned_check], [], []
-    fails += [f"trained - untrained at {EARLY_LABEL} {learned.pp()} ({learned_check})"] * (
+    fails += [f"trained - untrained at {depths.shallow_label} {learned.pp()} ({learned_check})"] * (
         learned_check != "yes"
     )
     inputs = main[main["depth"] == INPUT]
     input_est = inputs["trained"].iloc[0] if len(inputs) else Estimate(float("nan"))
     lines = [
-        f"{EARLY_LABEL}, {overall} attributes (mean over the points): trained "
+        f"{depths.shallow_label}, {overall} attributes (mean over the points): trained "
         f"{average(list(shallow['trained'])).pct()}, untrained {untrained_est.pct()}, "
         f"trained - untrained {learned.pp()} (below {100 * tol:.0f} p.p.: {learned_check}).",
     ]
@@ -596,7 +605,7 @@ def _claim_d(
         checks.append(size_check)
         fails += [f"untrained - input {size.pp()} ({size_check})"] * (size_check != "yes")
         lines.append(
-            f"Input pixels (L00): {input_est.pct()}; untrained {EARLY_LABEL} - input "
+            f"Input pixels (L00): {input_est.pct()}; untrained {depths.shallow_label} - input "
             f"{size.pp()} (above {100 * tol:.0f} p.p.: {size_check})."
         )
     else:
@@ -605,7 +614,8 @@ def _claim_d(
         met_text = "training adds at the shallow points"
     else:
         met_text = (
-            f"an untrained network does as well at {EARLY_LABEL}, and its random layers beat "
+            f"an untrained network does as well at {depths.shallow_label}, and its random layers "
+            "beat "
             "the pixels: there, accuracy comes from the layers' size and the input, not from "
             "learning"
         )
@@ -625,11 +635,14 @@ def _claim_d(
 
 
 def controls_section(
-    table: pd.DataFrame, world_kinds: dict[str, str] | None = None, val_rows: int | None = None
+    table: pd.DataFrame,
+    world_kinds: dict[str, str] | None = None,
+    val_rows: int | None = None,
+    depths: Depths = DEPTHS,
 ) -> list[str]:
     """Lines of summary.md: the controls depth by depth, and what the identity task says."""
     trained, controls = split_controls(table)
-    table = controls_by_depth(trained, controls, world_kinds, val_rows)
+    table = controls_by_depth(trained, controls, world_kinds, val_rows, depths)
     if table.empty:
         return ["No whole-layer accuracies in this run."]
     n_random = controls["network"].nunique()
@@ -658,14 +671,14 @@ def controls_section(
             "controls.identity_task).",
         ]
         return lines
-    ident = table[(table["group"] == "identity-bound") & (table["depth"] >= LATE[0])]
-    ident = ident[ident["depth"] <= LATE[1]]
+    ident = table[(table["group"] == "identity-bound") & (table["depth"] >= depths.deep[0])]
+    ident = ident[ident["depth"] <= depths.deep[1]]
     if len(ident):
         task_late = average(list(ident["identity_task"]))
         attr_late = average(list(ident["trained"]))
         lines += [
             "",
-            f"At {LATE_LABEL} a probe recognising the people of its training sample scores "
+            f"At {depths.deep_label} a probe recognising the people of its training sample scores "
             f"{task_late.pct()} on the identity task (chance about 50%); identity-bound "
             f"attributes score {attr_late.pct()} there. Up to the task's margin above chance, "
             "their accuracy could come from recognising people the probe was trained on, not "
@@ -685,6 +698,7 @@ def _planted(
     tol: float,
     val_rows,
     erasure: pd.DataFrame | None = None,
+    depths: Depths = DEPTHS,
 ) -> Claim:
     statement = (
         "Planted truth of the synthetic world: per-image attributes lose more accuracy with "
@@ -707,14 +721,15 @@ def _planted(
         g = d[d["kind"] == kind]
         if len(g):
             lines.append(
-                f"- {kind} ({len(g)}): {EARLY_LABEL} {_pct(g['early'].mean())}, {LATE_LABEL} "
+                f"- {kind} ({len(g)}): {depths.shallow_label} {_pct(g['early'].mean())}, "
+                f"{depths.deep_label} "
                 f"{_pct(g['late'].mean())}, change {_pp(g['change'].mean())}, best layer "
                 f"{_pct(g['best'].mean())}, mean over points {_pct(g['overall'].mean())}"
             )
     t = _layer_rows(trained)
     t = t[t["attribute"].isin(world_kinds)].assign(kind=lambda x: x["attribute"].map(world_kinds))
-    early = t[(t["depth"] >= EARLY[0]) & (t["depth"] <= EARLY[1])]
-    late = t[(t["depth"] >= LATE[0]) & (t["depth"] <= LATE[1])]
+    early = t[(t["depth"] >= depths.shallow[0]) & (t["depth"] <= depths.shallow[1])]
+    late = t[(t["depth"] >= depths.deep[0]) & (t["depth"] <= depths.deep[1])]
     change = (
         late.groupby(["kind", "network"])["accuracy"].mean()
         - early.groupby(["kind", "network"])["accuracy"].mean()
@@ -806,9 +821,11 @@ def evaluate_claims(
     tol: float = TOL,
     val_rows: int | None = None,
     erasure: pd.DataFrame | None = None,
+    depths: Depths = DEPTHS,
 ) -> list[Claim]:
     """Claims (a)-(d) of docs/protocol.md section 10, plus the planted truth when
-    ``world_kinds`` (with the erasure check when the ``erasure`` table is given).
+    ``world_kinds`` (with the erasure check when the ``erasure`` table is given);
+    ``depths``: the network's depth landmarks (``facecues.nets.layout.depths``).
 
     ``tol`` (fraction) is the margin of "loses / stays" (c), "does as well" (d)
     and the planted-truth checks. ``val_rows``: validation images per attribute
@@ -816,16 +833,16 @@ def evaluate_claims(
     """
     trained, controls = split_controls(table)
     acc, source = _selected_scores(scores, trained, val_rows)
-    d = depth_change(trained, val_rows=val_rows)
-    by_depth = controls_by_depth(trained, controls, world_kinds, val_rows)
+    d = depth_change(trained, val_rows, depths)
+    by_depth = controls_by_depth(trained, controls, world_kinds, val_rows, depths)
     claims = [
         _claim_a(acc, source),
         _claim_b(acc, source),
-        _claim_c(d, tol, trained["network"].nunique()),
-        _claim_d(by_depth, trained, controls, tol),
+        _claim_c(d, tol, trained["network"].nunique(), depths),
+        _claim_d(by_depth, trained, controls, tol, depths),
     ]
     if world_kinds:
-        claims.append(_planted(trained, d, world_kinds, tol, val_rows, erasure))
+        claims.append(_planted(trained, d, world_kinds, tol, val_rows, erasure, depths))
     return claims
 
 
@@ -888,6 +905,7 @@ def write_summary(
     val_rows: int | None = None,
     provenance: dict | None = None,
     erasure: pd.DataFrame | None = None,
+    depths: Depths = DEPTHS,
 ) -> list[Claim]:
     """Write ``results/summary.md``: each claim with its measured values and verdict.
 
@@ -896,8 +914,10 @@ def write_summary(
     ``erasure`` ``None`` (no erasure section: results/tables/erasure.tsv not made).
     Returns the judged claims.
     """
-    claims = evaluate_claims(scores, table, world_kinds, val_rows=val_rows, erasure=erasure)
-    controls = controls_section(table, world_kinds, val_rows)
+    claims = evaluate_claims(
+        scores, table, world_kinds, val_rows=val_rows, erasure=erasure, depths=depths
+    )
+    controls = controls_section(table, world_kinds, val_rows, depths)
     section = erasure_lines(erasure, world_kinds) if erasure is not None else None
     write_text(path, render_summary(claims, table, scores, controls, provenance, section))
     return claims

@@ -21,6 +21,7 @@ from tqdm import tqdm
 
 from facecues.data.celeba import PARTITIONS
 from facecues.data.images import load_rgb, probe_input
+from facecues.nets.architectures import embed, embedding_dim
 
 log = logging.getLogger(__name__)
 
@@ -59,13 +60,13 @@ class AttributeImages(Dataset):
 class MultitaskNet(nn.Module):
     """A face network's trunk with one logit per attribute."""
 
-    def __init__(self, trunk: nn.Module, n_attributes: int):
+    def __init__(self, trunk: nn.Module, n_attributes: int, input_size: int):
         super().__init__()
         self.trunk = trunk
-        self.head = nn.Linear(trunk.embedding_dim, n_attributes)
+        self.head = nn.Linear(embedding_dim(trunk, input_size), n_attributes)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk.embed(x))
+        return self.head(embed(self.trunk, x))
 
 
 @torch.no_grad()
@@ -111,7 +112,7 @@ def finetune_multitask(
         )
         for name, d in data.items()
     }
-    model = MultitaskNet(trunk, len(attributes)).to(device)
+    model = MultitaskNet(trunk, len(attributes), input_size).to(device)
     opt = torch.optim.SGD(
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )

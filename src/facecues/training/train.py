@@ -26,6 +26,7 @@ from facecues.data.images import load_rgb, train_input
 from facecues.data.lfw import load_lfw_pairs
 from facecues.data.vggface2 import load_vggface2
 from facecues.io import write_text
+from facecues.nets.architectures import build_network
 from facecues.nets.checkpoint import atomic_save, save_network
 from facecues.nets.device import pick_device
 from facecues.nets.resnet import FaceResNet
@@ -41,6 +42,7 @@ class TrainConfig:
     base_width: int = 64
     stride_in_1x1: bool = True
     input_size: int = 224
+    architecture: dict | None = None  # another network's entry (None: the built-in one)
     resize: int = 256
     bbox_scale: float = 1.0
     grayscale_p: float = 0.2
@@ -169,7 +171,10 @@ def train_network(
     log.info("%d identities, %d images, %d steps/epoch", n_ids, len(keep), steps)
 
     torch.manual_seed(seed)
-    model = FaceResNet(n_ids, cfg.base_width, cfg.stride_in_1x1).to(dev)
+    if cfg.architecture is None:
+        model = FaceResNet(n_ids, cfg.base_width, cfg.stride_in_1x1).to(dev)
+    else:
+        model = build_network(cfg.architecture, cfg.input_size, n_ids).to(dev)
     cuda = dev.type == "cuda"
     # channels_last on the CPU too: 1.4x the images/s of NCHW with one thread, 1.15x with
     # two (default study, width 16, 64 px; benchmarks/README.md, "Training on the CPU").

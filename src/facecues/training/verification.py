@@ -12,10 +12,11 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import roc_curve
+from torch import nn
 from torch.utils.data import DataLoader
 
 from facecues.data.images import ImageFiles
-from facecues.nets.resnet import FaceResNet
+from facecues.nets.architectures import embed
 
 
 def cosine_similarity(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -73,14 +74,14 @@ def verification_accuracy(
 
 @torch.no_grad()
 def embed_images(
-    model: FaceResNet, paths: list[Path], size: int, device, crop: float = 1.0, batch_size=256
+    model: nn.Module, paths: list[Path], size: int, device, crop: float = 1.0, batch_size=256
 ):
     """Pooled embeddings (n, d) of the images at ``paths``, in eval mode."""
     was_training = model.training
     model.eval()
     out = []
     for x in DataLoader(ImageFiles(paths, size, crop), batch_size=batch_size):
-        out.append(model.embed(x.to(device)).float().cpu().numpy())
+        out.append(embed(model, x.to(device)).float().cpu().numpy())
     model.train(was_training)
     return np.concatenate(out)
 
@@ -98,7 +99,7 @@ def pair_similarity(emb: np.ndarray, pairs) -> np.ndarray:
     )
 
 
-def lfw_accuracy(model: FaceResNet, pairs, size: int, device, crop: float = 1.0) -> float:
+def lfw_accuracy(model: nn.Module, pairs, size: int, device, crop: float = 1.0) -> float:
     """Mean 10-fold LFW verification accuracy of ``model`` on ``pairs``."""
     emb = embed_images(model, pair_images(pairs), size, device, crop)
     return verification_accuracy(pair_similarity(emb, pairs), pairs.same, pairs.fold)[0]

@@ -12,6 +12,7 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
+from facecues.nets.layout import Depths
 from facecues.results.figures.style import (
     COLORS,
     CURVES,
@@ -29,10 +30,11 @@ from facecues.results.selection import split_controls
 
 KIND_MARKERS = {
     "input": ("X", "input pixels (L00)"),
-    "stem": ("s", "stem (conv1)"),
-    "inner": ("v", "inner activation (relu1, relu2)"),
-    "output": ("o", "block output (relu3)"),
-    "pool": ("D", "global average pool"),
+    "stem": ("s", "stem (before the first block)"),
+    "inner": ("v", "inside a block"),
+    "output": ("o", "block output"),
+    "post": ("P", "after the last block"),
+    "pool": ("D", "embedding (pooled)"),
 }
 
 
@@ -49,7 +51,9 @@ def fig3_curves(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
     return depth_curves(trained), random_curves, identity
 
 
-def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) -> None:
+def fig3(
+    table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None, depths: Depths = DEPTHS
+) -> None:
     """Accuracy over depth for every attribute: whole layer, 8 filters, 8 neurons.
 
     Mean over the trained networks; band = +-2 std when there is more than
@@ -57,6 +61,8 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     probe of the untrained networks (``random*``, dashed) and of the trained
     networks fitted and scored on the identity control task (dotted: a random label per
     person). The input point L00, where the table has it, sits at depth 0.
+    ``depths``: the network's landmarks (its stage boundaries; the built-in
+    topology's by default).
     """
     trained, controls = split_controls(table)
     curves, random_curves, identity_curves = fig3_curves(table)
@@ -96,7 +102,7 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
                 ax.plot(c["depth"], c["mean"], color="0.35", lw=0.8, ls=style, label=label)
         ax.axhline(0.5, color="0.75", lw=0.5)
         ax.set_title(attr.replace("_", " "), fontsize=8)
-        stage_axis(ax, with_input=with_input)
+        stage_axis(ax, depths, with_input=with_input)
         ax.tick_params(labelsize=6)
     for ax in axes.flat[len(attributes) :]:
         ax.axis("off")
@@ -125,9 +131,7 @@ def fig3(table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None) ->
     fig.text(  # the note below them
         0.5,
         0.0,
-        note
-        + "; grey lines: ResNet stage boundaries"
-        + ("; L00: the input pixels" if with_input else ""),
+        note + "; grey lines: stage boundaries" + ("; L00: the input pixels" if with_input else ""),
         ha="center",
         va="bottom",
         fontsize=6.5,
@@ -143,13 +147,15 @@ def fig4(
     attribute: str,
     png: str | Path,
     pdf: str | Path | None = None,
+    depths: Depths = DEPTHS,
 ) -> None:
-    """Accuracy over depth of one attribute, residual-block structure marked (Fig. 4).
+    """Accuracy over depth of one attribute, block structure marked (Fig. 4).
 
     Curves: whole layer, 8 filters, 8 neurons (mean over networks, band +-2 std);
-    marker shapes tell block outputs from inner activations, stem, pool and the
-    input point (L00, where the table has it); grey lines are ResNet stage
-    boundaries. Raises ``ValueError`` naming the available attributes when
+    marker shapes tell block outputs from activations inside blocks, the stem, the
+    points after the last block, the embedding and the input point (L00, where the
+    table has it), those the network has; grey lines are the stage boundaries of
+    ``depths`` (the network's landmarks). Raises ``ValueError`` naming the available attributes when
     ``attribute`` is not in ``table``.
     """
     t = attribute_rows(table, attribute)
@@ -186,11 +192,11 @@ def fig4(
     ax.axhline(0.5, color="0.5", lw=0.7, ls=":", zorder=0)
     low, high = ax.get_ylim()
     ax.set_ylim(min(low, 0.47), high)  # the chance line in view
-    stage_axis(ax, with_input=with_input)
-    ax.set_xticks(range(0 if with_input else 1, DEPTHS.last + 1), minor=True)
+    stage_axis(ax, depths, with_input=with_input)
+    ax.set_xticks(range(0 if with_input else 1, depths.last + 1), minor=True)
     ax.tick_params(axis="x", labelsize=7)
     ax.tick_params(axis="y", labelsize=7)
-    stage_labels(ax)
+    stage_labels(ax, depths)
     ax.set_xlabel("probe point (depth)", fontsize=8)
     ax.set_ylabel("validation accuracy", fontsize=8)
     ax.set_title(attribute.replace("_", " "), fontsize=9, pad=14)
