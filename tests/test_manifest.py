@@ -6,14 +6,16 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+import yaml
 
 from facecues.cli import main
 from facecues.errors import FacecuesError
 from facecues.nets.layout import resnet50_points
 from facecues.nets.manifest import cache_path, network_points, read_manifest
 from facecues.nets.spec import parse_spec
-from tests.conftest import snakemake
+from tests.conftest import TINY_STUDY, snakemake
 
 IRESNET = str(Path(__file__).parent / "data" / "iresnet.py")
 
@@ -64,12 +66,44 @@ def test_points_command(tmp_path, capsys):
     assert "expected resnet50, torchvision:<builder>" in capsys.readouterr().err
 
 
-def test_workflow_names_a_network_it_cannot_run_yet(tmp_path):
-    (tmp_path / "c.yaml").write_text(
-        "model:\n  architecture: {source: torchvision, name: resnet18}\n"
-    )
-    run = snakemake(tmp_path, "-n", configfile=tmp_path / "c.yaml")
-    assert run.returncode != 0
-    message = "model.architecture: torchvision:resnet18: the workflow trains and probes"
-    assert message in run.stdout + run.stderr
-    assert not (tmp_path / "results").exists()
+SMALL_VIT = str(Path(__file__).parents[1] / "configs" / "networks" / "small_vit.py")
+
+
+@pytest.mark.workflow
+def test_tiny_study_of_a_vision_transformer(tmp_path):
+    """The lab's own module (a small ViT file): trained, probed at its discovered token
+    maps, its controls built alike, figures and summary from its own depth landmarks."""
+    config = {
+        **TINY_STUDY,
+        "erasure": {"enabled": False},
+        "model": {
+            "input_size": 32,
+            "architecture": {
+                "source": "file",
+                "name": f"{SMALL_VIT}:small_vit",
+                "kwargs": {"image_size": 32, "num_layers": 2, "hidden_dim": 32, "mlp_dim": 64},
+            },
+        },
+    }
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, "--cores", "2")
+    assert run.returncode == 0, run.stderr[-3000:]
+    manifests = list((tmp_path / "results/manifests").glob("small_vit_small_vit-*.json"))
+    assert len(manifests) == 1
+    points = read_manifest(manifests[0]).points
+    assert [p.name for p in points] == [
+        "encoder.layers.encoder_layer_0.mlp.1",
+        "encoder.layers.encoder_layer_0",
+        "encoder.layers.encoder_layer_1.mlp.1",
+        "encoder.layers.encoder_layer_1",
+        "embedding",
+    ]
+    assert points[1].shape == (32, 17)  # channels x (class token + 4 x 4 patches)
+    table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t")
+    assert sorted(table["point"].unique()) == ["L00", "L01", "L02", "L03", "L04", "L05"]
+    assert set(table["network"].astype(str)) == {"0", "random0"}
+    assert table.loc[table["point"] == "L02", "name"].iloc[0] == "encoder.layers.encoder_layer_0"
+    summary = (tmp_path / "results/summary.md").read_text()
+    assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L04" in summary
+    for figure in ("fig3", "fig4", "fig5", "fig1"):
+        assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000

@@ -147,7 +147,9 @@ class Depths:
 
     @staticmethod
     def label(span: tuple[int, int]) -> str:
-        """``(1, 4)`` -> ``L01-L04``."""
+        """``(1, 4)`` -> ``L01-L04``; ``(1, 1)`` -> ``L01``."""
+        if span[0] == span[1]:
+            return point_id(span[0])
         return f"{point_id(span[0])}-{point_id(span[1])}"
 
 

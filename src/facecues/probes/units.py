@@ -7,7 +7,9 @@ features stays light.
 
 Conventions: X_train (n, m) and X_eval (n_eval, m) are the flattened maps of
 one probe point, unit index = c*H*W + y*W + x for a map of shape (C, H, W)
-(PyTorch's NCHW order); a pooled point has shape (C,) (or (C, 1, 1)).
+(PyTorch's NCHW order); a pooled point has shape (C,) (or (C, 1, 1)); a token map
+(C, T) (docs/protocol.md section 4) is read as (C, 1, T): a filter is a channel
+over all tokens.
 Rankings are highest score first, ties broken by the lower index.
 """
 
@@ -36,8 +38,10 @@ def _map_shape(shape) -> tuple[int, int, int]:
     shape = tuple(int(d) for d in shape)
     if len(shape) == 1:
         return (shape[0], 1, 1)
+    if len(shape) == 2:  # channels x tokens
+        return (shape[0], 1, shape[1])
     if len(shape) != 3:
-        raise ValueError(f"map shape must be (C, H, W) or (C,), got {shape}")
+        raise ValueError(f"map shape must be (C, H, W), (C, T) or (C,), got {shape}")
     return shape
 
 

@@ -80,6 +80,9 @@ def _unit_label(panel: Mapping) -> str:
         ch, rest = divmod(unit, h * w)
         y, x = divmod(rest, w)
         label += f" (c{ch}, y{y}, x{x})"
+    elif shape is not None and len(shape) == 2:  # channels x tokens
+        ch, token = divmod(unit, int(shape[1]))
+        label += f" (c{ch}, token {token})"
     return label
 
 
