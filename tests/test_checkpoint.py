@@ -63,3 +63,36 @@ def test_missing_and_unreadable_files(tmp_path):
     (tmp_path / "junk.pt").write_text("not a checkpoint")
     with pytest.raises(FacecuesError, match="junk.pt: not a readable PyTorch checkpoint"):
         load_network(tmp_path / "junk.pt")
+
+
+def test_other_architectures_trained_here_and_given(tmp_path):
+    """A network of another architecture: our checkpoint (entry saved inside, identity head
+    apart) round-trips; a lab's whole-model state dict loads with its head's keys skipped;
+    a mismatch names the keys."""
+    from facecues.nets.architectures import build_network, embed
+    from facecues.nets.spec import parse_spec
+
+    entry = parse_spec("torchvision:resnet18")
+    torch.manual_seed(0)
+    net = build_network(entry, 64, num_classes=5).eval()
+    save_network(net, tmp_path / "m.pt", seed=0)
+    loaded = load_network(tmp_path / "m.pt", input_size=64).eval()
+    x = torch.randn(2, 3, 64, 64)
+    with torch.no_grad():
+        torch.testing.assert_close(embed(net, x), embed(loaded, x))
+        assert embed(loaded, x).shape == (2, 512)
+    lab = torchvision.models.resnet18(num_classes=1000)
+    torch.save({"state_dict": lab.state_dict()}, tmp_path / "lab.pt")
+    given = load_network(tmp_path / "lab.pt", architecture=entry, input_size=64).eval()
+    with torch.no_grad():
+        lab.fc = torch.nn.Identity()
+        torch.testing.assert_close(given(x), lab.eval()(x))
+    state = lab.state_dict()
+    state.pop("layer4.1.bn2.weight")
+    state["extra.weight"] = torch.zeros(1)
+    torch.save(state, tmp_path / "bad.pt")
+    with pytest.raises(FacecuesError) as e:
+        load_network(tmp_path / "bad.pt", architecture=entry, input_size=64)
+    assert "not a torchvision:resnet18 network" in str(e.value)
+    assert "missing keys: layer4.1.bn2.weight" in str(e.value)
+    assert "unexpected keys: extra.weight" in str(e.value)

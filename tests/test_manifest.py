@@ -107,3 +107,24 @@ def test_tiny_study_of_a_vision_transformer(tmp_path):
     assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L04" in summary
     for figure in ("fig3", "fig4", "fig5", "fig1"):
         assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize(
+    "architecture,message",
+    [
+        ({"source": "torchvision", "name": "resnet81"}, "no torchvision classification builder"),
+        ({"source": "file", "name": f"{IRESNET}:nothing"}, "has no function 'nothing'"),
+        (
+            {"source": "torchvision", "name": "resnet18", "points": ["layer9.*"]},
+            "'layer9.*' matches no point",
+        ),
+    ],
+)
+def test_workflow_start_up_names_a_bad_network(tmp_path, architecture, message):
+    config = {"model": {"input_size": 32, "architecture": architecture}}
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, "-n", configfile=tmp_path / "c.yaml")
+    assert run.returncode != 0
+    assert "model.architecture:" in run.stdout + run.stderr
+    assert message in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()  # nothing written, no job run

@@ -27,6 +27,13 @@ try:
     )
 except FacecuesError as e:
     raise WorkflowError(f"model.architecture: {e}")
+if MANIFEST.method == "hooks":
+    print(
+        f"model.architecture: FX tracing failed ({MANIFEST.trace_error.splitlines()[0]}); "
+        "its points were found by forward hooks, which do not see functional "
+        "nonlinearities; name points by hand with model.architecture.points",
+        file=sys.stderr,
+    )
 NETWORK_POINTS = [p.id for p in MANIFEST.points]
 # The points as plain rows, for the scripts that draw depth axes and judge depth ranges
 # (facecues.nets.layout.depths_of_rows).
