@@ -70,9 +70,10 @@ SMALL_VIT = str(Path(__file__).parents[1] / "configs" / "networks" / "small_vit.
 
 
 @pytest.mark.workflow
-def test_tiny_study_of_a_vision_transformer(tmp_path):
+def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     """The lab's own module (a small ViT file): trained, probed at its discovered token
-    maps, its controls built alike, figures and summary from its own depth landmarks."""
+    maps, its controls built alike, figures and summary from its own depth landmarks;
+    then compared with the tiny ResNet study on relative depth."""
     config = {
         **TINY_STUDY,
         "erasure": {"enabled": False},
@@ -107,6 +108,14 @@ def test_tiny_study_of_a_vision_transformer(tmp_path):
     assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L04" in summary
     for figure in ("fig3", "fig4", "fig5", "fig1"):
         assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000
+    resnet = tiny_study[0] / "results"
+    out = tmp_path / "compare.png"
+    assert main(["compare", str(resnet), str(tmp_path / "results"), "--out", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "ResNet-50 topology, 32 px; small_vit.py:small_vit, 32 px" in said
+    assert out.stat().st_size > 10_000 and out.with_suffix(".pdf").is_file()
+    assert main(["compare", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
+    assert "nowhere/tables/layer_accuracy.tsv does not exist" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

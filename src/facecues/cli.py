@@ -1,11 +1,13 @@
 """The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``, and
-``facecues points SPEC [--input-size N] [--kwargs JSON] [--points P ...]``."""
+``facecues points SPEC [--input-size N] [--kwargs JSON] [--points P ...]`` and
+``facecues compare RESULTS ... --out PNG``."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from facecues.errors import FacecuesError
 from facecues.plan.config import load_config
@@ -70,9 +72,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kwargs", default="{}", metavar="JSON", help="the builder's keyword arguments")
     p.add_argument("--points", nargs="+", metavar="P", help="names or patterns (default: all)")
     p.add_argument("--manifest", metavar="F", help="also write the manifest (JSON) to F")
+    p = sub.add_parser(
+        "compare",
+        help="overlay finished studies' whole-layer curves per attribute on relative depth",
+        description="Draw the whole-layer accuracy curves of finished studies (one per "
+        "network architecture, each its own results folder) per attribute on relative "
+        "depth (0: first probe point, 1: the embedding), untrained controls dashed.",
+    )
+    p.add_argument("results", nargs="+", metavar="RESULTS", help="a study's results/ folder")
+    p.add_argument("--out", required=True, metavar="PNG", help="the figure (a PDF beside it)")
     args = parser.parse_args(argv)
     if args.command == "points":
         return _points(args)
+    if args.command == "compare":
+        return _compare(args)
     try:
         config = load_config(args.configfile)
         result = plan(
@@ -107,6 +120,19 @@ def _points(args) -> int:
     print(format_points(manifest))
     if args.manifest:
         write_manifest(manifest, args.manifest)
+    return 0
+
+
+def _compare(args) -> int:
+    from facecues.results.figures.compare import compare_figure
+
+    try:
+        png = Path(args.out)
+        labels = compare_figure(args.results, png, png.with_suffix(".pdf"))
+    except FacecuesError as e:
+        print(f"facecues compare: {e}", file=sys.stderr)
+        return 2
+    print(f"{png} (and {png.with_suffix('.pdf').name}): {'; '.join(labels)}")
     return 0
 
 
