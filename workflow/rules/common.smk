@@ -11,6 +11,7 @@ import yaml
 import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.manifest import is_built_in, network_points
+from facecues.nets.spec import resolve_file
 from facecues.nets.names import NAME_PATTERN, study_networks
 from facecues.plan.config import architecture, erased_networks, erasure_points
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
@@ -20,7 +21,8 @@ from facecues.results.provenance import git_state
 # The network's probe points (facecues.nets.manifest: the built-in topology's from the
 # layout; another network's discovered once, at the first start-up, and cached under
 # results/manifests), and every point probed: the input L00 too (a control).
-ARCHITECTURE = architecture(config)
+# (a module file's relative path: from the working folder, else from this workflow's)
+ARCHITECTURE = resolve_file(architecture(config), Path(workflow.current_basedir).parent.parent)
 try:
     MANIFEST = network_points(
         ARCHITECTURE, config["model"]["input_size"], ARCHITECTURE.get("points")

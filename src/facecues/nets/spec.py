@@ -48,3 +48,20 @@ def entry_key(entry: Mapping, input_size: int, points=None) -> str:
         blob["file"] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
     text = json.dumps(blob, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def resolve_file(entry: Mapping, *roots: str | Path) -> dict:
+    """``entry`` with a ``file`` entry's relative path made absolute: found from the
+    current folder first, then from each of ``roots`` (e.g. the workflow's folder, where
+    ``configs/networks/`` lies); unchanged when found nowhere (building it names it)."""
+    entry = dict(entry)
+    if entry.get("source") != "file":
+        return entry
+    file, sep, factory = entry["name"].rpartition(":")
+    path = Path(file)
+    if sep and not path.is_absolute():
+        for root in (Path.cwd(), *map(Path, roots)):
+            if (root / path).is_file():
+                entry["name"] = f"{(root / path).resolve()}:{factory}"
+                break
+    return entry
