@@ -273,8 +273,13 @@ def _network_line(config: Mapping) -> str:
     how = "FX tracing" if man.method == "fx" else "forward hooks (tracing failed)"
     return (
         f"{describe(entry)} ({len(man.points)} points found by {how}; "
-        f"{man.parameters / 1e6:.1f} M parameters, {man.flops / 1e9:.1f} GFLOPs per image)"
+        f"{man.parameters / 1e6:.1f} M parameters, {_flops(man.flops)} per image)"
     )
+
+
+def _flops(n: float) -> str:
+    """``22.5 GFLOPs``, ``54 MFLOPs``."""
+    return f"{n / 1e9:.1f} GFLOPs" if n >= 1e9 else f"{n / 1e6:.0f} MFLOPs"
 
 
 def format_plan(plan: Plan) -> str:
