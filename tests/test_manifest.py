@@ -66,9 +66,6 @@ def test_points_command(tmp_path, capsys):
     assert "expected resnet50, torchvision:<builder>" in capsys.readouterr().err
 
 
-SMALL_VIT = str(Path(__file__).parents[1] / "configs" / "networks" / "small_vit.py")
-
-
 @pytest.mark.workflow
 def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     """The lab's own module (a small ViT file): trained, probed at its discovered token
@@ -81,7 +78,8 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
             "input_size": 32,
             "architecture": {
                 "source": "file",
-                "name": f"{SMALL_VIT}:small_vit",
+                # relative: found from the workflow's folder, not the run's (tmp_path)
+                "name": "configs/networks/small_vit.py:small_vit",
                 "kwargs": {"image_size": 32, "num_layers": 2, "hidden_dim": 32, "mlp_dim": 64},
             },
         },

@@ -18,11 +18,15 @@ from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
 
+# The network's module file, when it is one: a relative path is looked up from the working
+# folder, then from this workflow's (configs/networks/), and kept absolute for every job.
+config["model"]["architecture"] = resolve_file(
+    config["model"]["architecture"], Path(workflow.current_basedir).parent.parent
+)
 # The network's probe points (facecues.nets.manifest: the built-in topology's from the
 # layout; another network's discovered once, at the first start-up, and cached under
 # results/manifests), and every point probed: the input L00 too (a control).
-# (a module file's relative path: from the working folder, else from this workflow's)
-ARCHITECTURE = resolve_file(architecture(config), Path(workflow.current_basedir).parent.parent)
+ARCHITECTURE = architecture(config)
 try:
     MANIFEST = network_points(
         ARCHITECTURE, config["model"]["input_size"], ARCHITECTURE.get("points")

@@ -377,7 +377,7 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
       a forward pass, the host copy of every point in float32 (GPU), the projections and
       decoding, then the QDA fits, and reading the probe files; score_test as if a
       selection sat at every point (an upper bound);
-    - pls_vip: the mean over the 50 points of ``pls_vip_seconds``;
+    - pls_vip: the mean over the network's points of ``pls_vip_seconds``;
     - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; atlas:
       ATLAS_S_PER_ITEM per page and per card (at most two per trained network and
       attribute); others LIGHT_JOB_S.
