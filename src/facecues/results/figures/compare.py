@@ -103,14 +103,15 @@ def compare_figure(
     for ax in axes[:, 0]:
         ax.set_ylabel("val. accuracy", fontsize=7)
     for ax in axes[-1, :]:
-        ax.set_xlabel("relative depth (0: first point, 1: embedding)", fontsize=6.5)
+        ax.set_xlabel("relative depth", fontsize=7)
     handles, labels = axes.flat[0].get_legend_handles_labels()
     fig.legend(handles, labels, loc="upper center", ncol=len(curves), fontsize=7, frameon=False)
     fig.text(
         0.5,
         0.0,
         "whole-layer probe, mean over trained networks (band ±2 std); dashed: untrained "
-        "networks of the same architecture; grey line: chance",
+        "networks of the same architecture; relative depth 0: first probe point, 1: the "
+        "embedding; grey line: chance",
         ha="center",
         va="bottom",
         fontsize=6.5,
