@@ -189,6 +189,18 @@ def test_plan_of_another_network_reads_its_discovered_points(tmp_path):
     ) in run.stdout
     assert re.search(r"^pls_vip\s+8,320\s", run.stdout, re.M)  # 320 sets x 26 points
     assert "one shard per point: 2.48 GB (L01) to 3.15 MB (L25)" in run.stdout
+    run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"), "--points")
+    rows = run.stdout.split("probe points\n")[1].splitlines()
+    assert rows[0].split() == ["id", "name", "kind", "shape", "units", "shard", "pls_vip", "mem_mb"]
+    assert rows[2].split()[:6] == [
+        "L01",
+        "encoder.layers.encoder_layer_0.mlp.1",
+        "inner",
+        "3072x197",
+        "605,184",
+        "2.48",
+    ]
+    assert rows[26].split()[:2] == ["L25", "embedding"] and len(rows) == 28
     config["erasure"] = {"enabled": True}
     (tmp_path / "vit.yaml").write_text(yaml.safe_dump(config))
     run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"))

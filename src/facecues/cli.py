@@ -11,7 +11,7 @@ from pathlib import Path
 
 from facecues.errors import FacecuesError
 from facecues.plan.config import load_config
-from facecues.plan.report import format_plan, plan
+from facecues.plan.report import format_plan, format_points_plan, plan
 from facecues.plan.rules import SLURM_PLS_VIP_BATCH
 
 
@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help=f"pls_vip jobs per cluster submission (default: {SLURM_PLS_VIP_BATCH}, the job "
         "groups of profiles/slurm; 1: one each)",
+    )
+    p.add_argument(
+        "--points",
+        action="store_true",
+        help="also list every probe point: units, shard bytes, pls_vip time and memory",
     )
     p.add_argument(
         "--concurrent-extracts",
@@ -99,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"facecues plan: {message}", file=sys.stderr)
         return 2
     print(format_plan(result))
+    if args.points:
+        print("\nprobe points\n" + format_points_plan(config))
     return 0
 
 

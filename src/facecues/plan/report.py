@@ -32,6 +32,8 @@ from facecues.plan.costs import (
     identity_control,
     network_manifest,
     network_parameters,
+    pls_vip_mem_mb,
+    pls_vip_seconds,
     probed_points,
     probes_per_point,
     rule_resources,
@@ -249,6 +251,39 @@ def _gb(b: float) -> str:
             value = b / size
             return f"{value:.3g} {unit}" if value < 100 else f"{value:,.0f} {unit}"
     return f"{b:.0f} B"
+
+
+def format_points_plan(config: Mapping) -> str:
+    """Per probe point of the config's network: its name, kind, shape and units, its
+    shard's bytes, and the time and memory of one pls_vip job on it."""
+    rows = [("id", "name", "kind", "shape", "units", "shard", "pls_vip", "mem_mb")]
+    n, dtype = train_rows(config), config["probe"]["dtype"]
+    for pt in probed_points(config):
+        rows.append(
+            (
+                pt.id,
+                pt.name,
+                pt.kind,
+                "x".join(map(str, pt.shape)),
+                f"{pt.units:,}",
+                _gb(shard_bytes(pt.units, n, dtype)),
+                f"{pls_vip_seconds(pt.units, config):.1f} s",
+                f"{pls_vip_mem_mb(pt.units, config):,}",
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = [
+        "  ".join(
+            c.ljust(w) if i < 4 else c.rjust(w)
+            for i, (c, w) in enumerate(zip(r, widths, strict=True))
+        )
+        for r in rows
+    ]
+    lines.append(
+        f"shard: {n:,} training rows in {dtype}; pls_vip: one job's estimated wall time and "
+        "the memory it asks for"
+    )
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def _hours(h: float) -> str:
