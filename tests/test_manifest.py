@@ -135,3 +135,41 @@ def test_workflow_start_up_names_a_bad_network(tmp_path, architecture, message):
     assert "model.architecture:" in run.stdout + run.stderr
     assert message in run.stdout + run.stderr
     assert not (tmp_path / "results").exists()  # nothing written, no job run
+
+
+def test_input_normalisation_of_an_entry(tmp_path):
+    """mean/std of the entry: the network (in training, probing, the input point L00)
+    receives ((x * 128 + 128) / 255 - mean) / std of facecues' (x - 128) / 128; without
+    them, the input unchanged; half an entry is refused at start-up."""
+    import torch
+
+    from facecues.nets.architectures import build_network, embed
+    from facecues.nets.probe_points import point_capture
+
+    imagenet = {"mean": [0.485, 0.456, 0.406], "std": [0.229, 0.224, 0.225]}
+    entry = {**parse_spec("torchvision:resnet18"), **imagenet}
+    torch.manual_seed(0)
+    net = build_network(entry, 32, num_classes=3).eval()
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    pixels01 = (x * 128 + 128) / 255
+    expected = (pixels01 - torch.tensor(imagenet["mean"]).view(1, 3, 1, 1)) / torch.tensor(
+        imagenet["std"]
+    ).view(1, 3, 1, 1)
+    with torch.no_grad():
+        torch.testing.assert_close(embed(net, x), net.backbone(expected))
+        with point_capture(net.backbone, [0, 18], input_size=32) as (run, acts):
+            run(x)
+        torch.testing.assert_close(acts[0], expected)
+        torch.testing.assert_close(acts[18], net.backbone(expected))
+    plain = build_network(parse_spec("torchvision:resnet18"), 32, num_classes=3).eval()
+    with torch.no_grad():
+        torch.testing.assert_close(embed(plain, x), plain.backbone(x))
+    config = {
+        "model": {"architecture": {"source": "torchvision", "name": "resnet18", "mean": [0.5] * 3}}
+    }
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump(config))
+    run = snakemake(tmp_path, "-n", configfile=tmp_path / "c.yaml")
+    assert run.returncode != 0
+    assert "expected both (the input normalisation per RGB channel) or neither" in (
+        run.stdout + run.stderr
+    )

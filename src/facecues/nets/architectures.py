@@ -8,7 +8,10 @@ An architecture entry is a mapping:
   the optional extra ``pip install facecues[timm]``) or ``file`` (``name`` is
   ``path/to/file.py:factory``, a function returning an ``nn.Module``);
 - ``name``: what to build; ``kwargs``: the builder's keyword arguments
-  (e.g. ``image_size: 64`` for a torchvision ViT).
+  (e.g. ``image_size: 64`` for a torchvision ViT);
+- ``mean``, ``std`` (optional): the input normalisation the weights expect, per
+  RGB channel of pixels in [0, 1] (ImageNet's for torchvision's weights);
+  without them, facecues' (x - 128) / 128 (``network_input``).
 
 A spec string names the same in one word: ``resnet50``,
 ``torchvision:resnet18``, ``timm:resnet18``, ``path/to/file.py:factory``.
@@ -48,16 +51,38 @@ class FaceNetwork(nn.Module):
         self.entry = dict(entry or {})  # the architecture entry, saved with the weights
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self.backbone(x).flatten(1)
+        return self.backbone(network_input(self.backbone, x)).flatten(1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.fc(self.embed(x))
 
 
 def embed(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
-    """The face embedding of ``x``: ``model.embed`` where the model has one (a
-    ``FaceResNet``, a ``FaceNetwork``), else the output of a backbone."""
-    return model.embed(x) if hasattr(model, "embed") else model(x).flatten(1)
+    """The face embedding of ``x`` (facecues' input scale): ``model.embed`` where the model
+    has one (a ``FaceResNet``, a ``FaceNetwork``), else the output of a backbone."""
+    if hasattr(model, "embed"):
+        return model.embed(x)
+    return model(network_input(model, x)).flatten(1)
+
+
+def set_normalisation(model: nn.Module, entry: Mapping) -> nn.Module:
+    """Give ``model`` the entry's input normalisation (``mean`` and ``std`` per RGB channel,
+    of pixel values scaled to [0, 1], as torchvision's and timm's weights expect), read by
+    ``network_input``; without them the network takes facecues' (x - 128) / 128."""
+    if entry.get("mean") is not None:
+        model.input_mean = torch.tensor(entry["mean"], dtype=torch.float32).view(1, 3, 1, 1)
+        model.input_std = torch.tensor(entry["std"], dtype=torch.float32).view(1, 3, 1, 1)
+    return model
+
+
+def network_input(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """A batch in facecues' scale, (x - 128) / 128 of 8-bit pixels, as ``model`` takes it:
+    unchanged, or normalised with the entry's mean and std (``set_normalisation``)."""
+    mean = getattr(model, "input_mean", None)
+    if mean is None:
+        return x
+    std = model.input_std
+    return ((x * 128 + 128) / 255 - mean.to(x.device)) / std.to(x.device)
 
 
 def embedding_dim(model: nn.Module, input_size: int) -> int:
@@ -106,7 +131,7 @@ def build_backbone(entry: Mapping, input_size: int) -> nn.Module:
         raise FacecuesError(f"{what}: the builder refused kwargs {kwargs}: {e}") from None
     if not isinstance(model, nn.Module):
         raise FacecuesError(f"{what}: the factory returned {type(model).__name__}, not a Module")
-    return drop_head(model, input_size)
+    return set_normalisation(drop_head(model, input_size), entry)
 
 
 def _built_in(name: str, kwargs: dict) -> nn.Module:

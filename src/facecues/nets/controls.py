@@ -38,7 +38,7 @@ from tqdm import tqdm
 from facecues.data.celeba import load_celeba
 from facecues.data.images import ImageFiles
 from facecues.data.splits import POOL_PARTITIONS
-from facecues.nets.architectures import build_backbone
+from facecues.nets.architectures import build_backbone, network_input
 from facecues.nets.checkpoint import save_network
 from facecues.nets.names import control_index
 from facecues.nets.resnet import FaceResNet
@@ -77,7 +77,7 @@ def recalibrate_batchnorm(model: nn.Module, images, batch_size: int = 64) -> int
             x = batch[0] if isinstance(batch, list | tuple) else batch
             if len(x) >= 2:
                 seen += len(x)
-                yield x
+                yield network_input(model, x)
 
     update_bn(batches(), model)
     model.eval()

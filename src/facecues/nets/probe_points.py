@@ -25,6 +25,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from facecues.nets.architectures import network_input
 from facecues.nets.discovery import capture as discovery_capture
 from facecues.nets.discovery import discover
 from facecues.nets.layout import N_POINTS, ProbePoint, input_point
@@ -140,6 +141,7 @@ def point_capture(
     with discovery_capture(model, found, inner) as (run, acts):
 
         def run_with_input(x):
+            x = network_input(model, x)  # the input as the network receives it
             if 0 in indices:
                 acts[0] = x.detach()
             run(x)

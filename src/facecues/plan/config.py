@@ -102,6 +102,7 @@ def check_config(config: Mapping) -> None:
       components;
     - ``figures.fig4_attribute`` and ``fig5_attribute`` among ``attributes``;
     - no checkpoint named like a control network (the schema says so too);
+    - ``model.architecture``'s ``mean`` and ``std`` given together, ``std`` above 0;
     - ``erasure.points`` exist and are whole modules' outputs (``erasure_points``), and
       with erasure on, ``probe.val_per_class`` is enough for its residual check.
 
@@ -131,6 +132,15 @@ def check_config(config: Mapping) -> None:
             f"(names starting with '{CONTROL_PREFIX}': {CONTROL_PREFIX}0, {CONTROL_PREFIX}1, "
             "...); expected other names"
         )
+    arch = config["model"].get("architecture") or {}
+    mean, std = arch.get("mean"), arch.get("std")
+    if (mean is None) != (std is None):
+        problems.append(
+            f"model.architecture: mean = {mean}, std = {std}: expected both (the input "
+            "normalisation per RGB channel) or neither"
+        )
+    elif std is not None and min(std) <= 0:
+        problems.append(f"model.architecture.std = {std}: expected three values above 0")
     try:
         erasure_points(config)
     except ConfigError as e:
