@@ -15,7 +15,8 @@ from facecues.errors import FacecuesError
 from facecues.nets.layout import resnet50_points
 from facecues.nets.manifest import cache_path, network_points, read_manifest
 from facecues.nets.spec import parse_spec
-from tests.conftest import TINY_STUDY, snakemake
+from facecues.results.summary import read_verdicts
+from tests.conftest import ROOT, TINY_STUDY, snakemake
 
 IRESNET = str(Path(__file__).parent / "data" / "iresnet.py")
 
@@ -70,7 +71,8 @@ def test_points_command(tmp_path, capsys):
 def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     """The lab's own module (a small ViT file): trained, probed at its discovered token
     maps, its controls built alike, figures and summary from its own depth landmarks;
-    then compared with the tiny ResNet study on relative depth."""
+    run by ``facecues architectures`` beside the tiny ResNet study (already done: nothing
+    rerun) and compared with it on relative depth."""
     config = {
         **TINY_STUDY,
         "erasure": {"enabled": False},
@@ -84,10 +86,26 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
             },
         },
     }
-    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-    run = snakemake(tmp_path, "--cores", "2")
-    assert run.returncode == 0, run.stderr[-3000:]
-    manifests = list((tmp_path / "results/manifests").glob("small_vit_small_vit-*.json"))
+    vit = tmp_path / "vit"
+    vit.mkdir()
+    (vit / "config.yaml").write_text(yaml.safe_dump(config))
+    resnet = tiny_study[0]
+    comparison = {
+        "studies": {
+            "resnet": {"directory": str(resnet), "configfiles": [str(resnet / "config.yaml")]},
+            "vit": {"directory": str(vit), "configfiles": [str(vit / "config.yaml")]},
+        },
+        "out": str(tmp_path / "compared"),
+    }
+    (tmp_path / "architectures.yaml").write_text(yaml.safe_dump(comparison))
+    resnet_table = (resnet / "results/tables/layer_accuracy.tsv").stat().st_mtime_ns
+    argv = ["architectures", str(tmp_path / "architectures.yaml"), "--"]
+    assert main([*argv, "-s", str(ROOT / "Snakefile"), "--cores", "2"]) == 0
+    said = capsys.readouterr()
+    assert "[2/2] checking vit" in said.err and "[1/2] running resnet" in said.err
+    assert (resnet / "results/tables/layer_accuracy.tsv").stat().st_mtime_ns == resnet_table
+
+    manifests = list((vit / "results/manifests").glob("small_vit_small_vit-*.json"))
     assert len(manifests) == 1
     points = read_manifest(manifests[0]).points
     assert [p.name for p in points] == [
@@ -98,17 +116,33 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
         "embedding",
     ]
     assert points[1].shape == (32, 17)  # channels x (class token + 4 x 4 patches)
-    table = pd.read_csv(tmp_path / "results/tables/layer_accuracy.tsv", sep="\t")
+    table = pd.read_csv(vit / "results/tables/layer_accuracy.tsv", sep="\t")
     assert sorted(table["point"].unique()) == ["L00", "L01", "L02", "L03", "L04", "L05"]
     assert set(table["network"].astype(str)) == {"0", "random0"}
     assert table.loc[table["point"] == "L02", "name"].iloc[0] == "encoder.layers.encoder_layer_0"
-    summary = (tmp_path / "results/summary.md").read_text()
+    summary = (vit / "results/summary.md").read_text()
     assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L04" in summary
     for figure in ("fig3", "fig4", "fig5", "fig1"):
-        assert (tmp_path / f"results/figures/{figure}.png").stat().st_size > 10_000
-    resnet = tiny_study[0] / "results"
+        assert (vit / f"results/figures/{figure}.png").stat().st_size > 10_000
+
+    # the comparison: the figure, and each study's network, size, accuracies and verdicts
+    assert (tmp_path / "compared/compare.png").stat().st_size > 10_000
+    assert (tmp_path / "compared/compare.pdf").is_file()
+    md = (tmp_path / "compared/architectures.md").read_text()
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in md.splitlines()}
+    resnet_units = sum(p.units for p in resnet50_points(4, 32))
+    assert rows["resnet"][1:4] == ["ResNet-50 topology, 32 px", "50", f"{resnet_units:,}"]
+    vit_units = sum(p.units for p in points)
+    assert rows["vit"][1:4] == ["small_vit.py:small_vit, 32 px", "5", f"{vit_units:,}"]
+    for name, folder in (("resnet", resnet), ("vit", vit)):
+        verdicts = read_verdicts(folder / "results/summary.md")
+        assert set(verdicts) == {"a", "b", "c", "d", "planted"}
+        assert rows[name][-5:] == [*(verdicts[k] for k in "abcd"), verdicts["planted"] + " |"]
+        lfw = pd.read_csv(folder / "results/models/0/train_log.tsv", sep="\t")["lfw_acc"]
+        assert rows[name][4] == f"{100 * lfw.iloc[-1]:.1f}%"
+
     out = tmp_path / "compare.png"
-    assert main(["compare", str(resnet), str(tmp_path / "results"), "--out", str(out)]) == 0
+    assert main(["compare", str(resnet / "results"), str(vit / "results"), "--out", str(out)]) == 0
     said = capsys.readouterr().out
     assert "ResNet-50 topology, 32 px; small_vit.py:small_vit, 32 px" in said
     assert out.stat().st_size > 10_000 and out.with_suffix(".pdf").is_file()

@@ -1,6 +1,7 @@
 """The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``, and
 ``facecues points SPEC [--input-size N] [--kwargs JSON] [--points P ...]`` and
-``facecues compare RESULTS ... --out PNG``."""
+``facecues compare RESULTS ... --out PNG`` and ``facecues architectures FILE [--no-run]
+[-- SNAKEMAKE_ARGS]``."""
 
 from __future__ import annotations
 
@@ -86,7 +87,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("results", nargs="+", metavar="RESULTS", help="a study's results/ folder")
     p.add_argument("--out", required=True, metavar="PNG", help="the figure (a PDF beside it)")
+    p = sub.add_parser(
+        "architectures",
+        help="run the studies a comparison file names (one per architecture), then set "
+        "them side by side",
+        description="Run each study of a comparison file (configs/architectures.yaml) with "
+        "Snakemake in its own folder, every one dry-run first, then write the comparison: "
+        "the whole-layer curves on relative depth (compare.png, .pdf) and architectures.md "
+        "(each study's network, points, units, LFW accuracy, Table I averages, verdicts). "
+        "Snakemake's arguments follow '--': facecues architectures FILE -- --cores 2.",
+    )
+    p.add_argument("file", help="the comparison file (studies, out)")
+    p.add_argument("--no-run", action="store_true", help="only compare studies already finished")
+    argv = sys.argv[1:] if argv is None else list(argv)
+    snakemake_args = []  # after '--': every study's snakemake arguments
+    if "--" in argv:
+        i = argv.index("--")
+        argv, snakemake_args = argv[:i], argv[i + 1 :]
     args = parser.parse_args(argv)
+    args.snakemake_args = snakemake_args
+    if args.command == "architectures":
+        return _architectures(args)
     if args.command == "points":
         return _points(args)
     if args.command == "compare":
@@ -140,6 +161,26 @@ def _compare(args) -> int:
         print(f"facecues compare: {e}", file=sys.stderr)
         return 2
     print(f"{png} (and {png.with_suffix('.pdf').name}): {'; '.join(labels)}")
+    return 0
+
+
+def _architectures(args) -> int:
+    from facecues.results.architectures import (
+        StudyFailed,
+        read_comparison,
+        run_studies,
+        write_comparison,
+    )
+
+    try:
+        studies, out = read_comparison(args.file)
+        if not args.no_run:
+            run_studies(studies, args.snakemake_args)
+        written = write_comparison(studies, out)
+    except FacecuesError as e:
+        print(f"facecues architectures: {e}", file=sys.stderr)
+        return 1 if isinstance(e, StudyFailed) else 2
+    print("the comparison: " + ", ".join(map(str, written)))
     return 0
 
 

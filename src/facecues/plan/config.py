@@ -237,6 +237,11 @@ def load_config(
     if given:
         update(config, given)
         label = "config"
+    if "studies" in config:  # a comparison file (facecues.results.architectures)
+        raise ConfigError(
+            f"{label}: key 'studies': this names a comparison of architectures, not a "
+            "study's config; run it with: facecues architectures FILE -- --cores 2"
+        )
     schema = read_yaml(schema)
     set_defaults(config, schema)
     validate(config, schema, label)

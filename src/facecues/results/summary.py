@@ -39,6 +39,7 @@ summary.md beside the paper's: the 95% level, ``LEVEL`` (an accuracy is
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -895,6 +896,18 @@ def render_summary(
         out += ["", "## Encoded or used: what face verification loses by erasure", "", *erasure]
     out += ["", "## QDA fallback", "", *fallback_counts(table, scores)]
     return "\n".join(out) + "\n"
+
+
+SUMMARY_ROW = re.compile(r"^\| \((\w+)\) .* \| ([^|]+) \|$")
+
+
+def read_verdicts(path: str | Path) -> dict[str, str]:
+    """The verdicts of a written ``summary.md`` (its claim table), by claim key."""
+    return {
+        m[1]: m[2].strip()
+        for line in Path(path).read_text().splitlines()
+        if (m := SUMMARY_ROW.match(line))
+    }
 
 
 def write_summary(

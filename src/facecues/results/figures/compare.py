@@ -28,6 +28,19 @@ from facecues.results.provenance import read_provenance
 from facecues.results.tables import read_tables
 
 
+def network_label(config: dict) -> str:
+    """A study's network in words, from its config: ``ResNet-50 topology, 64 px``,
+    ``small_vit.py:small_vit, 64 px`` (a file's name, not its folders)."""
+    entry = architecture(config)
+    if entry["source"] == "facecues":
+        label = "ResNet-50 topology"
+    elif entry["source"] == "file":
+        label = Path(entry["name"]).name
+    else:
+        label = describe(entry)
+    return f"{label}, {config['model']['input_size']} px"
+
+
 def study_curves(results: str | Path) -> tuple[str, pd.DataFrame]:
     """(the study's network in words, its whole-layer rows with ``relative`` depth and
     ``control``) from a study's ``results`` folder; a missing file is named."""
@@ -37,15 +50,7 @@ def study_curves(results: str | Path) -> tuple[str, pd.DataFrame]:
     for path in (table_path, prov_path):
         if not path.is_file():
             raise FacecuesError(f"{path} does not exist: expected a finished study's results")
-    config = read_provenance(prov_path)["config"]
-    entry = architecture(config)
-    if entry["source"] == "facecues":
-        label = "ResNet-50 topology"
-    elif entry["source"] == "file":  # the file's name and factory, not its folders
-        label = Path(entry["name"]).name
-    else:
-        label = describe(entry)
-    label += f", {config['model']['input_size']} px"
+    label = network_label(read_provenance(prov_path)["config"])
     t = read_tables(table_path)
     t = t[(t["probe"] == "layer") & (t["rank"] == 0) & (t["depth"] > 0)].dropna(subset=["accuracy"])
     last = t["depth"].max()
@@ -57,11 +62,17 @@ def study_curves(results: str | Path) -> tuple[str, pd.DataFrame]:
 
 
 def compare_figure(
-    studies: list[str | Path], png: str | Path, pdf: str | Path | None = None
+    studies: list[str | Path],
+    png: str | Path,
+    pdf: str | Path | None = None,
+    names: list[str] | None = None,
 ) -> list[str]:
     """Draw the studies' whole-layer curves per attribute (the attributes they share) on
-    relative depth; returns the studies' labels."""
+    relative depth, each labelled by its network (after its name in ``names``, when
+    given); returns the labels."""
     curves = [study_curves(s) for s in studies]
+    if names:
+        curves = [(f"{n}: {label}", t) for n, (label, t) in zip(names, curves, strict=True)]
     shared = sorted(set.intersection(*(set(t["attribute"]) for _, t in curves)))
     if not shared:
         raise FacecuesError("the studies share no probed attribute")

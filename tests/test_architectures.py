@@ -1,0 +1,128 @@
+"""``facecues architectures``: a comparison file's bad input, named before any study runs.
+The comparison of two real studies runs in tests/test_manifest.py (the tiny ViT)."""
+
+import copy
+
+import pytest
+import yaml
+
+from facecues.cli import main
+from facecues.results.architectures import Study, read_comparison, snakemake_command
+from tests.conftest import ROOT, TINY_STUDY, snakemake
+
+
+def _write(path, data):
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.mark.parametrize(
+    "studies,extra,message",
+    [
+        ({"a": {"directory": "a"}}, {}, "expected a mapping of at least two named studies"),
+        (
+            {"a": {"directory": "a"}, "b": {"directory": "b"}},
+            {"model": {}},
+            "unknown key model: expected 'studies' and 'out'",
+        ),
+        (
+            {"a": {"directory": "a"}, "b": {"directory": "b", "configfiles": ["nope.yaml"]}},
+            {},
+            "studies.b.configfiles[0] = 'nope.yaml': no such file",
+        ),
+        (
+            {"a": {"directory": "x"}, "b": {"directory": "x/"}},
+            {},
+            "studies.b.directory = 'x/' is also studies.a's: expected a folder per study",
+        ),
+        ({"a": {"directory": "a"}, "b": {}}, {}, "studies.b.directory: expected the folder"),
+        (
+            {"a": {"directory": "a"}, "b/c": {"directory": "b"}},
+            {},
+            "studies.b/c: expected a name of letters",
+        ),
+        (
+            {"a": {"directory": "a"}, "b": {"directory": "b", "configfiles": "c.yaml"}},
+            {},
+            "studies.b.configfiles = 'c.yaml': expected a list of files",
+        ),
+    ],
+)
+def test_a_bad_comparison_file_is_named(tmp_path, capsys, monkeypatch, studies, extra, message):
+    monkeypatch.chdir(tmp_path)
+    path = _write(tmp_path / "cmp.yaml", {"studies": studies, **extra})
+    assert main(["architectures", str(path), "--", "--cores", "1"]) == 2
+    err = capsys.readouterr().err
+    assert f"{path}:" in err and message in err, err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cmp.yaml"]  # nothing run or written
+
+
+def test_snakemake_arguments_go_after_the_separator(tmp_path, capsys):
+    path = _write(tmp_path / "cmp.yaml", {"studies": {"a": {"directory": "a"}}})
+    with pytest.raises(SystemExit) as e:
+        main(["architectures", str(path), "--cores", "1"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: --cores 1" in capsys.readouterr().err
+
+
+def test_the_commands_of_a_comparison(tmp_path, monkeypatch):
+    """Each study: snakemake with the user's arguments, in its folder, its config files
+    last; relative paths as given (relative to where the command runs)."""
+    monkeypatch.chdir(ROOT)
+    studies, out = read_comparison(ROOT / "configs/architectures.yaml")
+    assert [s.name for s in studies] == ["resnet50", "small_vit"]
+    assert str(out) == "results/architectures"
+    cmd = snakemake_command(studies[1], ["--profile", "profiles/slurm"], dry_run=True)
+    assert cmd[1:] == [
+        "-m",
+        "snakemake",
+        "--profile",
+        "profiles/slurm",
+        "--directory",
+        "runs/small_vit",
+        "--dry-run",
+        "--quiet",
+        "--configfile",
+        "configs/small_vit.yaml",
+    ]
+    assert snakemake_command(Study("a", tmp_path), ["--cores", "2"])[-2:] == [
+        "--directory",
+        str(tmp_path),
+    ]
+
+
+@pytest.mark.workflow
+def test_a_bad_study_stops_the_comparison_before_any_job(tmp_path, capsys):
+    """The second study's config names a network that does not exist: its dry run fails,
+    so the first study never runs; the failure names the study and Snakemake's message."""
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    config = {**copy.deepcopy(TINY_STUDY), "erasure": {"enabled": False}}
+    _write(tmp_path / "good.yaml", config)
+    config["model"]["architecture"] = {"source": "torchvision", "name": "resnet81"}
+    _write(tmp_path / "bad.yaml", config)
+    path = _write(
+        tmp_path / "cmp.yaml",
+        {
+            "studies": {
+                "good": {"directory": str(good), "configfiles": [str(tmp_path / "good.yaml")]},
+                "bad": {"directory": str(bad), "configfiles": [str(tmp_path / "bad.yaml")]},
+            },
+            "out": str(tmp_path / "out"),
+        },
+    )
+    argv = ["architectures", str(path), "--", "-s", str(ROOT / "Snakefile"), "--cores", "2"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert f"study bad ({bad}): snakemake --dry-run exited with 1" in err
+    assert "no torchvision classification builder" in err and "no study was run" in err
+    assert not (good / "results").exists() and not (tmp_path / "out").exists()
+    # a finished comparison asked of studies that never ran names the missing file
+    assert main(["architectures", str(path), "--no-run"]) == 2
+    assert f"study good: {good}/results/provenance.json does not exist" in capsys.readouterr().err
+
+
+def test_snakemake_refuses_a_comparison_file_as_a_config(tmp_path):
+    run = snakemake(tmp_path, "-n", configfile=ROOT / "configs/architectures.yaml")
+    assert run.returncode != 0
+    assert "key 'studies': this names a comparison of architectures" in run.stdout + run.stderr
+    assert "facecues architectures FILE -- --cores 2" in run.stdout + run.stderr
