@@ -65,8 +65,8 @@ class Study:
 
 
 def read_comparison(path: str | Path) -> tuple[list[Study], Path]:
-    """The studies and the output folder of comparison file ``path``; ConfigError-like
-    FacecuesError naming the file and key of anything wrong, before anything runs."""
+    """The studies and the output folder of comparison file ``path``; a FacecuesError
+    naming the file and the key of anything wrong, before anything runs."""
     data = read_yaml(path)
     where = str(path)
     unknown = sorted(set(data) - {"studies", "out"})
