@@ -100,6 +100,19 @@ def test_timm_model():
     assert got["global_pool.pool"].shape == (2, 512)
 
 
+def test_timm_missing_is_named_with_both_ways_to_install(monkeypatch):
+    """Where timm is not installed (it is an optional extra, left out of the conda envs),
+    the network is named with how to add it: pip, or envs/torch.yaml with --use-conda."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "timm", None)  # import timm raises ImportError
+    with pytest.raises(FacecuesError) as e:
+        build_backbone(parse_spec("timm:resnet18"), 64)
+    assert "architecture timm:resnet18: timm is not installed" in str(e.value)
+    assert "pip install 'facecues[timm]'" in str(e.value)
+    assert "add timm to envs/torch.yaml" in str(e.value)
+
+
 def test_users_iresnet_file():
     model = _net(f"{IRESNET}:iresnet", 32)
     found = discover(model, 32)

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -154,7 +155,9 @@ def _timm(name: str, kwargs: dict) -> nn.Module:
         import timm
     except ImportError:
         raise FacecuesError(
-            "timm is not installed: pip install 'facecues[timm]' (or pip install timm)"
+            f"timm is not installed in {sys.prefix}: pip install 'facecues[timm]' (or pip "
+            "install timm); with --use-conda, add timm to envs/torch.yaml (not in it: an "
+            "optional extra)"
         ) from None
     known = timm.list_models()
     if name not in known:
