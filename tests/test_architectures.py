@@ -63,6 +63,10 @@ def test_snakemake_arguments_go_after_the_separator(tmp_path, capsys):
         main(["architectures", str(path), "--cores", "1"])
     assert e.value.code == 2
     assert "unrecognized arguments: --cores 1" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as e:  # only architectures passes words after '--' on
+        main(["plan", "--", "--cores", "1"])
+    assert e.value.code == 2
+    assert "unrecognized arguments: -- --cores 1" in capsys.readouterr().err
 
 
 def test_the_commands_of_a_comparison(tmp_path, monkeypatch):

@@ -105,6 +105,8 @@ def main(argv: list[str] | None = None) -> int:
         i = argv.index("--")
         argv, snakemake_args = argv[:i], argv[i + 1 :]
     args = parser.parse_args(argv)
+    if snakemake_args and args.command != "architectures":
+        parser.error(f"unrecognized arguments: -- {' '.join(snakemake_args)}")
     args.snakemake_args = snakemake_args
     if args.command == "architectures":
         return _architectures(args)

@@ -38,7 +38,7 @@ from facecues.plan.config import architecture, read_yaml
 from facecues.results.figures.compare import compare_figure, network_label
 from facecues.results.provenance import read_provenance
 from facecues.results.summary import read_verdicts
-from facecues.results.table1 import AVG_PROBED, ROWS, RUN, read_table1
+from facecues.results.table1 import AVG_PROBED, ROWS, RUN, format_mean_std, read_table1
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 STUDY_KEYS = {"configfiles", "directory"}
@@ -219,11 +219,7 @@ def render_comparison(rows: Sequence[dict]) -> str:
         ]
         for row in ("layer", "filter", "neuron"):  # Table I's rows, in p.p.
             mean, std = r["table1"].get(ROWS[row], (float("nan"), float("nan")))
-            cells.append(
-                "n/a"
-                if pd.isna(mean)
-                else f"{mean:.1f}" + ("" if pd.isna(std) else f" ± {std:.1f}")
-            )
+            cells.append(format_mean_std(mean, std) or "n/a")
         cells += [r["verdicts"].get(c, "n/a") for c in CLAIMS]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", "Results folders: " + "; ".join(f"{r['study']}: `{r['results']}`" for r in rows)]

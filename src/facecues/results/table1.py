@@ -188,7 +188,9 @@ def read_table1(csv_path: str | Path) -> pd.DataFrame:
     return _sorted(frame[TIDY_COLUMNS])
 
 
-def _fmt(mean: float, std: float, tex: bool) -> str:
+def format_mean_std(mean: float, std: float, tex: bool = False) -> str:
+    """A cell: ``mean ± std`` (one decimal), ``mean`` alone without a std, "" without a
+    mean; in LaTeX math with ``tex``."""
     if math.isnan(mean):
         return ""
     if math.isnan(std):
@@ -201,7 +203,8 @@ def _grid(frame: pd.DataFrame, tex: bool) -> tuple[list[str], list[tuple[str, st
     index = {(s, r, c): (m, d) for s, r, c, m, d in frame[TIDY_COLUMNS[:5]].itertuples(False)}
     out = []
     for source, row in _row_order(frame):
-        cells = [_fmt(*index.get((source, row, c), (math.nan, math.nan)), tex) for c in columns]
+        missing = (math.nan, math.nan)
+        cells = [format_mean_std(*index.get((source, row, c), missing), tex) for c in columns]
         out.append((source, row, cells))
     return columns, out
 
