@@ -10,7 +10,7 @@ from facecues.errors import ConfigError, FacecuesError
 from facecues.nets.probe_points import capture, run_from
 from facecues.nets.resnet import FaceResNet
 from facecues.plan.config import erasure_points, load_config
-from facecues.probes.erasure import fit_leace
+from facecues.probes.erasure import eraser_method, fit_leace, fit_orth
 from facecues.probes.erasure_effects import erasure_sites
 from facecues.results.erasure import erasure_lines, planted_check, ranking
 
@@ -42,6 +42,34 @@ def test_closed_form_leace_equals_the_reference(n, d, shrinkage):
     p_ref = np.eye(d) - ref.P.numpy()
     assert np.abs(ours.matrix() - p_ref).max() < 1e-8 * max(1.0, np.abs(p_ref).max())
     assert ours.rank == 1
+
+
+@pytest.mark.parametrize("n,d", [(400, 30), (60, 200)])
+def test_orthogonal_eraser_equals_the_reference(n, d):
+    x, z = _data(n, d, seed=3)
+    ref = concept_erasure.LeaceFitter.fit(
+        torch.tensor(x), torch.tensor(z, dtype=torch.float64), method="orth"
+    ).eraser
+    ours = fit_orth(x, z)
+    assert np.abs(ours(x) - ref(torch.tensor(x)).numpy()).max() < 1e-9 * np.abs(x).max()
+    assert ours.rank == 1
+    # the direction of the class-mean difference is gone, the mean is kept
+    erased = ours(x)
+    gap = erased[z == 1].mean(0) - erased[z == 0].mean(0)
+    before = x[z == 1].mean(0) - x[z == 0].mean(0)
+    assert abs(gap @ before) < 1e-9 * (before @ before)
+    assert np.allclose(erased.mean(0), x.mean(0))
+
+
+def test_the_eraser_method_follows_the_fitting_images_per_unit():
+    assert eraser_method("auto", 4096, 512) == "leace"
+    assert eraser_method("auto", 4096, 2048) == "orth"
+    assert eraser_method("orth", 4096, 16) == "orth"
+    assert eraser_method("leace", 4096, 1024) == "leace"
+    with pytest.raises(FacecuesError, match="2048 units needs at least 8192 fitting images"):
+        eraser_method("leace", 4096, 2048)
+    with pytest.raises(FacecuesError, match="erasure.method = pca"):
+        eraser_method("pca", 4096, 16)
 
 
 @pytest.mark.parametrize("n,d", [(400, 30), (60, 200)])

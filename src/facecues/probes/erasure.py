@@ -1,4 +1,5 @@
-"""Concept erasure at a probe point: LEACE for one binary attribute, in closed form.
+"""Concept erasure at a probe point: LEACE for one binary attribute, in closed form,
+and the orthogonal eraser where the point is too wide for LEACE's covariance.
 
 LEACE (Belrose et al. 2023, "LEACE: Perfect linear concept erasure in closed
 form") is the affine map ``x' = x - P (x - mean)`` of least mean squared change
@@ -11,11 +12,12 @@ dimension (a binary attribute) its projection has rank one:
 with ``sigma_xz = cov(x, z)`` and ``Sigma`` the covariance of ``x``. The
 reference implementation (the ``concept-erasure`` package) forms the d x d
 covariance and its eigendecomposition, which a probe point of 16,384 units
-(the default study's widest) or 802,816 (the paper's) cannot afford. Here
-everything comes from the n x n Gram matrix of the centred sample (n x d,
-n << d), in O(n^2 d): ``Sigma``'s eigenvectors with a non-zero eigenvalue
-span its rows, and ``sigma_xz``, a combination of the centred rows, lies in
-that span. The conventions follow the reference's
+(the default study's widest) or 802,816 (the paper's) cannot afford. Here,
+where the sample has fewer rows than units (n x d, n <= d), everything comes
+from the n x n Gram matrix of the centred sample, in O(n^2 d): ``Sigma``'s
+eigenvectors with a non-zero eigenvalue span its rows, and ``sigma_xz``, a
+combination of the centred rows, lies in that span; otherwise from the d x d
+covariance. The conventions follow the reference's
 ``LeaceFitter(method="leace", constrain_cov_trace=False)``:
 
 - ``Sigma`` is the sample covariance with Bessel's correction, or with
@@ -28,6 +30,12 @@ that span. The conventions follow the reference's
 
 ``z`` is the attribute as 0/1 (the reference's single column). The map
 leaves the mean of ``x`` unchanged.
+
+LEACE's guarantee holds on its fitting sample. On images it did not see it
+holds as far as ``Sigma^+ sigma_xz`` is estimated well, which needs many more
+images than units (``LEACE_IMAGES_PER_UNIT``). Where there are fewer, the
+orthogonal eraser (``fit_orth``, the reference's ``method="orth"``) removes
+the direction of the class-mean difference itself, which needs no covariance.
 """
 
 from __future__ import annotations
@@ -52,6 +60,34 @@ def rows_per_class(train: int, val: int, n_components: int) -> tuple[int, int]:
     ``n_components`` images per class there."""
     need = 2 * (n_components + 1)
     return min(val, max(train, need)), need
+
+
+#: The project's own: LEACE's covariance is estimated from at least this many fitting
+#: images per unit of the point. With fewer it degrades on images it did not see (in
+#: the default study at L40, ~1 image per unit, Male read better after LEACE than
+#: before), and method "auto" uses the orthogonal eraser there (docs/protocol.md
+#: section 13).
+LEACE_IMAGES_PER_UNIT = 4
+ERASER_METHODS = ("auto", "leace", "orth")
+
+
+def eraser_method(method: str, images: int, units: int) -> str:
+    """The eraser for a point of ``units`` fitted on ``images``: "leace" or "orth".
+    ``method`` "auto" picks LEACE where ``images >= LEACE_IMAGES_PER_UNIT * units``;
+    "leace" at a point too wide for that is a FacecuesError naming both counts."""
+    if method not in ERASER_METHODS:
+        raise FacecuesError(f"erasure.method = {method}: expected one of {ERASER_METHODS}")
+    narrow = images >= LEACE_IMAGES_PER_UNIT * units
+    if method == "auto":
+        return "leace" if narrow else "orth"
+    if method == "leace" and not narrow:
+        raise FacecuesError(
+            f"erasure.method = leace: a point of {units} units needs at least "
+            f"{LEACE_IMAGES_PER_UNIT * units} fitting images for LEACE's covariance "
+            f"({LEACE_IMAGES_PER_UNIT} per unit), erasure.fit_images gives {images}; "
+            f"expected method auto or orth, or more fitting images"
+        )
+    return method
 
 
 @dataclass(frozen=True)
@@ -98,6 +134,28 @@ def _binary(z, n: int) -> np.ndarray:
     return (z > 0).astype(np.float64)
 
 
+def _moments(x, z, min_per_class: int):
+    """(centred rows, float32 or float64; labels as 0/1 floats; the rows' mean; sigma_xz =
+    cov(x, z) with Bessel's correction); FacecuesError for a class below
+    ``min_per_class`` rows."""
+    x = np.asarray(x)
+    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
+    if x.ndim != 2:
+        raise FacecuesError(f"erasure: expected activations of shape (n, d), got {x.shape}")
+    n = x.shape[0]
+    z = _binary(z, n)
+    counts = (int(n - z.sum()), int(z.sum()))
+    if min(counts) < min_per_class:
+        raise FacecuesError(
+            f"erasure: {counts[0]} absent and {counts[1]} present samples; the eraser's "
+            f"covariances need at least {min_per_class} of each"
+        )
+    mean = x.mean(axis=0, dtype=np.float64)
+    xc = x - mean.astype(x.dtype)  # float32 activations stay float32 (memory)
+    sigma_xz = (xc.T @ (z - z.mean()).astype(x.dtype) / (n - 1)).astype(np.float64)
+    return xc, z, mean, sigma_xz
+
+
 def fit_leace(
     x, z, *, shrinkage: bool = True, svd_tol: float = SVD_TOL, min_per_class: int = 2
 ) -> Eraser:
@@ -107,29 +165,18 @@ def fit_leace(
     Raises a ``FacecuesError`` when a class has fewer than ``min_per_class`` rows:
     its mean, and so the covariances, are not estimated.
     """
-    x = np.asarray(x)
-    x = x if x.dtype in (np.float32, np.float64) else x.astype(np.float64)
-    if x.ndim != 2:
-        raise FacecuesError(f"erasure: expected activations of shape (n, d), got {x.shape}")
-    n, d = x.shape
-    z = _binary(z, n)
-    counts = (int(n - z.sum()), int(z.sum()))
-    if min(counts) < min_per_class:
-        raise FacecuesError(
-            f"erasure: {counts[0]} absent and {counts[1]} present samples; the eraser's "
-            f"covariances need at least {min_per_class} of each"
-        )
-    mean = x.mean(axis=0, dtype=np.float64)
-    xc = x - mean.astype(x.dtype)  # float32 activations stay float32 (memory); the small
-    zc = z - z.mean()  # n x n and n-vector algebra below is float64
-    sigma_xz = (xc.T @ zc.astype(x.dtype) / (n - 1)).astype(np.float64)
-    # The scatter xc^T xc on its span, through the n x n Gram matrix: xc = U s V^T, so
-    # xc xc^T = U s^2 U^T, and for sigma_xz (= xc^T zc / (n - 1), in the span)
-    # f(Sigma) sigma_xz = xc^T U f(s^2) U^T zc / (n - 1) for a function f of the eigenvalues.
-    lam, u = np.linalg.eigh((xc @ xc.T).astype(np.float64))
+    xc, z, mean, sigma_xz = _moments(x, z, min_per_class)
+    n, d = xc.shape
+    zc = z - z.mean()  # the n x n and n-vector algebra below is float64
+    # Where n <= d, the scatter xc^T xc on its span, through the n x n Gram matrix:
+    # xc = U s V^T, so xc xc^T = U s^2 U^T, and for sigma_xz (= xc^T zc / (n - 1), in the
+    # span) f(Sigma) sigma_xz = xc^T U f(s^2) U^T zc / (n - 1) for a function f of the
+    # eigenvalues. Where n > d, the d x d scatter xc^T xc = V s^2 V^T directly.
+    gram = n <= d
+    lam, u = np.linalg.eigh((xc @ xc.T if gram else xc.T @ xc).astype(np.float64))
     lam = np.clip(lam, 0.0, None)
     if shrinkage:
-        s_n = lam / n  # eigenvalues of S = scatter / n; every other eigenvalue is 0
+        s_n = lam / n  # eigenvalues of S = scatter / n; any other eigenvalue is 0
         trace, frob2 = s_n.sum(), (s_n**2).sum()
         eps = np.finfo(np.float64).eps
         sigma0_norm2 = trace**2 / d  # ||tr(S)/d I||_F^2
@@ -143,10 +190,30 @@ def fit_leace(
         cov = lam / (n - 1)
         keep = cov > cov.max(initial=0.0) * d * np.finfo(np.float64).eps
         inverse = np.where(keep, 1.0 / np.where(keep, cov, 1.0), 0.0)
-    coef = u @ (inverse * (u.T @ zc)) / (n - 1)
-    right = (xc.T @ coef.astype(x.dtype)).astype(np.float64)  # Sigma^{-1} sigma_xz
+    if gram:
+        coef = u @ (inverse * (u.T @ zc)) / (n - 1)
+        right = (xc.T @ coef.astype(xc.dtype)).astype(np.float64)  # Sigma^{-1} sigma_xz
+    else:  # u holds Sigma's eigenvectors themselves
+        right = u @ (inverse * (u.T @ sigma_xz))
     norm2 = float(sigma_xz @ right)  # ||Sigma^{-1/2} sigma_xz||^2
     if not norm2 > svd_tol**2:
         zero = np.zeros(d)
         return Eraser(mean, zero, zero)
     return Eraser(mean, sigma_xz / np.sqrt(norm2), right / np.sqrt(norm2))
+
+
+def fit_orth(x, z, *, svd_tol: float = SVD_TOL, min_per_class: int = 2) -> Eraser:
+    """Fit the rank-one orthogonal eraser of binary labels ``z`` from rows ``x``: the
+    projection out of ``sigma_xz`` (the class-mean difference's direction), the
+    reference's ``LeaceFitter(method="orth")``. It needs no covariance of ``x``, so it
+    does not degrade where the sample has fewer rows than units (``ERASER_METHODS``);
+    it erases the class-mean difference of its sample only along one direction, which
+    a linear classifier on correlated units may still use. Nothing is erased where
+    ``||sigma_xz|| <= svd_tol``."""
+    xc, _, mean, sigma_xz = _moments(x, z, min_per_class)
+    norm = float(np.linalg.norm(sigma_xz))
+    if not norm > svd_tol:
+        zero = np.zeros(xc.shape[1])
+        return Eraser(mean, zero, zero)
+    u = sigma_xz / norm
+    return Eraser(mean, u, u)
