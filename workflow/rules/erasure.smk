@@ -25,7 +25,7 @@ rule erasure:
         lfw_crop=config["train"]["lfw_crop"],
         model=ARCH,
         points=ERASURE_POINTS,
-        erasure={"seed": config["erasure"]["seed"]},
+        erasure={k: config["erasure"][k] for k in ("seed", "fit_images", "method")},
         n_components=config["probe"]["n_components"],
         batch_size=config["probe"]["batch_size"],
     script:

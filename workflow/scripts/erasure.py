@@ -6,6 +6,7 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from facecues.data.celeba import load_celeba  # noqa: E402
@@ -16,6 +17,7 @@ from facecues.probes.erasure_effects import (  # noqa: E402
     COLUMNS,
     DOWNSTREAM_COLUMNS,
     erase_attribute,
+    extra_fit_rows,
 )
 from facecues.probes.fit import probe_stream  # noqa: E402
 from facecues.results.tables import write_table  # noqa: E402
@@ -25,6 +27,13 @@ network, attribute = snakemake.wildcards.network, snakemake.wildcards.attribute
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
 split = read_split(snakemake.input.split, attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, m, snakemake.threads)
+seed = probe_stream(e["seed"], network, attribute)
+extra = extra_fit_rows(
+    celeba.indices(0),
+    split.train,
+    e["fit_images"],
+    np.random.default_rng(probe_stream(e["seed"], network, attribute, 1)),
+)
 rows, downstream = erase_attribute(
     model,
     train=([celeba.image_path(i) for i in split.train], split.train_y),
@@ -36,9 +45,11 @@ rows, downstream = erase_attribute(
     device=device,
     n_components=snakemake.params.n_components,
     batch_size=snakemake.params.batch_size,
-    seed=probe_stream(e["seed"], network, attribute),
+    seed=seed,
     network=network,
     attribute=attribute,
+    extra=([celeba.image_path(i) for i in extra], celeba.attribute(attribute)[extra]),
+    method=e["method"],
 )
 write_table(pd.DataFrame(downstream, columns=DOWNSTREAM_COLUMNS), snakemake.output.downstream)
 write_table(pd.DataFrame(rows, columns=COLUMNS), snakemake.output.table)

@@ -23,10 +23,10 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from facecues.errors import ConfigError
+from facecues.errors import ConfigError, FacecuesError
 from facecues.nets.layout import ERASABLE_KINDS, point_id, resnet50_points, stage_outputs
 from facecues.nets.names import CONTROL_PREFIX, study_networks
-from facecues.probes.erasure import rows_per_class
+from facecues.probes.erasure import eraser_method, rows_per_class
 
 HERE = Path(__file__).resolve().parent
 DEFAULTS = HERE / "config.yaml"
@@ -142,9 +142,21 @@ def check_config(config: Mapping) -> None:
     elif std is not None and min(std) <= 0:
         problems.append(f"model.architecture.std = {std}: expected three values above 0")
     try:
-        erasure_points(config)
+        erased_at = erasure_points(config)
     except ConfigError as e:
+        erased_at = []
         problems.append(str(e))
+    if erased_networks(config) and config["erasure"]["method"] == "leace":
+        m = config["model"]
+        units = {
+            pt.id: pt.units
+            for pt in resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
+        }
+        for point in erased_at:
+            try:
+                eraser_method("leace", config["erasure"]["fit_images"], units[point])
+            except FacecuesError as e:
+                problems.append(f"{e} (erasure point {point})")
     _, need = rows_per_class(per_class, p["val_per_class"], k)
     if erased_networks(config) and p["val_per_class"] < need:
         problems.append(

@@ -47,7 +47,7 @@ from facecues.nets.manifest import Manifest, is_built_in, network_points
 from facecues.nets.names import study_networks
 from facecues.plan.config import architecture, erasure_points
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
-from facecues.probes.erasure import rows_per_class
+from facecues.probes.erasure import LEACE_IMAGES_PER_UNIT, rows_per_class
 
 # ----------------------------------------------------------------------------------------
 # The data (the published sizes of the real sets: facecues.literature).
@@ -439,14 +439,16 @@ def estimate_seconds(rule: str, config: Mapping) -> float:
         if not units:  # no erasure for this network
             return 0.0
         # the sample (training rows and as many validation rows) once per point, the rest
-        # of the pass from each point that has later ones (about half a pass), and the LFW
-        # images once, then with each point's eraser and its control
+        # of the pass from each point that has later ones (about half a pass), the
+        # eraser's extra images once, and the LFW images once, then with each point's
+        # eraser and its control
         rows = erasure_rows(config)
         passes = len(units) + 0.5 * (len(units) - 1)
-        images = rows * (passes * forward + celeba_load)
+        extra = erasure_fit_images(config, d) - train_rows(config)
+        images = rows * (passes * forward + celeba_load) + extra * (forward + celeba_load)
         lfw_load = _load_s(d.lfw_pixels, size)
         lfw = d.lfw_images * ((1 + 2 * len(units)) * forward + lfw_load)
-        return TORCH_JOB_START_S + images + lfw + erasure_fit_seconds(units, config)
+        return TORCH_JOB_START_S + images + lfw + erasure_fit_seconds(units, config, d)
     if rule == "atlas":
         networks, a = study_networks(config), len(config["attributes"])
         items = len(networks.probed) * a + len(networks.studied) * a * 2
@@ -476,19 +478,36 @@ def erasure_rows(config: Mapping) -> int:
     return train_rows(config) + 2 * per_class
 
 
-def erasure_fit_seconds(units: list[int], config: Mapping) -> float:
-    """Seconds of an erasure job's fits: per point two LEACE fits (the Gram matrix of the
-    training sample, n^2 d, ERASURE_GRAM_S_PER_ELEMENT), the whole-layer probe on the training
-    sample and four on halves of the validation sample, and the probe again at every
-    later point (PLS fits as in ``pls_vip_seconds``)."""
+def erasure_fit_images(config: Mapping, d) -> int:
+    """Images an erasure job fits its eraser on: ``erasure.fit_images``, or fewer where
+    CelebA's training partition (``d.celeba[0]``) has fewer, but at least the training
+    sample."""
+    return max(train_rows(config), min(config["erasure"]["fit_images"], d.celeba[0]))
+
+
+def erasure_fit_seconds(units: list[int], config: Mapping, d) -> float:
+    """Seconds of an erasure job's fits: per point two eraser fits (LEACE: the n x n Gram
+    matrix or the d x d covariance of the n fitting images, n d min(n, d),
+    ERASURE_GRAM_S_PER_ELEMENT; the orthogonal eraser's class sums are nothing beside
+    it), the whole-layer probe on the training sample and eight on halves of the
+    validation sample (whole-layer and linear, before and after), and the probe again
+    at every later point (PLS fits as in ``pls_vip_seconds``)."""
     n = train_rows(config)
+    fit = erasure_fit_images(config, d)
     val = erasure_rows(config) - n
     pls = PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT
     fits = 0.0
     for i, u in enumerate(units):
-        fits += 2 * ERASURE_GRAM_S_PER_ELEMENT * n * n * u
-        fits += pls * u * (n + 2 * val) + pls * n * sum(units[i + 1 :])
+        if _leace(config, fit, u):
+            fits += 2 * ERASURE_GRAM_S_PER_ELEMENT * fit * u * min(fit, u)
+        fits += pls * u * (n + 4 * val) + pls * n * sum(units[i + 1 :])
     return fits
+
+
+def _leace(config: Mapping, images: int, units: int) -> bool:
+    """Whether an erasure point of ``units`` gets LEACE (else the orthogonal eraser)."""
+    method = config["erasure"]["method"]
+    return method == "leace" or (method == "auto" and images >= LEACE_IMAGES_PER_UNIT * units)
 
 
 def identity_control(config: Mapping) -> bool:
@@ -601,9 +620,12 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
         acts = 2 * p["batch_size"] * total * FORWARD_ACT_BYTES_PER_UNIT
         # one point's activations of the sample (float32) and their erased copy, or the
         # later points' from the first (whichever is more); the centred training rows; the
+        # extra fitting images' rows at the LEACE points (twice, joined and centred); the
         # decoded images of the sample and of LFW
         widest = max(max(units), sum(units[1:]))
         held = 2 * rows * widest * 4 + train_rows(config) * max(units) * 4
+        fit = erasure_fit_images(config, d)
+        held += 2 * fit * 4 * sum(u for u in units if _leace(config, fit, u))
         held += (rows + d.lfw_images) * image
         return base + SKLEARN_MB + (acts + held) * mb
     if rule == "synthesize":

@@ -206,14 +206,35 @@ def fit_orth(x, z, *, svd_tol: float = SVD_TOL, min_per_class: int = 2) -> Erase
     """Fit the rank-one orthogonal eraser of binary labels ``z`` from rows ``x``: the
     projection out of ``sigma_xz`` (the class-mean difference's direction), the
     reference's ``LeaceFitter(method="orth")``. It needs no covariance of ``x``, so it
-    does not degrade where the sample has fewer rows than units (``ERASER_METHODS``);
+    does not degrade where the sample has fewer rows than units (``eraser_method``);
     it erases the class-mean difference of its sample only along one direction, which
-    a linear classifier on correlated units may still use. Nothing is erased where
-    ``||sigma_xz|| <= svd_tol``."""
-    xc, _, mean, sigma_xz = _moments(x, z, min_per_class)
+    a linear classifier on correlated units may still use."""
+    x = np.asarray(x)
+    z = _binary(z, len(x))
+    sums = np.stack([x[z == c].sum(axis=0, dtype=np.float64) for c in (0, 1)])
+    return orth_from_sums(sums, np.bincount(z.astype(int), minlength=2), svd_tol, min_per_class)
+
+
+def orth_from_sums(
+    sums: np.ndarray, counts, svd_tol: float = SVD_TOL, min_per_class: int = 2
+) -> Eraser:
+    """``fit_orth`` from each class's row sum (``sums``: (2, d), absent then present) and
+    count, so that a sample can be summed batch by batch without being kept.
+
+    With ``n = n0 + n1``, ``sigma_xz = n0 n1 / (n (n - 1)) (mean1 - mean0)``; nothing is
+    erased where ``||sigma_xz|| <= svd_tol``."""
+    n0, n1 = (int(c) for c in counts)
+    if min(n0, n1) < min_per_class:
+        raise FacecuesError(
+            f"erasure: {n0} absent and {n1} present samples; the eraser's class means "
+            f"need at least {min_per_class} of each"
+        )
+    n = n0 + n1
+    mean = (sums[0] + sums[1]) / n
+    sigma_xz = n0 * n1 / (n * (n - 1)) * (sums[1] / n1 - sums[0] / n0)
     norm = float(np.linalg.norm(sigma_xz))
     if not norm > svd_tol:
-        zero = np.zeros(xc.shape[1])
+        zero = np.zeros(len(mean))
         return Eraser(mean, zero, zero)
     u = sigma_xz / norm
     return Eraser(mean, u, u)

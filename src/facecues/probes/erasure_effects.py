@@ -2,14 +2,17 @@
 
 For one (network, attribute) and each erasure point (docs/protocol.md section 13):
 
-1. the rank-one LEACE eraser of the attribute (``facecues.probes.erasure``) is
-   fitted on the probes' training sample's activations at the point, and a
-   control eraser of the same rank on a random balanced relabelling of the
-   same sample (a concept the network never learnt);
-2. **did it work**: the whole-layer probe (PLS + QDA, as everywhere) is fitted
-   again on the erased activations of half the validation sample and scored
-   on the other half, both ways (images the eraser never saw); beside it the
-   same two-fold probe on the unerased activations;
+1. the rank-one eraser of the attribute (``facecues.probes.erasure``: LEACE
+   where the point is narrow enough for its covariance, the orthogonal eraser
+   where not) is fitted on the activations of the eraser's sample (the probes'
+   training sample and more images of the training partition), and a control
+   eraser of the same rank on a random relabelling of the same sample (a
+   concept the network never learnt);
+2. **did it work**: a linear probe (PLS + LDA: what a linear eraser removes)
+   and the whole-layer probe (PLS + QDA, as everywhere) are fitted again on the
+   erased activations of half the validation sample and scored on the other
+   half, both ways (images the eraser never saw); beside them the same
+   two-fold probe on the unerased activations;
 3. **what recognition loses**: LFW verification (10 folds, the threshold chosen
    on the other folds, as in training) and ROC AUC with the eraser applied
    inside the forward pass at the point, against the unerased network and the
@@ -27,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
 
@@ -34,7 +38,13 @@ from facecues.data.images import ImageFiles
 from facecues.errors import FacecuesError
 from facecues.nets.layout import ERASABLE_KINDS, point_id
 from facecues.nets.probe_points import capture, hook_sites, run_from
-from facecues.probes.erasure import CHANCE_MARGIN, fit_leace, rows_per_class
+from facecues.probes.erasure import (
+    CHANCE_MARGIN,
+    eraser_method,
+    fit_leace,
+    orth_from_sums,
+    rows_per_class,
+)
 from facecues.probes.pls import PLS1
 from facecues.probes.qda import qda_accuracy
 from facecues.training.verification import fold_accuracy, pair_images, pair_similarity
@@ -49,8 +59,11 @@ COLUMNS = [
     "name",
     "method",
     "rank",
+    "fit_images",
     "probe_accuracy",
     "residual_accuracy",
+    "linear_probe_accuracy",
+    "residual_linear_accuracy",
     "at_chance",
     "verification_accuracy",
     "verification_accuracy_erased",
@@ -149,9 +162,17 @@ def _probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> floa
     return qda_accuracy(pls.transform(x_train), y_train, pls.transform(x_eval), y_eval)
 
 
-def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> float:
-    """The whole-layer probe fitted on one half of (x, y) and scored on the other, both
-    ways (halves balanced by class), its mean accuracy."""
+def _linear_probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> float:
+    """The linear probe: the same PLS scores, then a linear discriminant (one covariance
+    for both classes), which reads only what a linear eraser can remove."""
+    pls = PLS1(n_components=n_components, scale=True).fit(x_train, y_train)
+    lda = LinearDiscriminantAnalysis().fit(pls.transform(x_train), y_train)
+    return float(lda.score(pls.transform(x_eval), y_eval))
+
+
+def _two_fold(x, y, n_components: int, rng: np.random.Generator, probe=_probe_accuracy) -> float:
+    """``probe`` (the whole-layer probe by default) fitted on one half of (x, y) and scored
+    on the other, both ways (halves balanced by class), its mean accuracy."""
     halves = [[], []]
     for value in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == value))
@@ -161,11 +182,61 @@ def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> float:
     return float(
         np.mean(
             [
-                _probe_accuracy(x[a], y[a], x[b], y[b], n_components),
-                _probe_accuracy(x[b], y[b], x[a], y[a], n_components),
+                probe(x[a], y[a], x[b], y[b], n_components),
+                probe(x[b], y[b], x[a], y[a], n_components),
             ]
         )
     )
+
+
+def extra_fit_rows(partition, train, fit_images: int, rng: np.random.Generator) -> np.ndarray:
+    """The rows of the training ``partition`` (CelebA indices) that join the probes'
+    ``train`` sample in the eraser's sample, up to ``fit_images`` in all: those not in
+    ``train``, in a random order drawn from ``rng``."""
+    rest = np.setdiff1d(np.asarray(partition), np.asarray(train))
+    return rng.permutation(rest)[: max(0, fit_images - len(train))]
+
+
+@torch.no_grad()
+def _extra_statistics(model, paths, labelings, methods, input_size, batch_size, device):
+    """One pass over the eraser's extra images (decoded a batch at a time): per point
+    of ``methods`` ({point: "leace" | "orth"}), their activations (float32 rows) where
+    the eraser is LEACE, and where it is orthogonal only each class's row sum (2, d)
+    for each of ``labelings`` (label arrays, -1/+1), so that a wide point's sample is
+    never held."""
+    rows = {p: [] for p, m in methods.items() if m == "leace"}
+    sums: dict[int, np.ndarray] = {}
+    start = 0
+    with capture(model, list(methods)) as acts:
+        for batch in _batches(paths, batch_size):
+            model.embed(_images(batch, input_size).to(device))
+            stop = start + len(batch)
+            for p, method in methods.items():
+                a = acts[p].flatten(1).float().cpu().numpy()
+                if method == "leace":
+                    rows[p].append(a)
+                    continue
+                s = sums.setdefault(p, np.zeros((len(labelings), 2, a.shape[1])))
+                for k, z in enumerate(labelings):
+                    present = z[start:stop] > 0
+                    s[k, 0] += a[~present].sum(axis=0, dtype=np.float64)
+                    s[k, 1] += a[present].sum(axis=0, dtype=np.float64)
+            start = stop
+    return {p: np.concatenate(v) for p, v in rows.items()}, sums
+
+
+def _fit_eraser(method, tr, y_tr, extra_rows, extra_sums, extra_y):
+    """The eraser of labels ``y_tr`` of the training rows ``tr`` and, with them, the
+    extra images' labels ``extra_y`` (their rows, or for "orth" their class sums)."""
+    if method == "leace":
+        x = tr if extra_rows is None else np.concatenate([tr, extra_rows])
+        return fit_leace(x, np.concatenate([y_tr, extra_y]))
+    present = y_tr > 0
+    sums = np.stack([tr[~present].sum(0, dtype=np.float64), tr[present].sum(0, dtype=np.float64)])
+    if extra_sums is not None:
+        sums = sums + extra_sums
+    y = np.concatenate([y_tr, extra_y]) > 0
+    return orth_from_sums(sums, [int((~y).sum()), int(y.sum())])
 
 
 def _verification(emb: np.ndarray, pairs) -> tuple[np.ndarray, float]:
@@ -198,10 +269,14 @@ def erase_attribute(
     seed: np.random.SeedSequence | int = 0,
     network: str = "",
     attribute: str = "",
+    extra: tuple[list[Path], np.ndarray] | None = None,
+    method: str = "auto",
 ) -> tuple[list[dict], list[dict]]:
     """Erase the attribute of ``train``/``val`` ((paths, labels in {-1, +1})) at each of
     ``points`` (1-based probe points) and measure it; the rows of the erasure table and
-    of the downstream table (``COLUMNS``, ``DOWNSTREAM_COLUMNS``)."""
+    of the downstream table (``COLUMNS``, ``DOWNSTREAM_COLUMNS``). The eraser is fitted
+    on ``train`` and ``extra`` (more images of the training partition, never the
+    validation sample's), by ``method`` (``facecues.probes.erasure.eraser_method``)."""
     model = model.to(device).eval()
     points = sorted(points)
     names = erasure_sites(model, points)
@@ -229,17 +304,45 @@ def erase_attribute(
 
     v_folds, v_auc = verify()
     log.info("unerased: verification %.4f (AUC %.4f)", v_folds.mean(), v_auc)
-    random_labels = rng.permutation(y_tr)  # as balanced as the sample, unrelated to it
+    x_paths, y_x = extra if extra is not None else ([], np.zeros(0))
+    n_fit = n_tr + len(x_paths)
+    # the control: the eraser's sample relabelled at random (as balanced, unrelated)
+    random_labels = rng.permutation(np.concatenate([y_tr, y_x]))
+    random_tr, random_x = random_labels[:n_tr], random_labels[n_tr:]
+    methods = {
+        p: eraser_method(method, n_fit, int(np.prod(_point_shape(model, p, sample[0][:1], device))))
+        for p in points
+    }
+    extra_rows, extra_sums = ({}, {})
+    if len(x_paths):
+        log.info("eraser's sample: %d training images and %d more", n_tr, len(x_paths))
+        extra_rows, extra_sums = _extra_statistics(
+            model, x_paths, [y_x, random_x], methods, input_size, batch_size, device
+        )
     rows, downstream, before = [], [], {}
     for p in tqdm(points, desc="erasure points", disable=None):
         acts = _passes(model, sample, [p], device=device)[p]  # one point at a time: memory
         tr, va = acts[:n_tr], acts[n_tr:]
         before[p] = _probe_accuracy(tr, y_tr, va, y_va, n_components)
-        eraser = fit_leace(tr, y_tr)
-        control = fit_leace(tr, random_labels)
+        x_rows, x_sums = extra_rows.get(p), extra_sums.get(p)
+        eraser = _fit_eraser(
+            methods[p], tr, y_tr, x_rows, None if x_sums is None else x_sums[0], y_x
+        )
+        control = _fit_eraser(
+            methods[p], tr, random_tr, x_rows, None if x_sums is None else x_sums[1], random_x
+        )
         fold_seed = int(rng.integers(2**32))
-        probe = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
-        residual = _two_fold(eraser(va), y_va, n_components, np.random.default_rng(fold_seed))
+
+        erased_va = eraser(va)
+        probe, residual, linear, residual_linear = (  # the same halves for all four
+            _two_fold(x, y_va, n_components, np.random.default_rng(fold_seed), f)
+            for x, f in (
+                (va, _probe_accuracy),
+                (erased_va, _probe_accuracy),
+                (va, _linear_probe_accuracy),
+                (erased_va, _linear_probe_accuracy),
+            )
+        )
         with _erasing(model, p, eraser):
             e_folds, e_auc = verify()
         with _erasing(model, p, control):
@@ -260,11 +363,14 @@ def erase_attribute(
                 attribute=attribute,
                 point=point_id(p),
                 name=names[p],
-                method="leace",
+                method=methods[p],
                 rank=eraser.rank,
+                fit_images=n_fit,
                 probe_accuracy=probe,
                 residual_accuracy=residual,
-                at_chance=abs(residual - 0.5) <= CHANCE_MARGIN,
+                linear_probe_accuracy=linear,
+                residual_linear_accuracy=residual_linear,
+                at_chance=abs(residual_linear - 0.5) <= CHANCE_MARGIN,
                 verification_accuracy=v_folds.mean(),
                 verification_accuracy_erased=e_folds.mean(),
                 verification_accuracy_control=c_folds.mean(),
@@ -276,10 +382,14 @@ def erase_attribute(
             )
         )
         log.info(
-            "%s: probe %.3f -> %.3f; verification %.4f -> %.4f (control %.4f)",
+            "%s (%s): probe %.3f -> %.3f, linear %.3f -> %.3f; verification %.4f -> %.4f "
+            "(control %.4f)",
             point_id(p),
+            methods[p],
             probe,
             residual,
+            linear,
+            residual_linear,
             v_folds.mean(),
             e_folds.mean(),
             c_folds.mean(),
