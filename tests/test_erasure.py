@@ -166,7 +166,10 @@ def _table(drops, control=0.002):
                         attribute=attribute,
                         point=point,
                         name=point,
-                        residual_accuracy=0.51,
+                        method="leace" if point == "L50" else "orth",
+                        fit_images=4096,
+                        residual_accuracy=0.56,
+                        residual_linear_accuracy=0.51,
                         at_chance=True,
                         verification_accuracy=0.9,
                         verification_accuracy_erased=0.9 - drop,
@@ -194,6 +197,9 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     assert check == "yes", why
     lines = "\n".join(erasure_lines(t, kinds))
     assert "| 1 | Male | identity-bound | +5.5 p.p." in lines
+    assert "rank 1: LEACE at L50; orthogonal at L10 (4,096 fitting images)" in lines
+    assert "| 51.0% | 56.0% | 6 of 6 |" in lines
+    assert "whole-layer probe still reads the attribute at 18 of 18" in lines
     # the reverse world: per-image attributes cost more
     flipped = {"Male": "image", "Eyeglasses": "image", "Smiling": "identity"}
     assert planted_check(t, flipped)[0] == "no"
@@ -205,12 +211,12 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
         == "no"
     )
     # residual probes off chance are named
-    t.loc[0, ["at_chance", "residual_accuracy"]] = [False, 0.6]
+    t.loc[0, ["at_chance", "residual_linear_accuracy"]] = [False, 0.6]
     assert "Not at chance after erasure at 1 of 18" in "\n".join(erasure_lines(t, kinds))
     # an erasure that left the attribute readable at most points is not judged
     t["at_chance"] = [True] * 5 + [False] * 13
     check, why = planted_check(t, kinds)
-    assert check is None and "stayed readable after erasure at 13 of 18" in why
+    assert check is None and "stayed linearly readable after erasure at 13 of 18" in why
 
 
 @pytest.mark.parametrize(
@@ -240,10 +246,12 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
     paths = [celeba.image_path(i) for i in rows]
     torch.manual_seed(0)
     model = FaceResNet(0, base_width=4)
+    extra = np.r_[pos[30:40], neg[30:40]]
     table, downstream = erase_attribute(
         model,
         train=([paths[i] for i in train], labels[train]),
         val=([paths[i] for i in val], labels[val]),
+        extra=([paths[i] for i in extra], labels[extra]),
         pairs=load_lfw_pairs(tiny_world / "lfw"),
         points=[50, 1, 22],
         input_size=32,
@@ -254,11 +262,60 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
     )
     assert [r["point"] for r in table] == ["L01", "L22", "L50"]
     assert set(table[0]) == set(COLUMNS)
+    # 44 fitting images: LEACE only where the point has at most 11 units (none here)
+    assert [(r["method"], r["fit_images"]) for r in table] == [("orth", 44)] * 3
     for r in table:
-        for key in ("probe_accuracy", "residual_accuracy", "verification_accuracy_erased"):
+        for key in (
+            "probe_accuracy",
+            "residual_accuracy",
+            "residual_linear_accuracy",
+            "verification_accuracy_erased",
+        ):
             assert 0 <= r[key] <= 1, (key, r)
     assert [(d["point"], d["later_point"]) for d in downstream] == [
         ("L01", "L22"),
         ("L01", "L50"),
         ("L22", "L50"),
     ]
+
+
+def test_the_erasers_extra_images_are_summed_a_batch_at_a_time(tiny_world):
+    """The eraser fitted from the extra images' streamed statistics (rows at a LEACE
+    point, class sums at an orthogonal one) equals the eraser fitted on all rows at once;
+    the extra rows drawn for it never repeat the training sample's."""
+    from facecues.data.celeba import load_celeba
+    from facecues.probes.erasure_effects import (
+        _extra_statistics,
+        _fit_eraser,
+        _images,
+        extra_fit_rows,
+    )
+
+    celeba = load_celeba(tiny_world / "celeba", check_images=False)
+    labels = celeba.attribute("Male")
+    partition = celeba.indices(0)
+    train = partition[:16]
+    extra = extra_fit_rows(partition, train, 40, np.random.default_rng(0))
+    assert len(extra) == 24 and not set(extra) & set(train)
+    assert len(extra_fit_rows(partition, train, 8, np.random.default_rng(0))) == 0
+    torch.manual_seed(0)
+    model = FaceResNet(0, base_width=4).eval()
+    paths = [celeba.image_path(i) for i in np.r_[train, extra]]
+    with torch.no_grad(), capture(model, [1, 50]) as acts:
+        model.embed(_images(paths, 32))
+        full = {p: acts[p].flatten(1).numpy() for p in (1, 50)}
+    y, z = labels[train], labels[extra]
+    shuffled = np.random.default_rng(1).permutation(z)
+    methods = {1: "orth", 50: "leace"}
+    rows, sums = _extra_statistics(model, paths[16:], [z, shuffled], methods, 32, 5, "cpu")
+    assert set(rows) == {50} and set(sums) == {1}
+    for p, method in methods.items():
+        tr = full[p][:16]
+        for k, labelling in enumerate([z, shuffled]):
+            streamed = _fit_eraser(
+                method, tr, y, rows.get(p), sums[p][k] if p in sums else None, labelling
+            )
+            whole = (fit_leace if method == "leace" else fit_orth)(
+                full[p].astype(np.float64), np.r_[y, labelling]
+            )
+            assert np.allclose(streamed(full[p]), whole(full[p]), atol=1e-4)

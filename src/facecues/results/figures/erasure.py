@@ -4,9 +4,11 @@ Left: the LFW verification accuracy lost (p.p.) when each attribute is erased at
 each erasure point, mean over the trained networks with its 95% interval
 (``facecues.results.estimates``: the networks' spread and the LFW folds'
 error), and the random control (a random relabelling erased the same way,
-averaged over the attributes) as a grey band. Right: the whole-layer probe
-refitted on the erased validation activations (and, dotted, the same probe
-before erasure), against chance and the project's 2 p.p. margin.
+averaged over the attributes) as a grey band. Middle: the linear probe (PLS +
+LDA, what a linear eraser removes) refitted on the erased validation
+activations (and, dotted, the same probe before erasure), against chance and
+the project's 2 p.p. margin. Right: the same for the whole-layer probe (PLS +
+QDA), which also reads what the classes' spreads differ in.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from facecues.results.erasure import with_drops
 from facecues.results.estimates import estimate
 from facecues.results.figures.style import FULL_WIDTH, save
 
+#: The probes refitted on the erased validation activations: {title: (column before,
+#: column after erasure)}.
+PROBES = {
+    "linear probe (PLS + LDA)": ("linear_probe_accuracy", "residual_linear_accuracy"),
+    "whole-layer probe (PLS + QDA)": ("probe_accuracy", "residual_accuracy"),
+}
+
 
 def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     """Draw the erasure figure of ``table`` (results/tables/erasure.tsv) to ``png``/``pdf``."""
@@ -30,7 +39,7 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     x = np.arange(len(points))
     attributes = list(dict.fromkeys(t["attribute"]))
     colours = dict(zip(attributes, sns.color_palette("colorblind", len(attributes)), strict=True))
-    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(FULL_WIDTH, 3.8))
+    fig, (ax, *probes) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 3.6))
     control = [
         estimate(
             g.groupby("network")["control_drop"].mean(),
@@ -61,18 +70,22 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
             label=a,
         )
         by_point = g.groupby("point")
-        r = by_point["residual_accuracy"].mean().reindex(points)
-        b = by_point["probe_accuracy"].mean().reindex(points)
-        ax2.plot(x, 100 * r.to_numpy(), color=colours[a], marker="o", ms=3, lw=1)
-        ax2.plot(x, 100 * b.to_numpy(), color=colours[a], lw=0.8, ls=":", alpha=0.8)
+        for ax2, (before, after) in zip(probes, PROBES.values(), strict=True):
+            r = by_point[after].mean().reindex(points)
+            b = by_point[before].mean().reindex(points)
+            ax2.plot(x, 100 * r.to_numpy(), color=colours[a], marker="o", ms=3, lw=1)
+            ax2.plot(x, 100 * b.to_numpy(), color=colours[a], lw=0.8, ls=":", alpha=0.8)
     ax.axhline(0, color="k", lw=0.6)
     ax.set_ylabel("verification accuracy lost (p.p.)")
     ax.set_title("LFW verification with the attribute erased", fontsize=9)
-    ax2.axhspan(50 - 100 * CHANCE_MARGIN, 50 + 100 * CHANCE_MARGIN, color="0.88")
-    ax2.axhline(50, color="k", lw=0.6, ls=":")
-    ax2.set_ylabel("probe accuracy after erasure (%)")
-    ax2.set_title("probe refitted: erased (solid), before (dotted)", fontsize=9)
-    for a in (ax, ax2):
+    low = min(40.0, 100 * float(t[[c for pair in PROBES.values() for c in pair]].min().min()))
+    for ax2, title in zip(probes, PROBES, strict=True):
+        ax2.axhspan(50 - 100 * CHANCE_MARGIN, 50 + 100 * CHANCE_MARGIN, color="0.88")
+        ax2.axhline(50, color="k", lw=0.6, ls=":")
+        ax2.set_ylim(low - 2, 100)
+        ax2.set_title(f"{title}: erased (solid), before (dotted)", fontsize=8)
+    probes[0].set_ylabel("probe refitted on erased validation (%)")
+    for a in (ax, *probes):
         a.set_xticks(x, [f"{p}\n{names[p]}" for p in points], fontsize=6, rotation=30)
         a.set_xlabel("erasure point (mean over networks)")
     handles, labels = ax.get_legend_handles_labels()
