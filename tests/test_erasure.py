@@ -10,9 +10,9 @@ from facecues.errors import ConfigError, FacecuesError
 from facecues.nets.probe_points import capture, run_from
 from facecues.nets.resnet import FaceResNet
 from facecues.plan.config import erasure_points, load_config
-from facecues.probes.erasure import eraser_method, fit_leace, fit_orth
+from facecues.probes.erasure import at_chance, eraser_method, fit_leace, fit_orth
 from facecues.probes.erasure_effects import erasure_sites
-from facecues.results.erasure import erasure_lines, planted_check, ranking
+from facecues.results.erasure import erasure_lines, planted_check, ranking, worked_points
 
 concept_erasure = pytest.importorskip("concept_erasure")
 
@@ -217,6 +217,19 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     t["at_chance"] = [True] * 5 + [False] * 13
     check, why = planted_check(t, kinds)
     assert check is None and "stayed linearly readable after erasure at 13 of 18" in why
+    # judged at the points where it worked, on their rows only
+    t["at_chance"] = t["point"] == "L50"
+    t.loc[t["point"] == "L10", "verification_accuracy_erased"] = 0.9  # no drop at L10
+    assert worked_points(t) == ["L50"]
+    check, why = planted_check(t, kinds)
+    assert check == "yes" and why.startswith("at L50, erasing identity-bound")
+    assert "the mean over L50 (the points where the erasure worked" in "\n".join(
+        erasure_lines(t, kinds)
+    )
+
+
+def test_at_chance_is_at_most_the_margin_above_half():
+    assert at_chance(0.52) and at_chance(0.45) and not at_chance(0.521)
 
 
 @pytest.mark.parametrize(

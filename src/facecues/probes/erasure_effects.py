@@ -39,7 +39,7 @@ from facecues.errors import FacecuesError
 from facecues.nets.layout import ERASABLE_KINDS, point_id
 from facecues.nets.probe_points import capture, hook_sites, run_from
 from facecues.probes.erasure import (
-    CHANCE_MARGIN,
+    at_chance,
     eraser_method,
     fit_leace,
     orth_from_sums,
@@ -370,7 +370,7 @@ def erase_attribute(
                 residual_accuracy=residual,
                 linear_probe_accuracy=linear,
                 residual_linear_accuracy=residual_linear,
-                at_chance=abs(residual_linear - 0.5) <= CHANCE_MARGIN,
+                at_chance=at_chance(residual_linear),
                 verification_accuracy=v_folds.mean(),
                 verification_accuracy_erased=e_folds.mean(),
                 verification_accuracy_control=c_folds.mean(),

@@ -82,21 +82,28 @@ def ranking(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.Data
     return r.assign(order=[-e.value for e in r["drop"]]).sort_values("order").drop(columns="order")
 
 
+def worked_points(table: pd.DataFrame) -> list[str]:
+    """The erasure points where the erasure worked: the linear residual probe at chance
+    (``at_chance``) at half of the point's (network, attribute)s or more."""
+    share = table.assign(ok=table["at_chance"].astype(bool)).groupby("point")["ok"].mean()
+    return sorted(share.index[share >= 0.5])
+
+
 def planted_check(table: pd.DataFrame, kinds: dict[str, str]) -> tuple[str | None, str] | None:
     """The planted truth's erasure check: identity-bound attributes cost verification at
     least PLANTED_MARGIN more than per-image ones, and random directions least of all.
-    (check "yes" / "no" / "borderline", why); None without both kinds. Judged only where
-    the erasure worked (the linear residual probe at chance at most of the rows):
-    otherwise (None, why), for a drop says nothing of use when the attribute is still
-    linearly readable."""
-    worked = table["at_chance"].astype(bool)
-    if worked.mean() < 0.5:
+    (check "yes" / "no" / "borderline", why); None without both kinds. Judged at the
+    points where the erasure worked (``worked_points``) on those points' rows: a drop
+    says nothing of use where the attribute is still linearly readable. (None, why)
+    where it worked at no point."""
+    points = worked_points(table)
+    if not points:
         return None, (
             f"erasure not judged: the attribute stayed linearly readable after erasure at "
-            f"{int((~worked).sum())} of {len(table)} (network, attribute, point)s "
-            f"(linear residual probe {100 * table['residual_linear_accuracy'].mean():.1f}% "
-            f"on average)"
+            f"{int((~table['at_chance'].astype(bool)).sum())} of {len(table)} (network, "
+            f"attribute, point)s, and at every point at more than half of them"
         )
+    table = table[table["point"].isin(points)]
     n = per_network(table)
     n["kind"] = n["attribute"].map(kinds)
     by_kind = n.groupby(["kind", "network"])
@@ -106,14 +113,19 @@ def planted_check(table: pd.DataFrame, kinds: dict[str, str]) -> tuple[str | Non
         return None
     diff = _est(drop.loc["identity"] - drop.loc["image"], var.loc["identity"] + var.loc["image"])
     c = diff.check(PLANTED_MARGIN, above=True)
-    control = _est(n.groupby("network")["control_drop"].mean(), n["control_var"])
+    control_drop = n.groupby("network")["control_drop"].mean()
+    control = _est(control_drop, n["control_var"])
     image = _est(drop.loc["image"], var.loc["image"])
-    least = control.value < image.value
+    # random directions fail to cost least only where they clearly cost more
+    over = _est(control_drop - drop.loc["image"], n["control_var"].mean() + var.loc["image"])
+    least = over.check(0.0, above=True) != "yes"
     check = c if least or c == "no" else "no"
     why = (
-        f"erasing identity-bound minus per-image attributes costs verification "
+        f"at {', '.join(points)}, erasing identity-bound minus per-image attributes costs "
+        f"verification "
         f"{diff.pp()} (needs > +{100 * PLANTED_MARGIN:.1f} p.p.: {c}); random directions "
-        f"{control.pp()}, per-image {image.pp()} (random least: {'yes' if least else 'no'})"
+        f"{control.pp()}, per-image {image.pp()} (random not clearly more: "
+        f"{'yes' if least else 'no'})"
     )
     return check, why
 
@@ -135,13 +147,17 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
     if table.empty:
         return ["No erasure results (erasure disabled, or no LFW pairs)."]
     points = ", ".join(sorted(table["point"].unique()))
+    worked = worked_points(table)
+    ranked = table[table["point"].isin(worked)] if worked else table
     nets = table["network"].nunique()
     lines = [
         f"Each attribute erased (rank 1: {_methods(table)}; docs/protocol.md section 13) at "
         f"{points} in each of {nets} trained network(s), one point at a time. The eraser "
         "is fitted on the probes' training sample and more images of CelebA's training "
         "partition, never on the validation images it is checked on. Drop: LFW "
-        "verification accuracy lost, the mean over the points; control: a random "
+        f"verification accuracy lost, the mean over {', '.join(sorted(ranked['point'].unique()))} "
+        f"({'the points where the erasure worked' if worked else 'no point where it worked'}"
+        ": the linear residual probe at chance for half the attributes or more); control: a random "
         "relabelling erased the same way; 95% intervals over the networks with the LFW "
         "folds' error. Residual: a probe refitted on the erased validation activations "
         "(two halves, each scored on the other), linear (PLS + LDA: what a linear eraser "
@@ -152,7 +168,7 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
         "linear probe | residual whole-layer probe | points at chance |",
         "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
-    for i, r in enumerate(ranking(table, kinds).itertuples(), start=1):
+    for i, r in enumerate(ranking(ranked, kinds).itertuples(), start=1):
         lines.append(
             f"| {i} | {r.attribute} | {r.kind} | {r.drop.pp()} | {r.control.pp()} | "
             f"{r.excess.pp()} | {100 * r.residual_linear:.1f}% | {100 * r.residual:.1f}% | "

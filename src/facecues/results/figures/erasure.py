@@ -80,7 +80,7 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     ax.set_title("LFW verification with the attribute erased", fontsize=9)
     low = min(40.0, 100 * float(t[[c for pair in PROBES.values() for c in pair]].min().min()))
     for ax2, title in zip(probes, PROBES, strict=True):
-        ax2.axhspan(50 - 100 * CHANCE_MARGIN, 50 + 100 * CHANCE_MARGIN, color="0.88")
+        ax2.axhspan(50, 50 + 100 * CHANCE_MARGIN, color="0.88")
         ax2.axhline(50, color="k", lw=0.6, ls=":")
         ax2.set_ylim(low - 2, 100)
         ax2.set_title(f"{title}: erased (solid), before (dotted)", fontsize=8)
