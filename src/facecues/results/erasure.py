@@ -162,7 +162,7 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
         "folds' error. Residual: a probe refitted on the erased validation activations "
         "(two halves, each scored on the other), linear (PLS + LDA: what a linear eraser "
         "removes) and whole-layer (PLS + QDA, which also reads the classes' spread); at "
-        "chance: the linear one within 2 p.p. of 50% (the project's own margin).",
+        "chance: the linear one at most 2 p.p. above 50% (the project's own margin).",
         "",
         "| rank | attribute | planted | drop | control drop | drop - control | residual "
         "linear probe | residual whole-layer probe | points at chance |",
