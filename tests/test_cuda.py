@@ -19,6 +19,7 @@ from facecues.nets.checkpoint import load_network
 from facecues.nets.probe_points import probe_points
 from facecues.nets.resnet import FaceResNet
 from facecues.probes.pls import PLS1, filter_scores, vip
+from facecues.probes.probe_file import Projector
 from facecues.probes.qda import qda_fit
 from facecues.training.multitask import MultitaskConfig, finetune_multitask
 from facecues.training.train import TrainConfig, train_network
@@ -104,7 +105,7 @@ def test_streamed_features_on_cuda_match_cpu(tiny_world):
     model = FaceResNet(0, base_width=4).eval()
     rng = np.random.default_rng(0)
     rot = {i: rng.standard_normal((_units(model, i), 3)) for i in (1, 30)}
-    projectors = {i: {"pls": (lambda a, r=r: a @ r)} for i, r in rot.items()}
+    projectors = {i: {"pls": Projector(None, r, np.zeros(3))} for i, r in rot.items()}
     cpu = stream_features(model, paths, projectors, input_size=32, batch_size=8)
     gpu = stream_features(model, paths, projectors, input_size=32, batch_size=8, device="cuda")
     for i in rot:

@@ -205,24 +205,32 @@ def _extra_statistics(model, paths, labelings, methods, input_size, batch_size, 
     for each of ``labelings`` (label arrays, -1/+1), so that a wide point's sample is
     never held."""
     rows = {p: [] for p, m in methods.items() if m == "leace"}
-    sums: dict[int, np.ndarray] = {}
+    sums: dict[int, torch.Tensor] = {}  # summed where the activations are (a GPU's)
     start = 0
     with capture(model, list(methods)) as acts:
         for batch in _batches(paths, batch_size):
             model.embed(_images(batch, input_size).to(device))
             stop = start + len(batch)
             for p, method in methods.items():
-                a = acts[p].flatten(1).float().cpu().numpy()
+                a = acts[p].flatten(1).float()
                 if method == "leace":
-                    rows[p].append(a)
+                    rows[p].append(a.cpu().numpy())
                     continue
-                s = sums.setdefault(p, np.zeros((len(labelings), 2, a.shape[1])))
+                s = sums.setdefault(
+                    p,
+                    torch.zeros(
+                        len(labelings), 2, a.shape[1], dtype=torch.float64, device=a.device
+                    ),
+                )
                 for k, z in enumerate(labelings):
-                    present = z[start:stop] > 0
-                    s[k, 0] += a[~present].sum(axis=0, dtype=np.float64)
-                    s[k, 1] += a[present].sum(axis=0, dtype=np.float64)
+                    present = torch.as_tensor(z[start:stop] > 0, device=a.device)
+                    s[k, 0] += a[~present].sum(dim=0, dtype=torch.float64)
+                    s[k, 1] += a[present].sum(dim=0, dtype=torch.float64)
             start = stop
-    return {p: np.concatenate(v) for p, v in rows.items()}, sums
+    return (
+        {p: np.concatenate(v) for p, v in rows.items()},
+        {p: s.cpu().numpy() for p, s in sums.items()},
+    )
 
 
 def _fit_eraser(method, tr, y_tr, extra_rows, extra_sums, extra_y):
