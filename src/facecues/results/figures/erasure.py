@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.lines import Line2D
 
 from facecues.probes.erasure import CHANCE_MARGIN
 from facecues.results.erasure import with_drops
@@ -39,7 +40,7 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     x = np.arange(len(points))
     attributes = list(dict.fromkeys(t["attribute"]))
     colours = dict(zip(attributes, sns.color_palette("colorblind", len(attributes)), strict=True))
-    fig, (ax, *probes) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 3.6))
+    fig, (ax, *probes) = plt.subplots(1, 3, figsize=(FULL_WIDTH, 3.9))
     control = [
         estimate(
             g.groupby("network")["control_drop"].mean(),
@@ -76,19 +77,25 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
             ax2.plot(x, 100 * r.to_numpy(), color=colours[a], marker="o", ms=3, lw=1)
             ax2.plot(x, 100 * b.to_numpy(), color=colours[a], lw=0.8, ls=":", alpha=0.8)
     ax.axhline(0, color="k", lw=0.6)
-    ax.set_ylabel("verification accuracy lost (p.p.)")
-    ax.set_title("LFW verification with the attribute erased", fontsize=9)
+    ax.set_ylabel("LFW verification accuracy lost (p.p.)", fontsize=8)
+    ax.set_title("verification, attribute erased", fontsize=8)
     low = min(40.0, 100 * float(t[[c for pair in PROBES.values() for c in pair]].min().min()))
     for ax2, title in zip(probes, PROBES, strict=True):
         ax2.axhspan(50, 50 + 100 * CHANCE_MARGIN, color="0.88")
         ax2.axhline(50, color="k", lw=0.6, ls=":")
         ax2.set_ylim(low - 2, 100)
-        ax2.set_title(f"{title}: erased (solid), before (dotted)", fontsize=8)
-    probes[0].set_ylabel("probe refitted on erased validation (%)")
+        ax2.set_title(title, fontsize=8)
+    probes[0].set_ylabel("probe refitted on validation (%)", fontsize=8)
     for a in (ax, *probes):
-        a.set_xticks(x, [f"{p}\n{names[p]}" for p in points], fontsize=6, rotation=30)
-        a.set_xlabel("erasure point (mean over networks)")
+        a.set_xticks(x, [f"{p} {names[p]}" for p in points], fontsize=6, rotation=40, ha="right")
+        a.set_xlabel("erasure point", fontsize=8)
+        a.tick_params(axis="y", labelsize=7)
     handles, labels = ax.get_legend_handles_labels()
-    fig.legend(handles, labels, fontsize=7, ncol=5, loc="lower center", frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    handles += [
+        Line2D([], [], color="0.3", marker="o", ms=3, lw=1),
+        Line2D([], [], color="0.3", lw=0.8, ls=":"),
+    ]
+    labels += ["probe after erasure", "probe before erasure"]
+    fig.legend(handles, labels, fontsize=7, ncol=6, loc="lower center", frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     save(fig, png, pdf)
