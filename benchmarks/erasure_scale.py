@@ -62,7 +62,9 @@ def main(argv=None) -> None:
     labels = celeba.attribute(a.attribute)
     train = balanced(celeba.indices(0), labels, a.per_class)
     val = balanced(celeba.indices(1), labels, a.per_class)
-    extra = extra_fit_rows(celeba.indices(0), train, a.fit_images, np.random.default_rng(0))
+    extra = extra_fit_rows(
+        np.arange(len(celeba)), train, val, a.fit_images, np.random.default_rng(0)
+    )
     pairs = load_lfw_pairs(a.world / "lfw")
     torch.manual_seed(0)
     model = FaceResNet(0, base_width=a.base_width, stride_in_1x1=True)

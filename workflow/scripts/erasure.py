@@ -28,11 +28,12 @@ celeba = load_celeba(snakemake.params.celeba, check_images=False)
 split = read_split(snakemake.input.split, attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, m, snakemake.threads)
 seed = probe_stream(e["seed"], network, attribute)
-extra = extra_fit_rows(
-    celeba.indices(0),
+extra = extra_fit_rows(  # any CelebA image but the probes' validation sample
+    np.arange(len(celeba)),
     split.train,
+    split.val,
     e["fit_images"],
-    np.random.default_rng(probe_stream(e["seed"], network, attribute, 1)),
+    np.random.default_rng(probe_stream(e["seed"], network, f"{attribute}:eraser sample")),
 )
 rows, downstream = erase_attribute(
     model,

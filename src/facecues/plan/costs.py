@@ -480,9 +480,10 @@ def erasure_rows(config: Mapping) -> int:
 
 def erasure_fit_images(config: Mapping, d) -> int:
     """Images an erasure job fits its eraser on: ``erasure.fit_images``, or fewer where
-    CelebA's training partition (``d.celeba[0]``) has fewer, but at least the training
-    sample."""
-    return max(train_rows(config), min(config["erasure"]["fit_images"], d.celeba[0]))
+    CelebA (``d.celeba``) has fewer outside the attribute's validation sample, but at
+    least the training sample."""
+    outside = sum(d.celeba) - 2 * int(config["probe"]["val_per_class"])
+    return max(train_rows(config), min(config["erasure"]["fit_images"], outside))
 
 
 def erasure_fit_seconds(units: list[int], config: Mapping, d) -> float:
@@ -620,12 +621,12 @@ def estimate_mem_mb(rule: str, config: Mapping) -> float:
         acts = 2 * p["batch_size"] * total * FORWARD_ACT_BYTES_PER_UNIT
         # one point's activations of the sample (float32) and their erased copy, or the
         # later points' from the first (whichever is more); the centred training rows; the
-        # extra fitting images' rows at the LEACE points (twice, joined and centred); the
-        # decoded images of the sample and of LFW
+        # extra fitting images' rows at the LEACE points (three times: as captured, joined
+        # with the training rows and centred); the decoded images of the sample and of LFW
         widest = max(max(units), sum(units[1:]))
         held = 2 * rows * widest * 4 + train_rows(config) * max(units) * 4
         fit = erasure_fit_images(config, d)
-        held += 2 * fit * 4 * sum(u for u in units if _leace(config, fit, u))
+        held += 3 * fit * 4 * sum(u for u in units if _leace(config, fit, u))
         held += (rows + d.lfw_images) * image
         return base + SKLEARN_MB + (acts + held) * mb
     if rule == "synthesize":

@@ -10,14 +10,15 @@ dimension (a binary attribute) its projection has rank one:
     P = sigma_xz sigma_xz^T Sigma^+ / (sigma_xz^T Sigma^+ sigma_xz)
 
 with ``sigma_xz = cov(x, z)`` and ``Sigma`` the covariance of ``x``. The
-reference implementation (the ``concept-erasure`` package) forms the d x d
-covariance and its eigendecomposition, which a probe point of 16,384 units
-(the default study's widest) or 802,816 (the paper's) cannot afford. Here,
-where the sample has fewer rows than units (n x d, n <= d), everything comes
-from the n x n Gram matrix of the centred sample, in O(n^2 d): ``Sigma``'s
-eigenvectors with a non-zero eigenvalue span its rows, and ``sigma_xz``, a
-combination of the centred rows, lies in that span; otherwise from the d x d
-covariance. The conventions follow the reference's
+reference implementation (the ``concept-erasure`` package) always forms the
+d x d covariance and its eigendecomposition. Here, where the sample has
+fewer rows than units (n x d, n <= d), everything comes from the n x n Gram
+matrix of the centred sample, in O(n^2 d): ``Sigma``'s eigenvectors with a
+non-zero eigenvalue span its rows, and ``sigma_xz``, a combination of the
+centred rows, lies in that span; otherwise from the d x d covariance. (The
+workflow fits LEACE only where n >= 4 d, ``eraser_method``; the Gram form
+serves direct callers, e.g. ``benchmarks/leace_bench.py``.) The conventions
+follow the reference's
 ``LeaceFitter(method="leace", constrain_cov_trace=False)``:
 
 - ``Sigma`` is the sample covariance with Bessel's correction, or with
@@ -34,8 +35,10 @@ leaves the mean of ``x`` unchanged.
 LEACE's guarantee holds on its fitting sample. On images it did not see it
 holds as far as ``Sigma^+ sigma_xz`` is estimated well, which needs many more
 images than units (``LEACE_IMAGES_PER_UNIT``). Where there are fewer, the
-orthogonal eraser (``fit_orth``, the reference's ``method="orth"``) removes
-the direction of the class-mean difference itself, which needs no covariance.
+orthogonal eraser (``fit_orth``, the reference's ``method="orth"``) projects
+out the direction of the class-mean difference itself: on its sample the
+classes then share their mean too (no linear classifier beats a constant
+there either), at a larger change than LEACE's, and it needs no covariance.
 """
 
 from __future__ import annotations
@@ -99,7 +102,8 @@ def eraser_method(method: str, images: int, units: int) -> str:
 
 @dataclass(frozen=True)
 class Eraser:
-    """``x -> x - ((x - mean) . right) left``: a rank-one LEACE map (float64 vectors of d)."""
+    """``x -> x - ((x - mean) . right) left``: a rank-one eraser, LEACE's oblique projection
+    or the orthogonal one (``left == right``); float64 vectors of d."""
 
     mean: np.ndarray
     left: np.ndarray
@@ -212,10 +216,9 @@ def fit_leace(
 def fit_orth(x, z, *, svd_tol: float = SVD_TOL, min_per_class: int = 2) -> Eraser:
     """Fit the rank-one orthogonal eraser of binary labels ``z`` from rows ``x``: the
     projection out of ``sigma_xz`` (the class-mean difference's direction), the
-    reference's ``LeaceFitter(method="orth")``. It needs no covariance of ``x``, so it
-    does not degrade where the sample has fewer rows than units (``eraser_method``);
-    it erases the class-mean difference of its sample only along one direction, which
-    a linear classifier on correlated units may still use."""
+    reference's ``LeaceFitter(method="orth")``. On its sample the classes then share
+    their mean, as after LEACE, at a larger change; it needs no covariance of ``x``, so
+    it does not degrade where the sample has fewer rows than units (``eraser_method``)."""
     x = np.asarray(x)
     z = _binary(z, len(x))
     sums = np.stack([x[z == c].sum(axis=0, dtype=np.float64) for c in (0, 1)])

@@ -5,9 +5,9 @@ For one (network, attribute) and each erasure point (docs/protocol.md section 13
 1. the rank-one eraser of the attribute (``facecues.probes.erasure``: LEACE
    where the point is narrow enough for its covariance, the orthogonal eraser
    where not) is fitted on the activations of the eraser's sample (the probes'
-   training sample and more images of the training partition), and a control
-   eraser of the same rank on a random relabelling of the same sample (a
-   concept the network never learnt);
+   training sample and other CelebA images, never the validation sample's),
+   and a control eraser of the same rank on a random relabelling of the same
+   sample (a concept the network never learnt);
 2. **did it work**: a linear probe (PLS + LDA: what a linear eraser removes)
    and the whole-layer probe (PLS + QDA, as everywhere) are fitted again on the
    erased activations of half the validation sample and scored on the other
@@ -156,44 +156,44 @@ def _point_shape(model, p: int, x: torch.Tensor, device) -> tuple[int, ...]:
     return tuple(acts[p].shape[1:])
 
 
+def _probe_accuracies(x_train, y_train, x_eval, y_eval, n_components: int) -> np.ndarray:
+    """(whole-layer, linear) probe accuracy: the same PLS scores (``n_components``, scaled)
+    read by a QDA (the whole-layer probe, as everywhere) and by a linear discriminant (one
+    covariance for both classes: only what a linear eraser can remove)."""
+    pls = PLS1(n_components=n_components, scale=True).fit(x_train, y_train)
+    t_train, t_eval = pls.transform(x_train), pls.transform(x_eval)
+    lda = LinearDiscriminantAnalysis().fit(t_train, y_train)
+    return np.array(
+        [qda_accuracy(t_train, y_train, t_eval, y_eval), lda.score(t_eval, y_eval)], float
+    )
+
+
 def _probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> float:
-    """The whole-layer probe: PLS (``n_components``, scaled) scores, then a QDA."""
-    pls = PLS1(n_components=n_components, scale=True).fit(x_train, y_train)
-    return qda_accuracy(pls.transform(x_train), y_train, pls.transform(x_eval), y_eval)
+    """The whole-layer probe's accuracy (``_probe_accuracies``)."""
+    return float(_probe_accuracies(x_train, y_train, x_eval, y_eval, n_components)[0])
 
 
-def _linear_probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> float:
-    """The linear probe: the same PLS scores, then a linear discriminant (one covariance
-    for both classes), which reads only what a linear eraser can remove."""
-    pls = PLS1(n_components=n_components, scale=True).fit(x_train, y_train)
-    lda = LinearDiscriminantAnalysis().fit(pls.transform(x_train), y_train)
-    return float(lda.score(pls.transform(x_eval), y_eval))
-
-
-def _two_fold(x, y, n_components: int, rng: np.random.Generator, probe=_probe_accuracy) -> float:
-    """``probe`` (the whole-layer probe by default) fitted on one half of (x, y) and scored
-    on the other, both ways (halves balanced by class), its mean accuracy."""
+def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> np.ndarray:
+    """The probes fitted on one half of (x, y) and scored on the other, both ways (halves
+    balanced by class): their mean (whole-layer, linear) accuracies."""
     halves = [[], []]
     for value in np.unique(y):
         rows = rng.permutation(np.flatnonzero(y == value))
         halves[0].append(rows[: len(rows) // 2])
         halves[1].append(rows[len(rows) // 2 :])
     a, b = (np.concatenate(h) for h in halves)
-    return float(
-        np.mean(
-            [
-                probe(x[a], y[a], x[b], y[b], n_components),
-                probe(x[b], y[b], x[a], y[a], n_components),
-            ]
-        )
-    )
+    return (
+        _probe_accuracies(x[a], y[a], x[b], y[b], n_components)
+        + _probe_accuracies(x[b], y[b], x[a], y[a], n_components)
+    ) / 2
 
 
-def extra_fit_rows(partition, train, fit_images: int, rng: np.random.Generator) -> np.ndarray:
-    """The rows of the training ``partition`` (CelebA indices) that join the probes'
-    ``train`` sample in the eraser's sample, up to ``fit_images`` in all: those not in
-    ``train``, in a random order drawn from ``rng``."""
-    rest = np.setdiff1d(np.asarray(partition), np.asarray(train))
+def extra_fit_rows(rows, train, val, fit_images: int, rng: np.random.Generator) -> np.ndarray:
+    """The CelebA ``rows`` that join the probes' ``train`` sample in the eraser's sample, up
+    to ``fit_images`` in all: those in neither ``train`` nor ``val`` (the attribute's
+    validation sample, drawn from the training and validation partitions, which checks
+    the eraser), in a random order drawn from ``rng``."""
+    rest = np.setdiff1d(np.asarray(rows), np.concatenate([np.asarray(train), np.asarray(val)]))
     return rng.permutation(rest)[: max(0, fit_images - len(train))]
 
 
@@ -283,8 +283,8 @@ def erase_attribute(
     """Erase the attribute of ``train``/``val`` ((paths, labels in {-1, +1})) at each of
     ``points`` (1-based probe points) and measure it; the rows of the erasure table and
     of the downstream table (``COLUMNS``, ``DOWNSTREAM_COLUMNS``). The eraser is fitted
-    on ``train`` and ``extra`` (more images of the training partition, never the
-    validation sample's), by ``method`` (``facecues.probes.erasure.eraser_method``)."""
+    on ``train`` and ``extra`` (other CelebA images, never the validation sample's), by
+    ``method`` (``facecues.probes.erasure.eraser_method``)."""
     model = model.to(device).eval()
     points = sorted(points)
     names = erasure_sites(model, points)
@@ -341,15 +341,10 @@ def erase_attribute(
         )
         fold_seed = int(rng.integers(2**32))
 
-        erased_va = eraser(va)
-        probe, residual, linear, residual_linear = (  # the same halves for all four
-            _two_fold(x, y_va, n_components, np.random.default_rng(fold_seed), f)
-            for x, f in (
-                (va, _probe_accuracy),
-                (erased_va, _probe_accuracy),
-                (va, _linear_probe_accuracy),
-                (erased_va, _linear_probe_accuracy),
-            )
+        # the same halves before and after
+        probe, linear = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
+        residual, residual_linear = _two_fold(
+            eraser(va), y_va, n_components, np.random.default_rng(fold_seed)
         )
         with _erasing(model, p, eraser):
             e_folds, e_auc = verify()

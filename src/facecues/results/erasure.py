@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from facecues.probes.erasure import CHANCE_MARGIN
+from facecues.probes.erasure import at_chance
 from facecues.results.estimates import Estimate, estimate
 
 #: The planted check's margin (the project's own): identity-bound attributes must cost
@@ -153,8 +153,8 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
     lines = [
         f"Each attribute erased (rank 1: {_methods(table)}; docs/protocol.md section 13) at "
         f"{points} in each of {nets} trained network(s), one point at a time. The eraser "
-        "is fitted on the probes' training sample and more images of CelebA's training "
-        "partition, never on the validation images it is checked on. Drop: LFW "
+        "is fitted on the probes' training sample and other CelebA images, never on the "
+        "validation sample it is checked on. Drop: LFW "
         f"verification accuracy lost, the mean over {', '.join(sorted(ranked['point'].unique()))} "
         f"({'the points where the erasure worked' if worked else 'no point where it worked'}"
         ": the linear residual probe at chance for half the attributes or more); control: a random "
@@ -190,7 +190,7 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
             )
             + ".",
         ]
-    quadratic = table["residual_accuracy"] - 0.5 > CHANCE_MARGIN
+    quadratic = ~table["residual_accuracy"].map(at_chance).astype(bool)
     if quadratic.any():
         lines += [
             "",
