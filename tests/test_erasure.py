@@ -65,8 +65,8 @@ def test_the_eraser_method_follows_the_fitting_images_per_unit():
     assert eraser_method("auto", 4096, 512) == "leace"
     assert eraser_method("auto", 4096, 2048) == "orth"
     assert eraser_method("orth", 4096, 16) == "orth"
-    assert eraser_method("leace", 4096, 1024) == "leace"
-    with pytest.raises(FacecuesError, match="2048 units needs at least 8192 fitting images"):
+    assert eraser_method("leace", 4096, 512) == "leace"
+    with pytest.raises(FacecuesError, match="2048 units needs at least 16384 fitting images"):
         eraser_method("leace", 4096, 2048)
     with pytest.raises(FacecuesError, match="erasure.method = pca"):
         eraser_method("pca", 4096, 16)

@@ -16,7 +16,7 @@ fewer rows than units (n x d, n <= d), everything comes from the n x n Gram
 matrix of the centred sample, in O(n^2 d): ``Sigma``'s eigenvectors with a
 non-zero eigenvalue span its rows, and ``sigma_xz``, a combination of the
 centred rows, lies in that span; otherwise from the d x d covariance. (The
-workflow fits LEACE only where n >= 4 d, ``eraser_method``; the Gram form
+workflow fits LEACE only where n >= 8 d, ``eraser_method``; the Gram form
 serves direct callers, e.g. ``benchmarks/leace_bench.py``.) The conventions
 follow the reference's
 ``LeaceFitter(method="leace", constrain_cov_trace=False)``:
@@ -73,11 +73,10 @@ def rows_per_class(train: int, val: int, n_components: int) -> tuple[int, int]:
 
 
 #: The project's own: LEACE's covariance is estimated from at least this many fitting
-#: images per unit of the point. With fewer it degrades on images it did not see (in
-#: the default study at L40, ~1 image per unit, Male read better after LEACE than
-#: before), and method "auto" uses the orthogonal eraser there (docs/protocol.md
-#: section 13).
-LEACE_IMAGES_PER_UNIT = 4
+#: images per unit of the point; method "auto" uses the orthogonal eraser below it. On
+#: images it did not see, LEACE left more of the attribute than the orthogonal eraser
+#: at 1-4 images per unit and as much at 8 (docs/protocol.md section 13).
+LEACE_IMAGES_PER_UNIT = 8
 ERASER_METHODS = ("auto", "leace", "orth")
 
 
