@@ -27,7 +27,6 @@ network, attribute = snakemake.wildcards.network, snakemake.wildcards.attribute
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
 split = read_split(snakemake.input.split, attribute, celeba=celeba)
 model, device = job_network(snakemake.input.model, m, snakemake.threads)
-seed = probe_stream(e["seed"], network, attribute)
 extra = extra_fit_rows(  # any CelebA image but the probes' validation sample
     np.arange(len(celeba)),
     split.train,
@@ -46,7 +45,7 @@ rows, downstream = erase_attribute(
     device=device,
     n_components=snakemake.params.n_components,
     batch_size=snakemake.params.batch_size,
-    seed=seed,
+    seed=probe_stream(e["seed"], network, attribute),
     network=network,
     attribute=attribute,
     extra=([celeba.image_path(i) for i in extra], celeba.attribute(attribute)[extra]),

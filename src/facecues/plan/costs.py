@@ -47,7 +47,7 @@ from facecues.nets.manifest import Manifest, is_built_in, network_points
 from facecues.nets.names import study_networks
 from facecues.plan.config import architecture, erasure_points
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
-from facecues.probes.erasure import LEACE_IMAGES_PER_UNIT, rows_per_class
+from facecues.probes.erasure import eraser_method, rows_per_class
 
 # ----------------------------------------------------------------------------------------
 # The data (the published sizes of the real sets: facecues.literature).
@@ -506,9 +506,11 @@ def erasure_fit_seconds(units: list[int], config: Mapping, d) -> float:
 
 
 def _leace(config: Mapping, images: int, units: int) -> bool:
-    """Whether an erasure point of ``units`` gets LEACE (else the orthogonal eraser)."""
+    """Whether an erasure point of ``units`` gets LEACE (else the orthogonal eraser):
+    ``eraser_method``'s choice, or LEACE wherever ``erasure.method`` asks for it (the
+    config's check refuses it where too wide for ``erasure.fit_images``)."""
     method = config["erasure"]["method"]
-    return method == "leace" or (method == "auto" and images >= LEACE_IMAGES_PER_UNIT * units)
+    return method == "leace" or eraser_method(method, images, units) == "leace"
 
 
 def identity_control(config: Mapping) -> bool:

@@ -149,11 +149,11 @@ def _batches(x, batch_size: int):
     return [x[i : i + batch_size] for i in range(0, len(x), batch_size)]
 
 
-def _point_shape(model, p: int, x: torch.Tensor, device) -> tuple[int, ...]:
-    """The per-image shape of point ``p``'s activations."""
-    with torch.no_grad(), capture(model, [p]) as acts:
+def _point_shapes(model, points, x: torch.Tensor, device) -> dict[int, tuple[int, ...]]:
+    """The per-image shape of each of ``points``' activations, from one pass of ``x``."""
+    with torch.no_grad(), capture(model, points) as acts:
         model.embed(x.to(device))
-    return tuple(acts[p].shape[1:])
+    return {p: tuple(acts[p].shape[1:]) for p in points}
 
 
 def _probe_accuracies(x_train, y_train, x_eval, y_eval, n_components: int) -> np.ndarray:
@@ -317,10 +317,8 @@ def erase_attribute(
     # the control: the eraser's sample relabelled at random (as balanced, unrelated)
     random_labels = rng.permutation(np.concatenate([y_tr, y_x]))
     random_tr, random_x = random_labels[:n_tr], random_labels[n_tr:]
-    methods = {
-        p: eraser_method(method, n_fit, int(np.prod(_point_shape(model, p, sample[0][:1], device))))
-        for p in points
-    }
+    shapes = _point_shapes(model, points, sample[0][:1], device)
+    methods = {p: eraser_method(method, n_fit, int(np.prod(shapes[p]))) for p in points}
     extra_rows, extra_sums = ({}, {})
     if len(x_paths):
         log.info("eraser's sample: %d training images and %d more", n_tr, len(x_paths))
@@ -352,8 +350,9 @@ def erase_attribute(
             c_folds, c_auc = verify()
         later = [q for q in points if q > p]
         if later:  # the rest of the pass from the erased point, for the later points
-            shape = _point_shape(model, p, sample[0][:1], device)
-            erased = [torch.from_numpy(b).reshape(-1, *shape) for b in _batches(acts, batch_size)]
+            erased = [
+                torch.from_numpy(b).reshape(-1, *shapes[p]) for b in _batches(acts, batch_size)
+            ]
             after = _passes(model, erased, later, eraser, start=p, device=device)
             downstream += [
                 (p, q, _probe_accuracy(after[q][:n_tr], y_tr, after[q][n_tr:], y_va, n_components))
