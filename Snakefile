@@ -17,7 +17,7 @@ HERE = Path(workflow.current_basedir)
 sys.path.insert(0, str(HERE / "src"))
 
 from facecues.errors import FacecuesError
-from facecues.plan.config import load_config
+from facecues.study.config import load_config
 
 # The config: config.yaml beside this file under what the user gives (--configfile and
 # --config, or the caller's `config:` when this workflow is a module: Snakemake skips a

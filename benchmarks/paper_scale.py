@@ -552,7 +552,7 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
     the measurements."""
     from facecues.literature import CELEBA_PIXELS
     from facecues.plan import costs as P
-    from facecues.plan.config import load_config
+    from facecues.study.config import load_config
 
     cfg = load_config(ROOT / "configs" / "paper.yaml")
     cfg["probe"]["gpus"] = 0  # this machine: the CPU path of the model

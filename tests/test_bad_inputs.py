@@ -31,9 +31,9 @@ from facecues.data.splits import balanced_split, check_components, read_split, w
 from facecues.errors import DataFormatError, FacecuesError
 from facecues.nets.checkpoint import load_network, save_network
 from facecues.nets.resnet import FaceResNet
-from facecues.plan.config import check_config, load_config
 from facecues.probes.fit import fit_layer_probes
 from facecues.probes.probe_file import load_point_probes
+from facecues.study.config import check_config, load_config
 from tests.conftest import ROOT, TINY_STUDY, snakemake
 
 POINTS = (1, 4, 50)

@@ -9,10 +9,10 @@ import torch
 from facecues.errors import ConfigError, FacecuesError
 from facecues.nets.probe_points import capture, run_from
 from facecues.nets.resnet import FaceResNet
-from facecues.plan.config import erasure_points, load_config
 from facecues.probes.erasure import at_chance, eraser_method, fit_leace, fit_orth
 from facecues.probes.erasure_effects import erasure_sites
 from facecues.results.erasure import erasure_lines, planted_check, ranking, worked_points
+from facecues.study.config import erasure_points, load_config
 
 concept_erasure = pytest.importorskip("concept_erasure")
 

@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import yaml
 
-from facecues.plan.config import load_config
 from facecues.plan.costs import REF_FLOPS, datasets, model_parameters, rule_resources
 from facecues.plan.report import format_plan, plan
 from facecues.plan.rules import HEAVY_RULES, PROBE_GPU_RULES, TRAIN_GPU_RULES
 from facecues.probes.probe_file import probe_file_bytes
+from facecues.study.config import load_config
 from tests.conftest import ROOT, snakemake
 
 PAPER = ROOT / "configs/paper.yaml"
@@ -224,7 +224,7 @@ def test_the_plan_counts_the_images_the_synthetic_world_renders():
     [
         # what the Snakefile imports at start-up (and every cluster job again)
         (
-            "facecues.plan.config, facecues.plan.costs, facecues.plan.rules, "
+            "facecues.study.config, facecues.plan.costs, facecues.plan.rules, "
             "facecues.nets.names, facecues.nets.layout",
             ("torch", "pandas", "h5py", "sklearn"),
         ),
@@ -306,7 +306,7 @@ def test_plan_runs_from_an_installed_wheel_in_another_folder(tmp_path):
     assert run.returncode == 0, run.stderr
     assert re.search(r"^pls_vip\s+16,320\s", run.stdout, re.M), run.stdout
     where = subprocess.run(
-        [env / "bin/python", "-c", "import facecues.plan.config as c; print(c.DEFAULTS)"],
+        [env / "bin/python", "-c", "import facecues.study.config as c; print(c.DEFAULTS)"],
         capture_output=True, text=True, cwd=elsewhere,
     )  # fmt: skip
     assert where.stdout.startswith(str(site)) and not Path(where.stdout.strip()).is_symlink()

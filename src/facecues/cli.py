@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 from facecues.errors import FacecuesError
-from facecues.plan.config import load_config
 from facecues.plan.report import format_plan, format_points_plan, plan
 from facecues.plan.rules import SLURM_PLS_VIP_BATCH
+from facecues.study.config import load_config
 
 
 def _positive(text: str) -> int:

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from facecues.errors import FacecuesError
+from facecues.errors import ConfigError, FacecuesError
 
 if TYPE_CHECKING:
     import h5py
@@ -41,6 +41,7 @@ __all__ = [
     "check_free_space",
     "disk_full",
     "open_h5",
+    "read_yaml",
     "remove_stale_tmps",
     "truncate_files",
     "write_text",
@@ -241,3 +242,25 @@ def open_h5(path: str | Path, what: str) -> h5py.File:
             f"{path}: not a readable HDF5 file ({size} bytes; truncated or not HDF5: {e}); "
             f"expected {what}; {REWRITE}"
         ) from None
+
+
+def read_yaml(path: str | Path) -> dict:
+    """A YAML mapping from ``path`` (empty file: {}), or ConfigError naming the file."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except OSError as e:
+        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
+    return data

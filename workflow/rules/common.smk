@@ -13,7 +13,7 @@ from facecues.errors import FacecuesError
 from facecues.nets.manifest import is_built_in, network_points
 from facecues.nets.spec import resolve_file
 from facecues.nets.names import NAME_PATTERN, study_networks
-from facecues.plan.config import architecture, erased_networks, erasure_points
+from facecues.study.config import architecture, erased_networks, erasure_points
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state

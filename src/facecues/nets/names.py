@@ -12,7 +12,7 @@ every table:
   Fig. 3's control curves, claim d) but never selected, tested or fine-tuned.
 
 Names starting with ``random`` are reserved for controls (``is_control``);
-the config's checkpoint names may not use them (``facecues.plan.config``).
+the config's checkpoint names may not use them (``facecues.study.config``).
 Torch-free: workflow start-up reads it.
 """
 

@@ -45,9 +45,9 @@ from facecues.literature import (
 from facecues.nets.layout import STAGE_BLOCKS, input_point
 from facecues.nets.manifest import Manifest, is_built_in, network_points
 from facecues.nets.names import study_networks
-from facecues.plan.config import architecture, erasure_points
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
 from facecues.probes.erasure import eraser_method, rows_per_class
+from facecues.study.config import architecture, erasure_points
 
 # ----------------------------------------------------------------------------------------
 # The data (the published sizes of the real sets: facecues.literature).
@@ -465,7 +465,7 @@ def pls_vip_seconds(units: int, config: Mapping) -> float:
 
 
 def erasure_units(config: Mapping) -> list[int]:
-    """Units of each erasure point (``facecues.plan.config.erasure_points``)."""
+    """Units of each erasure point (``facecues.study.config.erasure_points``)."""
     by_id = {pt.id: pt.units for pt in network_manifest(config).points}
     return [by_id[i] for i in erasure_points(config)]
 

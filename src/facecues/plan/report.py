@@ -20,7 +20,6 @@ from facecues.activations.shards import shard_bytes
 from facecues.nets.manifest import is_built_in
 from facecues.nets.names import study_networks
 from facecues.nets.spec import describe
-from facecues.plan.config import architecture, erased_networks
 from facecues.plan.costs import (
     ATLAS_CARD_BYTES,
     ATLAS_PAGE_BYTES,
@@ -41,6 +40,7 @@ from facecues.plan.costs import (
 )
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, RULES, rule_gpus, rule_threads
 from facecues.probes.probe_file import probe_file_bytes
+from facecues.study.config import architecture, erased_networks
 
 
 @dataclass

@@ -32,13 +32,13 @@ from pathlib import Path
 import pandas as pd
 
 from facecues.errors import FacecuesError
-from facecues.io import write_text
+from facecues.io import read_yaml, write_text
 from facecues.nets.manifest import network_points
-from facecues.plan.config import architecture, read_yaml
 from facecues.results.figures.compare import compare_figure, network_label
 from facecues.results.provenance import read_provenance
 from facecues.results.summary import read_verdicts
 from facecues.results.table1 import AVG_PROBED, ROWS, RUN, format_mean_std, read_table1
+from facecues.study.config import architecture
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 STUDY_KEYS = {"configfiles", "directory"}

@@ -22,10 +22,10 @@ import seaborn as sns
 from facecues.errors import FacecuesError
 from facecues.nets.names import is_control
 from facecues.nets.spec import describe
-from facecues.plan.config import architecture
 from facecues.results.figures.style import FULL_WIDTH, save, theme
 from facecues.results.provenance import read_provenance
 from facecues.results.tables import read_tables
+from facecues.study.config import architecture
 
 
 def network_label(config: dict) -> str:

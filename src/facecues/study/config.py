@@ -8,7 +8,7 @@ validates the result against the schema, then checks what a schema cannot
 express (``check_config``). Every problem is one ConfigError naming the file
 or key, the value and what was expected.
 
-Both files ship inside the package (``facecues/plan/config.yaml`` and
+Both files ship inside the package (``facecues/study/config.yaml`` and
 ``config.schema.yaml`` are links to them in a checkout, copies in an
 installed wheel), so ``facecues plan`` works from an installed package in
 any folder.
@@ -21,9 +21,9 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jsonschema
-import yaml
 
 from facecues.errors import ConfigError, FacecuesError
+from facecues.io import read_yaml
 from facecues.nets.layout import ERASABLE_KINDS, point_id, resnet50_points, stage_outputs
 from facecues.nets.names import CONTROL_PREFIX, study_networks
 from facecues.probes.erasure import eraser_method, rows_per_class
@@ -31,26 +31,6 @@ from facecues.probes.erasure import eraser_method, rows_per_class
 HERE = Path(__file__).resolve().parent
 DEFAULTS = HERE / "config.yaml"
 SCHEMA = HERE / "config.schema.yaml"
-
-
-def read_yaml(path: str | Path) -> dict:
-    """A YAML mapping from ``path`` (empty file: {}), or ConfigError naming the file."""
-    path = Path(path)
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: config file not found") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read the config file ({e.strerror or e})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: not valid YAML ({' '.join(str(e).split())})") from None
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of config keys, got {type(data).__name__}")
-    return data
 
 
 def update(config: dict, overwrite: Mapping) -> dict:

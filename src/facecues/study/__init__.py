@@ -1,0 +1,1 @@
+"""The study: its config read, defaulted, validated and checked once."""
