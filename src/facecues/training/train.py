@@ -1,6 +1,7 @@
 """Training a face-identification network (docs/protocol.md section 1).
 
-One readable loop in the manner of torchvision's reference ``train.py``:
+A loop of named steps in the manner of torchvision's reference ``train.py``
+(``load_data``, ``build_trainer``, ``train_one_epoch``, ``evaluate``):
 identities sampled uniformly, softmax over the training identities, SGD with
 momentum and a warm-up + cosine learning-rate schedule, channels_last, AMP
 on CUDA, a checkpoint after every epoch and automatic resume from it, and a
@@ -125,26 +126,35 @@ def _lr_factor(step: int, steps_per_epoch: int, cfg: TrainConfig) -> float:
     return 0.5 * (1 + math.cos(math.pi * (step - warm) / max(1, total - warm)))
 
 
-def train_network(
-    cfg: TrainConfig,
-    vggface2_root: str | Path,
-    lfw_root: str | Path,
-    out_path: str | Path,
-    log_tsv: str | Path,
-    *,
-    seed: int,
-    threads: int = 1,
-    device: str | None = None,
-) -> None:
-    """Train one network and write ``out_path`` (the final checkpoint) and ``log_tsv``.
+@dataclass
+class TrainingData:
+    """What ``load_data`` returns: the training faces, their loader and the LFW pairs."""
 
-    A resumable checkpoint ``<out_path>.resume`` is written after every epoch;
-    if it exists when this starts with the same configuration and seed,
-    training continues from it. It is removed once ``out_path`` is written.
-    """
-    torch.set_num_threads(threads)
-    dev = pick_device(device)
-    log.info("training seed %s on %s with %d threads", seed, dev, threads)
+    vgg: object  # facecues.data.vggface2's dataset
+    pairs: object  # facecues.data.lfw's pairs
+    n_ids: int  # identities trained on: the first n_ids labels
+    data: FaceCrops
+    sampler: IdentityUniformSampler
+    loader: DataLoader
+
+
+@dataclass
+class Trainer:
+    """The state a resumable checkpoint holds (with the torch RNG), and the loss."""
+
+    model: nn.Module
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler
+    scaler: torch.amp.GradScaler
+    criterion: nn.Module
+
+
+def load_data(
+    cfg: TrainConfig, vggface2_root: str | Path, lfw_root: str | Path, seed: int, dev
+) -> TrainingData:
+    """The training faces (the first ``max_identities`` identities), sampled by
+    ``IdentityUniformSampler`` in batches of ``batch_size`` (the last partial one
+    dropped), and the LFW pairs, whose identities must not be trained on."""
     vgg = load_vggface2(vggface2_root, exclude_identities=cfg.exclude_identities)
     pairs = load_lfw_pairs(lfw_root)
     overlap = set(vgg.identities) & {p.parent.name for p in pairs.path1 + pairs.path2}
@@ -165,17 +175,20 @@ def train_network(
         drop_last=True,
         pin_memory=dev.type == "cuda",
     )
-    steps = len(loader)
-    if steps == 0:
+    if len(loader) == 0:
         raise ValueError(f"{len(keep)} training images < batch_size {cfg.batch_size}")
-    log.info("%d identities, %d images, %d steps/epoch", n_ids, len(keep), steps)
+    log.info("%d identities, %d images, %d steps/epoch", n_ids, len(keep), len(loader))
+    return TrainingData(vgg, pairs, n_ids, data, sampler, loader)
 
+
+def build_trainer(cfg: TrainConfig, n_ids: int, steps: int, seed: int, dev) -> Trainer:
+    """The network (initialised from ``torch.manual_seed(seed)``), channels_last, and
+    its optimiser, learning-rate schedule (per step), AMP scaler (CUDA only) and loss."""
     torch.manual_seed(seed)
     if cfg.architecture is None:
         model = FaceResNet(n_ids, cfg.base_width, cfg.stride_in_1x1).to(dev)
     else:
         model = build_network(cfg.architecture, cfg.input_size, n_ids).to(dev)
-    cuda = dev.type == "cuda"
     # channels_last on the CPU too: 1.4x the images/s of NCHW with one thread, 1.15x with
     # two (default study, width 16, 64 px; benchmarks/README.md, "Training on the CPU").
     model = model.to(memory_format=torch.channels_last)
@@ -183,56 +196,116 @@ def train_network(
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps, cfg))
-    scaler = torch.amp.GradScaler("cuda", enabled=cuda)
+    scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    return Trainer(model, opt, sched, scaler, criterion)
+
+
+def _load_resume(resume: Path, meta: dict, trainer: Trainer, dev) -> tuple[int, list[dict]]:
+    """The epochs done and the history so far: from ``resume`` (restoring ``trainer``
+    and the torch RNG) if it was written for ``meta``, else (0, [])."""
+    if not resume.exists():
+        return 0, []
+    ck = torch.load(resume, map_location=dev, weights_only=True)
+    if ck["meta"] != meta:
+        log.warning("ignoring %s: written for another configuration", resume)
+        return 0, []
+    trainer.model.load_state_dict(ck["model"])
+    trainer.opt.load_state_dict(ck["optimizer"])
+    trainer.sched.load_state_dict(ck["scheduler"])
+    trainer.scaler.load_state_dict(ck["scaler"])
+    torch.set_rng_state(ck["torch_rng"])
+    log.info("resumed from %s after epoch %d", resume, ck["epoch"])
+    return ck["epoch"], ck["history"]
+
+
+def _save_resume(resume: Path, meta: dict, trainer: Trainer, epoch: int, history: list) -> None:
+    """The checkpoint after ``epoch`` epochs (1-based), written atomically."""
+    atomic_save(
+        {
+            "meta": meta,
+            "epoch": epoch,
+            "model": trainer.model.state_dict(),
+            "optimizer": trainer.opt.state_dict(),
+            "scheduler": trainer.sched.state_dict(),
+            "scaler": trainer.scaler.state_dict(),
+            "torch_rng": torch.get_rng_state(),
+            "history": history,
+        },
+        resume,
+    )
+
+
+def train_one_epoch(trainer: Trainer, loader: DataLoader, dev, desc: str) -> tuple[int, int, float]:
+    """One pass over ``loader``, one SGD step (and schedule step) per batch, under
+    autocast on CUDA. Returns (images seen, correctly classified, summed loss)."""
+    model, opt, scaler = trainer.model, trainer.opt, trainer.scaler
+    model.train()
+    seen, correct, loss_sum = 0, 0, 0.0
+    bar = tqdm(loader, desc=desc, mininterval=5)
+    for x, y in bar:
+        x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
+        x = x.to(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, enabled=dev.type == "cuda"):
+            logits = model(x)
+            loss = trainer.criterion(logits, y)
+        opt.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        trainer.sched.step()
+        seen += len(y)
+        loss_sum += loss.item() * len(y)
+        correct += (logits.argmax(1) == y).sum().item()
+        bar.set_postfix(loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False)
+    return seen, correct, loss_sum
+
+
+def evaluate(trainer: Trainer, pairs, cfg: TrainConfig, dev) -> float:
+    """LFW verification accuracy of the network's embedding (facecues.training.verification)."""
+    return lfw_accuracy(trainer.model, pairs, cfg.input_size, dev, cfg.lfw_crop)
+
+
+def train_network(
+    cfg: TrainConfig,
+    vggface2_root: str | Path,
+    lfw_root: str | Path,
+    out_path: str | Path,
+    log_tsv: str | Path,
+    *,
+    seed: int,
+    threads: int = 1,
+    device: str | None = None,
+) -> None:
+    """Train one network and write ``out_path`` (the final checkpoint) and ``log_tsv``.
+
+    A resumable checkpoint ``<out_path>.resume`` is written after every epoch;
+    if it exists when this starts with the same configuration and seed,
+    training continues from it. It is removed once ``out_path`` is written.
+    """
+    torch.set_num_threads(threads)
+    dev = pick_device(device)
+    log.info("training seed %s on %s with %d threads", seed, dev, threads)
+    d = load_data(cfg, vggface2_root, lfw_root, seed, dev)
+    trainer = build_trainer(cfg, d.n_ids, len(d.loader), seed, dev)
 
     out_path, log_tsv = Path(out_path), Path(log_tsv)
     resume = out_path.with_name(out_path.name + ".resume")
     meta = json.loads(json.dumps({"config": asdict(cfg), "seed": seed}))  # tuples -> lists
-    start, history = 0, []
-    if resume.exists():
-        ck = torch.load(resume, map_location=dev, weights_only=True)
-        if ck["meta"] == meta:
-            model.load_state_dict(ck["model"])
-            opt.load_state_dict(ck["optimizer"])
-            sched.load_state_dict(ck["scheduler"])
-            scaler.load_state_dict(ck["scaler"])
-            torch.set_rng_state(ck["torch_rng"])
-            start, history = ck["epoch"], ck["history"]
-            log.info("resumed from %s after epoch %d", resume, start)
-        else:
-            log.warning("ignoring %s: written for another configuration", resume)
+    start, history = _load_resume(resume, meta, trainer, dev)
 
     for epoch in range(start, cfg.epochs):
-        data.epoch = sampler.epoch = epoch
-        model.train()
-        t0, seen, correct, loss_sum = time.time(), 0, 0, 0.0
-        bar = tqdm(loader, desc=f"seed {seed} epoch {epoch + 1}/{cfg.epochs}", mininterval=5)
-        for x, y in bar:
-            x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-            x = x.to(memory_format=torch.channels_last)
-            with torch.autocast(dev.type, enabled=cuda):
-                logits = model(x)
-                loss = criterion(logits, y)
-            opt.zero_grad(set_to_none=True)
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            sched.step()
-            seen += len(y)
-            loss_sum += loss.item() * len(y)
-            correct += (logits.argmax(1) == y).sum().item()
-            bar.set_postfix(
-                loss=f"{loss_sum / seen:.3f}", acc=f"{correct / seen:.3f}", refresh=False
-            )
+        d.data.epoch = d.sampler.epoch = epoch
+        t0 = time.time()
+        desc = f"seed {seed} epoch {epoch + 1}/{cfg.epochs}"
+        seen, correct, loss_sum = train_one_epoch(trainer, d.loader, dev, desc)
         secs = time.time() - t0
-        lfw = lfw_accuracy(model, pairs, cfg.input_size, dev, cfg.lfw_crop)
         row = {
             "epoch": epoch + 1,
             "loss": loss_sum / seen,
             "train_acc": correct / seen,
-            "lfw_acc": lfw,
-            "lr": opt.param_groups[0]["lr"],
+            "lfw_acc": evaluate(trainer, d.pairs, cfg, dev),
+            "lr": trainer.opt.param_groups[0]["lr"],
             "seconds": secs,
             "images_per_s": seen / secs,
         }
@@ -242,26 +315,14 @@ def train_network(
             "%(images_per_s).0f img/s",
             row,
         )
-        atomic_save(
-            {
-                "meta": meta,
-                "epoch": epoch + 1,
-                "model": model.state_dict(),
-                "optimizer": opt.state_dict(),
-                "scheduler": sched.state_dict(),
-                "scaler": scaler.state_dict(),
-                "torch_rng": torch.get_rng_state(),
-                "history": history,
-            },
-            resume,
-        )
+        _save_resume(resume, meta, trainer, epoch + 1, history)
 
     _write_history(history, log_tsv)
     save_network(
-        model.cpu(),
+        trainer.model.cpu(),
         out_path,
         seed=seed,
-        identities=list(vgg.identities[:n_ids]),
+        identities=list(d.vgg.identities[: d.n_ids]),
         input_size=cfg.input_size,
         lfw_acc=history[-1]["lfw_acc"] if history else float("nan"),
     )
