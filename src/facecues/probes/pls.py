@@ -253,6 +253,105 @@ def _response(y, n: int) -> np.ndarray:
     return y
 
 
+def _check_n_components(n: int, m: int, k: int) -> None:
+    if n < 2:
+        raise ValueError(f"PLS needs at least 2 samples, got {n}")
+    if not 1 <= k <= min(n, m):
+        raise ValueError(
+            f"`n_components` upper bound is {min(n, m)}. Got {k} instead. Reduce `n_components`."
+        )
+
+
+def _standardise_y(y, n: int, scale: bool) -> tuple[np.ndarray, float, float]:
+    """(y - mean) / std (ddof=1; std 1 when y is constant or ``scale`` is False), its
+    mean and std: scikit-learn's _center_scale_xy for y."""
+    y_np = _response(y, n)
+    y_mean = float(y_np.mean())
+    y_std = float(y_np.std(ddof=1)) if scale else 1.0
+    if y_std == 0.0:
+        y_std = 1.0
+    return (y_np - y_mean) / y_std, y_mean, y_std
+
+
+class _CentredX:
+    """Xc = (X - 1 mu^T) / s, never formed: its products with vectors, one pass over X
+    each, in X's dtype, the rest in float64.
+
+    ``inv_s`` is 1/s, and 0 for constant columns: a constant column of Xc is exactly
+    zero (as in scikit-learn, where X - mean leaves 0); the mask keeps it exactly zero
+    here too, instead of the rounding left by X^T v - mu sum(v).
+    """
+
+    def __init__(self, X, xp, mu, inv_s):
+        self.X, self.xp, self.mu, self.inv_s = X, xp, mu, inv_s
+
+    def t_dot(self, v):
+        """Xc^T v = (X^T v - mu sum(v)) / s"""
+        xp = self.xp
+        xtv = xp.astype(self.X.T @ xp.astype(v, self.X.dtype), xp.float64)
+        return (xtv - self.mu * xp.sum(v)) * self.inv_s
+
+    def dot(self, w):
+        """Xc w = X (w / s) - mu . (w / s)"""
+        xp = self.xp
+        ws = w * self.inv_s
+        return xp.astype(self.X @ xp.astype(ws, self.X.dtype), xp.float64) - xp.sum(self.mu * ws)
+
+
+def _unit_weights(c, yk, xp, eps: float):
+    """x weights w = X_k^T y_k / (y_k^T y_k) from ``c`` = X_k^T y_k, normalised (with
+    scikit-learn's "+ eps" in the norm), the sign of scikit-learn's _svd_flip_1d: the
+    entry of largest magnitude (the first one on ties) made positive."""
+    w = c / (yk @ yk)
+    w = w / (xp.sqrt(xp.sum(w * w)) + eps)
+    return w * xp.sign(w[int(xp.argmax(xp.abs(w)))])
+
+
+def _nipals(xc: _CentredX, c, yk, k: int, dev):
+    """k NIPALS components from the first weight direction ``c`` = Xc^T y_1 and the
+    standardised response ``yk``: (W, P) as rows (k, m), the scores T (n, k) and the y
+    loadings q (1, k). Components after an early stop stay zero.
+
+    The m-vector dot products are written as sum(a * b) rather than with BLAS: on a
+    busy machine every multi-threaded BLAS call can stall for a scheduler slice.  The
+    passes over X and the deflation products with the earlier components (j x m) use
+    BLAS.
+    """
+    xp, f64 = xc.xp, xc.xp.float64
+    eps = float(np.finfo(np.float64).eps)
+    n, m = xc.X.shape
+    # Components as rows (k, m) while fitting: contiguous.
+    Wr = xp.zeros((k, m), dtype=f64, device=dev)
+    Pr = xp.zeros((k, m), dtype=f64, device=dev)
+    T = xp.zeros((n, k), dtype=f64, device=dev)
+    q = xp.zeros((1, k), dtype=f64, device=dev)
+    for j in range(k):
+        # scikit-learn zeroes a residual y whose entries are all below 10 eps and then
+        # stops: "y residual is constant".  (stacklevel 3: the caller of PLS1.fit)
+        if bool(xp.all(xp.abs(yk) < 10 * eps)):
+            warnings.warn(f"y residual is constant at iteration {j}", stacklevel=3)
+            break
+        w = _unit_weights(c, yk, xp, eps)
+        # x scores t = X_k w = Xc w - T (P^T w)
+        t = xc.dot(w) - T[:, :j] @ (Pr[:j, :] @ w)
+        tt = t @ t
+        if not float(tt) > 0.0:
+            # X_k is exactly zero (e.g. every unit constant, a dead filter): no further
+            # component exists.  scikit-learn would divide 0 by 0 here; stop instead.
+            warnings.warn(f"X residual is zero at iteration {j}", stacklevel=3)
+            break
+        # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
+        xkt = xc.t_dot(t) - (T[:, :j].T @ t) @ Pr[:j, :]
+        p = xkt / tt
+        qj = (yk @ t) / tt
+        # Deflation of y; for X only the next weight direction is needed:
+        # X_{k+1}^T y_{k+1} = X_k^T y_k - q X_k^T t  (as t^T y_{k+1} = 0).
+        yk = yk - qj * t
+        c = c - qj * xkt
+        Wr[j, :], Pr[j, :], T[:, j], q[0, j] = w, p, t, qj
+    return Wr, Pr, T, q
+
+
 class PLS1:
     """PLS regression on one response (NIPALS), as scikit-learn's PLSRegression.
 
@@ -292,87 +391,21 @@ class PLS1:
         X, xp = _prepare_x(X, self.dtype, self.device)
         n, m = X.shape
         k = int(self.n_components)
-        if n < 2:
-            raise ValueError(f"PLS needs at least 2 samples, got {n}")
-        if not 1 <= k <= min(n, m):
-            raise ValueError(
-                f"`n_components` upper bound is {min(n, m)}. Got {k} instead. "
-                "Reduce `n_components`."
-            )
+        _check_n_components(n, m, k)
         dev = _device(X)
         f64, cdt = xp.float64, X.dtype
-        eps = float(np.finfo(np.float64).eps)
 
         # Centring and scaling (scikit-learn's _center_scale_xy), kept as vectors.
-        y_np = _response(y, n)
-        y_mean = float(y_np.mean())
-        y_std = float(y_np.std(ddof=1)) if self.scale else 1.0
-        if y_std == 0.0:
-            y_std = 1.0
-        yk = xp.asarray((y_np - y_mean) / y_std, dtype=f64, device=dev)
+        y_std_units, y_mean, y_std = _standardise_y(y, n, self.scale)
+        yk = xp.asarray(y_std_units, dtype=f64, device=dev)
         # One pass: the column statistics and X^T y_1 (for the first weights).
         mu, s, live, xty = _column_stats(X, xp, self.scale, yk)
-
-        # 1/s, and 0 for constant columns: a constant column of Xc is exactly
-        # zero (as in scikit-learn, where X - mean leaves 0); the mask keeps
-        # it exactly zero here too, instead of the rounding left by
-        # X^T v - mu sum(v).
         inv_s = xp.where(live, 1.0 / s, xp.zeros(m, dtype=f64, device=dev))
-
-        def xc_t(v):
-            """Xc^T v = (X^T v - mu sum(v)) / s  -- one pass over X."""
-            xtv = xp.astype(X.T @ xp.astype(v, cdt), f64)
-            return (xtv - mu * xp.sum(v)) * inv_s
-
-        def xc(w):
-            """Xc w = X (w / s) - mu . (w / s)  -- one pass over X."""
-            ws = w * inv_s
-            return xp.astype(X @ xp.astype(ws, cdt), f64) - xp.sum(mu * ws)
-
-        # Components are stored as rows (k, m) while fitting: contiguous.  The
-        # m-vector dot products below are written as sum(a * b) rather than
-        # with BLAS: on a busy machine every multi-threaded BLAS call can stall
-        # for a scheduler slice.  The passes over X and the deflation products
-        # with the earlier components (j x m) use BLAS.
-        Wr = xp.zeros((k, m), dtype=f64, device=dev)
-        Pr = xp.zeros((k, m), dtype=f64, device=dev)
-        T = xp.zeros((n, k), dtype=f64, device=dev)
-        q = xp.zeros((1, k), dtype=f64, device=dev)
+        xc = _CentredX(X, xp, mu, inv_s)
 
         # X_1^T y_1 = Xc^T y_1, the (unnormalised) first weight direction.
         c = (xty - mu * xp.sum(yk)) * inv_s
-        for j in range(k):
-            # scikit-learn zeroes a residual y whose entries are all below
-            # 10 eps and then stops: "y residual is constant".  The remaining
-            # components stay zero, as there.
-            if bool(xp.all(xp.abs(yk) < 10 * eps)):
-                warnings.warn(f"y residual is constant at iteration {j}", stacklevel=2)
-                break
-            # x weights: w = X_k^T y_k / (y_k^T y_k), normalised (with
-            # scikit-learn's "+ eps" in the norm).
-            w = c / (yk @ yk)
-            w = w / (xp.sqrt(xp.sum(w * w)) + eps)
-            # Sign convention (scikit-learn's _svd_flip_1d): the entry of w with
-            # the largest magnitude (first one on ties) is made positive.
-            w = w * xp.sign(w[int(xp.argmax(xp.abs(w)))])
-            # x scores t = X_k w = Xc w - T (P^T w)
-            t = xc(w) - T[:, :j] @ (Pr[:j, :] @ w)
-            tt = t @ t
-            if not float(tt) > 0.0:
-                # X_k is exactly zero (e.g. every unit constant, a dead
-                # filter): no further component exists.  scikit-learn would
-                # divide 0 by 0 here; stop instead, leaving zero components.
-                warnings.warn(f"X residual is zero at iteration {j}", stacklevel=2)
-                break
-            # x loadings p = X_k^T t / t^T t,  y loading q = y_k^T t / t^T t
-            xkt = xc_t(t) - (T[:, :j].T @ t) @ Pr[:j, :]
-            p = xkt / tt
-            qj = (yk @ t) / tt
-            # Deflation of y; for X only the next weight direction is needed:
-            # X_{k+1}^T y_{k+1} = X_k^T y_k - q X_k^T t  (as t^T y_{k+1} = 0).
-            yk = yk - qj * t
-            c = c - qj * xkt
-            Wr[j, :], Pr[j, :], T[:, j], q[0, j] = w, p, t, qj
+        Wr, Pr, T, q = _nipals(xc, c, yk, k, dev)
 
         W, P = Wr.T, Pr.T
         # Rotations W* = W (P^T W)^+ (pseudo-inverse, as scikit-learn), so
