@@ -30,8 +30,8 @@ from facecues.data.celeba import load_celeba
 from facecues.data.lfw import load_lfw_pairs
 from facecues.data.synthetic.config import SyntheticConfig
 from facecues.data.synthetic.world import write_world
+from facecues.interventions.erasure import erase_attribute, extra_fit_rows
 from facecues.nets.resnet import FaceResNet
-from facecues.probes.erasure_effects import erase_attribute, extra_fit_rows
 
 POINTS = [10, 22, 40, 49, 50]
 

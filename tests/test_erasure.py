@@ -7,10 +7,10 @@ import pytest
 import torch
 
 from facecues.errors import ConfigError, FacecuesError
+from facecues.interventions.erasure import erasure_sites
 from facecues.nets.probe_points import capture, run_from
 from facecues.nets.resnet import FaceResNet
 from facecues.probes.erasure import at_chance, eraser_method, fit_leace, fit_orth
-from facecues.probes.erasure_effects import erasure_sites
 from facecues.results.erasure import erasure_lines, planted_check, ranking, worked_points
 from facecues.study.config import erasure_points, load_config
 
@@ -248,7 +248,7 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
     accuracy in [0, 1]."""
     from facecues.data.celeba import load_celeba
     from facecues.data.lfw import load_lfw_pairs
-    from facecues.probes.erasure_effects import COLUMNS, erase_attribute
+    from facecues.interventions.erasure import COLUMNS, erase_attribute
 
     celeba = load_celeba(tiny_world / "celeba", check_images=False)
     labels = celeba.attribute("Male")
@@ -297,7 +297,7 @@ def test_the_erasers_extra_images_are_summed_a_batch_at_a_time(tiny_world):
     point, class sums at an orthogonal one) equals the eraser fitted on all rows at once;
     the extra rows drawn for it never repeat the training sample's."""
     from facecues.data.celeba import load_celeba
-    from facecues.probes.erasure_effects import (
+    from facecues.interventions.erasure import (
         _extra_statistics,
         _fit_eraser,
         _images,

@@ -12,13 +12,13 @@ import pandas as pd  # noqa: E402
 from facecues.data.celeba import load_celeba  # noqa: E402
 from facecues.data.lfw import load_lfw_pairs  # noqa: E402
 from facecues.data.splits import read_split  # noqa: E402
-from facecues.nets.device import job_network  # noqa: E402
-from facecues.probes.erasure_effects import (  # noqa: E402
+from facecues.interventions.erasure import (  # noqa: E402
     COLUMNS,
     DOWNSTREAM_COLUMNS,
     erase_attribute,
     extra_fit_rows,
 )
+from facecues.nets.device import job_network  # noqa: E402
 from facecues.probes.fit import probe_stream  # noqa: E402
 from facecues.results.tables import write_table  # noqa: E402
 
