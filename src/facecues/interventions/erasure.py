@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -262,6 +263,186 @@ def _drop_se(before: np.ndarray, after: np.ndarray) -> float:
     return float(np.std(d, ddof=1) / np.sqrt(len(d))) if len(d) > 1 else float("nan")
 
 
+@dataclass(frozen=True)
+class _ProbeSample:
+    """The attribute's probe sample: its training then (balanced) validation images,
+    decoded once, in batches; their labels (-1/+1); the probes' PLS components."""
+
+    batches: list[torch.Tensor]
+    y_train: np.ndarray
+    y_val: np.ndarray
+    n_components: int
+
+    @property
+    def n_train(self) -> int:
+        return len(self.y_train)
+
+    def accuracy(self, acts: np.ndarray) -> float:
+        """The whole-layer probe fitted on the training rows of ``acts`` (the sample's
+        activations at one point, in its order), scored on the validation rows."""
+        n = self.n_train
+        return _probe_accuracy(acts[:n], self.y_train, acts[n:], self.y_val, self.n_components)
+
+
+def _probe_sample(train, val, n_components, input_size, batch_size, attribute) -> _ProbeSample:
+    """The probe sample of ``train``/``val`` ((paths, labels)): every training image and
+    the first ``per_class`` validation images of each class (``rows_per_class``: as many
+    as the residual check's two halves need); a clear error where there are too few."""
+    (tr_paths, y_tr), (va_paths, y_va) = train, val
+    available = int(np.unique(y_va, return_counts=True)[1].min())
+    per_class, need = rows_per_class(
+        int(np.unique(y_tr, return_counts=True)[1].min()), available, n_components
+    )
+    if available < need:
+        raise FacecuesError(
+            f"erasure of {attribute}: the residual check fits the whole-layer probe "
+            f"({n_components} components) on half of the validation sample; it needs {need} "
+            f"validation images per class, the sample has {available}"
+        )
+    keep = _balanced_head(y_va, per_class)
+    va_paths, y_va = [va_paths[i] for i in keep], y_va[keep]
+    batches = _batches(_images([*tr_paths, *va_paths], input_size), batch_size)
+    return _ProbeSample(batches, y_tr, y_va, n_components)
+
+
+@dataclass(frozen=True)
+class _Verification:
+    """LFW verification of a network as it is at each call (its hooks included): the
+    pairs, and their images decoded once, in batches."""
+
+    pairs: object
+    images: list[torch.Tensor]
+    device: torch.device | str
+
+    def __call__(self, model) -> tuple[np.ndarray, float]:
+        """Each fold's accuracy and the ROC AUC (``_verification``)."""
+        return _verification(_passes(model, self.images, [], device=self.device)[0], self.pairs)
+
+    def erased(self, model, p: int, eraser) -> tuple[np.ndarray, float]:
+        """The same with ``eraser`` applied to point ``p`` inside the forward pass."""
+        with _erasing(model, p, eraser):
+            return self(model)
+
+
+@dataclass(frozen=True)
+class _FitSample:
+    """The eraser's sample beyond the probes' training rows, for every erasure point:
+    each point's method, the extra images' labels and statistics (``_extra_statistics``:
+    rows where LEACE, class sums where orthogonal) and the random relabelling of the
+    whole sample (training rows, then extra images) that fits the control eraser."""
+
+    methods: dict[int, str]
+    n_images: int  # training and extra images
+    y_extra: np.ndarray
+    random_train: np.ndarray
+    random_extra: np.ndarray
+    extra_rows: dict[int, np.ndarray]
+    extra_sums: dict[int, np.ndarray]  # (2, 2, d): attribute, control; absent, present
+
+    def erasers(self, p: int, tr: np.ndarray, y_tr: np.ndarray):
+        """Point ``p``'s eraser of the attribute (labels ``y_tr`` of the training rows
+        ``tr``) and its control (the same rank, the random labels)."""
+        rows, sums = self.extra_rows.get(p), self.extra_sums.get(p)
+        method = self.methods[p]
+        eraser = _fit_eraser(
+            method, tr, y_tr, rows, None if sums is None else sums[0], self.y_extra
+        )
+        control = _fit_eraser(
+            method,
+            tr,
+            self.random_train,
+            rows,
+            None if sums is None else sums[1],
+            self.random_extra,
+        )
+        return eraser, control
+
+
+def _fit_sample(
+    model, probes: _ProbeSample, points, shapes, extra, method, rng, input_size, batch_size, device
+) -> _FitSample:
+    """The eraser's sample: the probes' training rows and the ``extra`` images ((paths,
+    labels) or None); the control's labels drawn from ``rng`` (the sample relabelled at
+    random: as balanced, unrelated); each point's method (``eraser_method``, by its size
+    from ``shapes``); one pass over the extra images for their statistics."""
+    x_paths, y_x = extra if extra is not None else ([], np.zeros(0))
+    n_tr = probes.n_train
+    n_fit = n_tr + len(x_paths)
+    random_labels = rng.permutation(np.concatenate([probes.y_train, y_x]))
+    random_tr, random_x = random_labels[:n_tr], random_labels[n_tr:]
+    methods = {p: eraser_method(method, n_fit, int(np.prod(shapes[p]))) for p in points}
+    extra_rows, extra_sums = ({}, {})
+    if len(x_paths):
+        log.info("eraser's sample: %d training images and %d more", n_tr, len(x_paths))
+        extra_rows, extra_sums = _extra_statistics(
+            model, x_paths, [y_x, random_x], methods, input_size, batch_size, device
+        )
+    return _FitSample(methods, n_fit, y_x, random_tr, random_x, extra_rows, extra_sums)
+
+
+def _residual_check(va, y_va, eraser, n_components: int, fold_seed: int) -> dict:
+    """Did it work: the whole-layer and linear probes two-fold on the validation rows
+    ``va`` before and after ``eraser`` (the same halves, from ``fold_seed``); the erasure
+    table's columns."""
+    probe, linear = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
+    residual, residual_linear = _two_fold(
+        eraser(va), y_va, n_components, np.random.default_rng(fold_seed)
+    )
+    return dict(
+        probe_accuracy=probe,
+        residual_accuracy=residual,
+        linear_probe_accuracy=linear,
+        residual_linear_accuracy=residual_linear,
+        at_chance=at_chance(residual_linear),
+    )
+
+
+def _recognition_cost(verify: _Verification, model, p: int, eraser, control, unerased) -> dict:
+    """What recognition loses: LFW verification with ``eraser`` and with ``control`` at
+    point ``p``, against the ``unerased`` network's (folds, AUC); the erasure table's
+    columns."""
+    v_folds, v_auc = unerased
+    e_folds, e_auc = verify.erased(model, p, eraser)
+    c_folds, c_auc = verify.erased(model, p, control)
+    return dict(
+        verification_accuracy=v_folds.mean(),
+        verification_accuracy_erased=e_folds.mean(),
+        verification_accuracy_control=c_folds.mean(),
+        verification_auc=v_auc,
+        verification_auc_erased=e_auc,
+        verification_auc_control=c_auc,
+        drop_se=_drop_se(v_folds, e_folds),
+        control_drop_se=_drop_se(v_folds, c_folds),
+    )
+
+
+def _comes_back(
+    model, p: int, acts, eraser, later, shape, probes: _ProbeSample, batch_size, device
+):
+    """Does it come back: the rest of the forward pass from point ``p``'s activations
+    ``acts`` (the probe sample's, erased by ``eraser``) to the ``later`` points; at each,
+    (point, the whole-layer probe's accuracy)."""
+    erased = [torch.from_numpy(b).reshape(-1, *shape) for b in _batches(acts, batch_size)]
+    after = _passes(model, erased, later, eraser, start=p, device=device)
+    return [(q, probes.accuracy(after[q])) for q in later]
+
+
+def _log_point(row: dict) -> None:
+    log.info(
+        "%s (%s): probe %.3f -> %.3f, linear %.3f -> %.3f; verification %.4f -> %.4f "
+        "(control %.4f)",
+        row["point"],
+        row["method"],
+        row["probe_accuracy"],
+        row["residual_accuracy"],
+        row["linear_probe_accuracy"],
+        row["residual_linear_accuracy"],
+        row["verification_accuracy"],
+        row["verification_accuracy_erased"],
+        row["verification_accuracy_control"],
+    )
+
+
 def erase_attribute(
     model: torch.nn.Module,
     *,
@@ -288,76 +469,32 @@ def erase_attribute(
     model = model.to(device).eval()
     points = sorted(points)
     names = erasure_sites(model, points)
-    (tr_paths, y_tr), (va_paths, y_va) = train, val
-    available = int(np.unique(y_va, return_counts=True)[1].min())
-    per_class, need = rows_per_class(
-        int(np.unique(y_tr, return_counts=True)[1].min()), available, n_components
-    )
-    if available < need:
-        raise FacecuesError(
-            f"erasure of {attribute}: the residual check fits the whole-layer probe "
-            f"({n_components} components) on half of the validation sample; it needs {need} "
-            f"validation images per class, the sample has {available}"
-        )
-    keep = _balanced_head(y_va, per_class)
-    va_paths, y_va = [va_paths[i] for i in keep], y_va[keep]
+    probes = _probe_sample(train, val, n_components, input_size, batch_size, attribute)
     rng = np.random.default_rng(seed)
-    n_tr = len(tr_paths)
-    sample = _batches(_images([*tr_paths, *va_paths], input_size), batch_size)
     lfw_images = _batches(_images(pair_images(pairs), input_size, lfw_crop), batch_size)
-
-    def verify() -> tuple[np.ndarray, float]:
-        """LFW verification of the network as it is now (hooks included)."""
-        return _verification(_passes(model, lfw_images, [], device=device)[0], pairs)
-
-    v_folds, v_auc = verify()
-    log.info("unerased: verification %.4f (AUC %.4f)", v_folds.mean(), v_auc)
-    x_paths, y_x = extra if extra is not None else ([], np.zeros(0))
-    n_fit = n_tr + len(x_paths)
-    # the control: the eraser's sample relabelled at random (as balanced, unrelated)
-    random_labels = rng.permutation(np.concatenate([y_tr, y_x]))
-    random_tr, random_x = random_labels[:n_tr], random_labels[n_tr:]
-    shapes = _point_shapes(model, points, sample[0][:1], device)
-    methods = {p: eraser_method(method, n_fit, int(np.prod(shapes[p]))) for p in points}
-    extra_rows, extra_sums = ({}, {})
-    if len(x_paths):
-        log.info("eraser's sample: %d training images and %d more", n_tr, len(x_paths))
-        extra_rows, extra_sums = _extra_statistics(
-            model, x_paths, [y_x, random_x], methods, input_size, batch_size, device
-        )
+    verify = _Verification(pairs, lfw_images, device)
+    unerased = verify(model)
+    log.info("unerased: verification %.4f (AUC %.4f)", unerased[0].mean(), unerased[1])
+    shapes = _point_shapes(model, points, probes.batches[0][:1], device)
+    fit = _fit_sample(
+        model, probes, points, shapes, extra, method, rng, input_size, batch_size, device
+    )
     rows, downstream, before = [], [], {}
     for p in tqdm(points, desc="erasure points", disable=None):
-        acts = _passes(model, sample, [p], device=device)[p]  # one point at a time: memory
-        tr, va = acts[:n_tr], acts[n_tr:]
-        before[p] = _probe_accuracy(tr, y_tr, va, y_va, n_components)
-        x_rows, x_sums = extra_rows.get(p), extra_sums.get(p)
-        eraser = _fit_eraser(
-            methods[p], tr, y_tr, x_rows, None if x_sums is None else x_sums[0], y_x
-        )
-        control = _fit_eraser(
-            methods[p], tr, random_tr, x_rows, None if x_sums is None else x_sums[1], random_x
-        )
+        acts = _passes(model, probes.batches, [p], device=device)[p]  # one point at a time
+        tr, va = acts[: probes.n_train], acts[probes.n_train :]
+        before[p] = probes.accuracy(acts)
+        # the module docstring's steps: 1. the eraser and its control
+        eraser, control = fit.erasers(p, tr, probes.y_train)
         fold_seed = int(rng.integers(2**32))
-
-        # the same halves before and after
-        probe, linear = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
-        residual, residual_linear = _two_fold(
-            eraser(va), y_va, n_components, np.random.default_rng(fold_seed)
-        )
-        with _erasing(model, p, eraser):
-            e_folds, e_auc = verify()
-        with _erasing(model, p, control):
-            c_folds, c_auc = verify()
+        # 2. did it work
+        check = _residual_check(va, probes.y_val, eraser, n_components, fold_seed)
+        # 3. what recognition loses
+        cost = _recognition_cost(verify, model, p, eraser, control, unerased)
         later = [q for q in points if q > p]
-        if later:  # the rest of the pass from the erased point, for the later points
-            erased = [
-                torch.from_numpy(b).reshape(-1, *shapes[p]) for b in _batches(acts, batch_size)
-            ]
-            after = _passes(model, erased, later, eraser, start=p, device=device)
-            downstream += [
-                (p, q, _probe_accuracy(after[q][:n_tr], y_tr, after[q][n_tr:], y_va, n_components))
-                for q in later
-            ]
+        if later:  # 4. does it come back (the rest of the pass from the erased point)
+            back = _comes_back(model, p, acts, eraser, later, shapes[p], probes, batch_size, device)
+            downstream += [(p, q, accuracy) for q, accuracy in back]
         del acts, tr, va
         rows.append(
             dict(
@@ -365,47 +502,23 @@ def erase_attribute(
                 attribute=attribute,
                 point=point_id(p),
                 name=names[p],
-                method=methods[p],
+                method=fit.methods[p],
                 rank=eraser.rank,
-                fit_images=n_fit,
-                probe_accuracy=probe,
-                residual_accuracy=residual,
-                linear_probe_accuracy=linear,
-                residual_linear_accuracy=residual_linear,
-                at_chance=at_chance(residual_linear),
-                verification_accuracy=v_folds.mean(),
-                verification_accuracy_erased=e_folds.mean(),
-                verification_accuracy_control=c_folds.mean(),
-                verification_auc=v_auc,
-                verification_auc_erased=e_auc,
-                verification_auc_control=c_auc,
-                drop_se=_drop_se(v_folds, e_folds),
-                control_drop_se=_drop_se(v_folds, c_folds),
+                fit_images=fit.n_images,
+                **check,
+                **cost,
             )
         )
-        log.info(
-            "%s (%s): probe %.3f -> %.3f, linear %.3f -> %.3f; verification %.4f -> %.4f "
-            "(control %.4f)",
-            point_id(p),
-            methods[p],
-            probe,
-            residual,
-            linear,
-            residual_linear,
-            v_folds.mean(),
-            e_folds.mean(),
-            c_folds.mean(),
+        _log_point(rows[-1])
+    later_rows = [  # the unerased accuracy at q is known once q is done
+        dict(
+            network=network,
+            attribute=attribute,
+            point=point_id(p),
+            later_point=point_id(q),
+            accuracy=before[q],
+            accuracy_erased=accuracy,
         )
-    later_rows = []
-    for p, q, acc in downstream:  # the unerased accuracy at q is known once q is done
-        later_rows.append(
-            dict(
-                network=network,
-                attribute=attribute,
-                point=point_id(p),
-                later_point=point_id(q),
-                accuracy=before[q],
-                accuracy_erased=acc,
-            )
-        )
+        for p, q, accuracy in downstream
+    ]
     return rows, later_rows
