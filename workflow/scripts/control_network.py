@@ -6,7 +6,7 @@ from facecues.logs import end_job, log_to
 
 log_to(snakemake.log[0])
 
-from facecues.nets.controls import make_control_network  # noqa: E402
+from facecues.training.recalibration import make_control_network  # noqa: E402
 
 m, c = snakemake.params.model, snakemake.params.controls
 make_control_network(
