@@ -11,9 +11,16 @@ import pytest
 import yaml
 
 from facecues.cli import main
-from facecues.errors import FacecuesError
+from facecues.errors import DataFormatError, FacecuesError
 from facecues.nets.layout import resnet50_points
-from facecues.nets.manifest import cache_path, network_points, read_manifest
+from facecues.nets.manifest import (
+    MANIFEST_FORMAT_VERSION,
+    cache_path,
+    discover_manifest,
+    network_points,
+    read_manifest,
+    write_manifest,
+)
 from facecues.nets.spec import parse_spec
 from facecues.results.summary import read_verdicts
 from tests.conftest import ROOT, TINY_STUDY, snakemake
@@ -47,9 +54,30 @@ def test_discovered_once_then_read_without_torch(tmp_path):
 
 def test_a_broken_manifest_is_named(tmp_path):
     bad = tmp_path / "x.json"
-    bad.write_text(json.dumps({"format": 1, "points": [{"id": "L02"}]}))
+    bad.write_text(json.dumps({"format_version": 1, "points": [{"id": "L02"}]}))
     with pytest.raises(FacecuesError, match=r"x\.json: not a facecues probe-point manifest"):
         read_manifest(bad)
+
+
+@pytest.mark.parametrize(("version", "found"), [(None, "none"), (99, "99"), ("1", "'1'")])
+def test_a_manifest_of_another_format_version_is_named(tmp_path, version, found):
+    entry = parse_spec(f"{IRESNET}:iresnet", {"width": 4})
+    path = tmp_path / "m.json"
+    write_manifest(discover_manifest(entry, 32), path)
+    doc = json.loads(path.read_text())
+    assert doc["format_version"] == MANIFEST_FORMAT_VERSION
+    del doc["format_version"]
+    legacy = tmp_path / "legacy.json"  # the key's former name: the same format
+    legacy.write_text(json.dumps({"format": MANIFEST_FORMAT_VERSION, **doc}))
+    assert read_manifest(legacy) == read_manifest(path)
+    if version is not None:
+        doc["format_version"] = version
+    path.write_text(json.dumps(doc))
+    with pytest.raises(DataFormatError) as e:
+        read_manifest(path)
+    msg = str(e.value)
+    assert str(path) in msg and f"format_version {found}, expected {MANIFEST_FORMAT_VERSION}" in msg
+    assert "delete it" in msg and "rerun snakemake" in msg
 
 
 def test_points_command(tmp_path, capsys):

@@ -10,7 +10,7 @@ import h5py
 import numpy as np
 import pytest
 
-from facecues.activations.shards import read_shard
+from facecues.activations.shards import SHARD_FORMAT_VERSION, read_shard
 from facecues.probes.pls import PLS1, filter_scores, vip
 from facecues.probes.units import (
     column_pls_scores,
@@ -150,6 +150,7 @@ def test_shards_are_read_as_float32_in_row_blocks(tmp_path):
                 index=7,
                 network="0",
                 attribute="Male",
+                format_version=SHARD_FORMAT_VERSION,
             )
             f.create_dataset("train", data=x.astype(dtype), chunks=(7, 5000))
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 150)

@@ -15,6 +15,7 @@ import _src_path  # noqa: F401
 
 from facecues.logs import end_job, log_to
 from facecues.probes.fit import fit_layer_probes
+from facecues.probes.options import ProbeOptions
 
 
 def main() -> None:
@@ -25,34 +26,15 @@ def main() -> None:
     a.add_argument("--log")
     a.add_argument("--network", required=True)
     a.add_argument("--attribute", required=True)
-    a.add_argument("--n-components", type=int, required=True)
-    a.add_argument("--scale", action=argparse.BooleanOptionalAction, required=True)
-    a.add_argument("--top-k", type=int, required=True)
-    a.add_argument("--vip-neurons", type=int, required=True)
-    a.add_argument("--vip-seed", type=int, required=True)
-    a.add_argument(
-        "--identity-task",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="fit the identity control task's probes too (where the shard has its labels)",
-    )
-    a.add_argument("--all-filters", action="store_true")
-    a.add_argument("--pooled-filters", action="store_true")
+    ProbeOptions.add_arguments(a)  # the probe options: facecues.probes.options
     args = a.parse_args()
     log_to(args.log)
     fit_layer_probes(
         args.shard,
         args.out,
+        ProbeOptions.from_args(args),
         network=args.network,
         attribute=args.attribute,
-        n_components=args.n_components,
-        scale=args.scale,
-        top_k=args.top_k,
-        vip_neurons=args.vip_neurons,
-        vip_seed=args.vip_seed,
-        identity_task=args.identity_task,
-        all_filters=args.all_filters,
-        pooled_filters=args.pooled_filters,
     )
     logging.getLogger("pls_vip").info("%s in %.3f s", args.out, time.perf_counter() - start)
 

@@ -70,22 +70,14 @@ SAMPLE = {
     k: config["probe"][k]
     for k in ("train_per_class", "val_per_class", "split_seed", "allow_reduction")
 }
-PLS = {
-    k: config["probe"][k]
-    for k in (
-        "n_components",
-        "scale",
-        "top_k",
-        "vip_neurons",
-        "vip_seed",
-        "all_filters",
-        "pooled_filters",
-    )
-}
+# The pls_vip step's options (facecues.probes.options: each declared once there).
+from facecues.probes.options import ProbeOptions
+
+PROBE_OPTIONS = ProbeOptions.from_config(config)
+PLS = PROBE_OPTIONS.params()
 # The identity control task (docs/protocol.md section 11): whether it is on and the seed
 # of its labels, a part of the extract, pls_vip and score_val jobs.
 IDENTITY_TASK = {k: config["controls"][k] for k in ("identity_task", "identity_seed")}
-PLS["identity_task"] = IDENTITY_TASK["identity_task"]
 STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
 SHARD_ITEMSIZE = itemsize(config)
@@ -213,19 +205,8 @@ os.environ["FACECUES_PLS_VIP"] = f"{PYTHON} {shlex.quote(PLS_VIP_SCRIPT)}"
 
 def pls_vip_options(wildcards):
     """The command-line options of workflow/bin/pls_vip.py for this job."""
-    p = PLS
-    opts = [
-        f"--network {wildcards.network}",
-        f"--attribute {wildcards.attribute}",
-        f"--n-components {p['n_components']}",
-        "--scale" if p["scale"] else "--no-scale",
-        f"--top-k {p['top_k']}",
-        f"--vip-neurons {p['vip_neurons']}",
-        f"--vip-seed {p['vip_seed']}",
-    ]
-    opts.append("--identity-task" if p["identity_task"] else "--no-identity-task")
-    opts += ["--all-filters"] * p["all_filters"] + ["--pooled-filters"] * p["pooled_filters"]
-    return " ".join(opts)
+    opts = [f"--network {wildcards.network}", f"--attribute {wildcards.attribute}"]
+    return " ".join(opts + PROBE_OPTIONS.to_argv())
 
 
 def drop_local_rate_limiter(workflow):

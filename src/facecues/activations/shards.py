@@ -14,10 +14,14 @@ once its probes are fitted. Layout:
   (``layer1.1.relu1``), ``kind``, ``shape`` (C, H, W) or (C,) and ``index``
   (``SHARD_ATTRS``), and whose activations they are, ``network`` and
   ``attribute`` (``OWNER_ATTRS``);
-- units are the flattened NCHW map: unit = c*H*W + y*W + x.
+- units are the flattened NCHW map: unit = c*H*W + y*W + x;
+- attribute ``format_version`` (``SHARD_FORMAT_VERSION``): a shard of another
+  version (or none, written before versions) is refused by ``read_shard``
+  (``check_format_version``: a DataFormatError naming the file, the version found
+  and expected, and what to rerun).
 
-A probe file (``facecues.probes.probe_file``) carries its shard's
-attributes, checked by the same ``expect_attrs``.
+A probe file (written by the pls_vip step) carries its shard's attributes,
+checked by the same ``expect_attrs``.
 
 ``read_shard`` opens a shard with one FacecuesError, naming the file and what
 was expected, for every way it can be wrong: not HDF5 or truncated, a missing
@@ -37,7 +41,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from facecues.errors import FacecuesError
+from facecues.errors import DataFormatError, FacecuesError
 from facecues.io import REWRITE, open_h5
 
 if TYPE_CHECKING:
@@ -47,6 +51,14 @@ if TYPE_CHECKING:
 SHARD_ATTRS = ("point", "name", "kind", "shape", "index")
 #: Attributes naming whose activations they are.
 OWNER_ATTRS = ("network", "attribute")
+#: The attribute holding a file's format version (shards, probe files).
+VERSION_ATTR = "format_version"
+#: The shard layout's version (this module's docstring), written by ``create_shard``,
+#: checked by ``read_shard``; raise it with any change a reader of older shards would
+#: misread.
+SHARD_FORMAT_VERSION = 1
+#: What to do with a shard of another version.
+SHARD_RERUN = "delete it (or results/activations) and rerun snakemake: rule extract writes it again"
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32))
 _POINT_NAME = re.compile(r"^L\d\d$")
 #: Bytes of one HDF5 chunk: whole rows, about 1 MiB.
@@ -87,6 +99,7 @@ def create_shard(f: h5py.File, point, samples: dict, dtype: str, identity_y=None
         index=point.index,
         **owner,
     )
+    f.attrs[VERSION_ATTR] = SHARD_FORMAT_VERSION
     out = {}
     for sample, (paths, y) in samples.items():
         out[sample] = f.create_dataset(
@@ -106,9 +119,28 @@ def text(v) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
-def expect_attrs(path, f: h5py.File, what: str, **expected) -> dict:
-    """Check ``f``'s attributes: the probe point's description is present, and those in
-    ``expected`` (network, attribute, point; None = not checked) have the expected value.
+def check_format_version(path, meta, what: str, expected: int, rerun: str) -> None:
+    """DataFormatError unless the attributes ``meta`` of the file ``path`` hold
+    ``format_version`` ``expected``: the message names the file, the version found and
+    expected, and what to do (``rerun``)."""
+    found = meta.get(VERSION_ATTR)
+    if found is not None and np.ndim(found) == 0 and np.issubdtype(type(found), np.integer):
+        found = int(found)
+    if found != expected:
+        have = "none (written before facecues recorded one)" if found is None else repr(found)
+        raise DataFormatError(
+            f"{path}: format_version {have}, expected {expected}: {what} in another "
+            f"format (another facecues version wrote it); {rerun}"
+        )
+
+
+def expect_attrs(
+    path, f: h5py.File, what: str, *, version: int | None = None, rerun: str = REWRITE, **expected
+) -> dict:
+    """Check ``f``'s attributes: the probe point's description is present, the file's
+    ``format_version`` is ``version`` (None: not checked; ``rerun``: what to do
+    otherwise), and those in ``expected`` (network, attribute, point; None = not
+    checked) have the expected value.
 
     ``network`` and ``attribute`` are checked where the file records them (shards
     written before they were recorded do not). Returns the attributes as a dict.
@@ -120,6 +152,8 @@ def expect_attrs(path, f: h5py.File, what: str, **expected) -> dict:
             f"{path}: attributes {missing} missing; expected {what} with attributes "
             f"{list(SHARD_ATTRS)} (written by facecues); {REWRITE}"
         )
+    if version is not None:
+        check_format_version(path, meta, what, version, rerun)
     for key, want in expected.items():
         if want is None or (key in OWNER_ATTRS and key not in meta):
             continue
@@ -191,7 +225,16 @@ def read_shard(
     point = point or point_from_name(path)
     what = "an activation shard (datasets train, train_y) written by facecues' extract step"
     with open_h5(path, what) as f:
-        meta = expect_attrs(path, f, what, network=network, attribute=attribute, point=point)
+        meta = expect_attrs(
+            path,
+            f,
+            what,
+            version=SHARD_FORMAT_VERSION,
+            rerun=SHARD_RERUN,
+            network=network,
+            attribute=attribute,
+            point=point,
+        )
         for name in ("train", "train_y"):
             if name not in f or not isinstance(f[name], h5py.Dataset):
                 raise FacecuesError(f"{path}: dataset {name!r} missing; expected {what}")
@@ -245,6 +288,7 @@ def read_identity_labels(path: str | Path) -> np.ndarray | None:
     shard has none), checked: one label of -1 or +1 per row of ``train``."""
     what = "an activation shard (datasets train, train_y) written by facecues' extract step"
     with open_h5(path, what) as f:
+        check_format_version(path, dict(f.attrs), what, SHARD_FORMAT_VERSION, SHARD_RERUN)
         if "train_identity_y" not in f:
             return None
         y, rows = f["train_identity_y"][...], f["train"].shape[0]

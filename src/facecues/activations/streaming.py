@@ -2,8 +2,8 @@
 
 The pls_vip step saves, for every probe of a probe point, the training
 features and how to compute the same features for any new image
-(``facecues.probes.probe_file.Projector``: the unit columns it reads and, for
-PLS probes, the projection ``X[:, columns] @ A - b``). Here validation or test
+(``facecues.activations.projection.Projector``: the unit columns it reads and,
+for PLS probes, the projection ``X[:, columns] @ A - b``). Here validation or test
 images stream through the network once; at every probe point each batch's
 activations are projected and only the (rows, <= 8) features are kept.
 """
@@ -19,9 +19,9 @@ import torch
 from torch.utils.data import DataLoader
 from tqdm import tqdm
 
+from facecues.activations.projection import Projector
 from facecues.data.images import ImageFiles
 from facecues.nets.probe_points import point_capture
-from facecues.probes.probe_file import Projector
 
 log = logging.getLogger(__name__)
 

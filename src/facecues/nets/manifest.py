@@ -10,9 +10,10 @@ architecture and a hash of what determines the points (the entry, the input
 size, the point patterns and a user file's bytes): a later call reads the
 file.
 
-The file (``FORMAT`` 1)::
+The file (``MANIFEST_FORMAT_VERSION`` 1; files written before the key was named
+``format_version`` name it ``format``, read the same)::
 
-    {"format": 1, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
+    {"format_version": 1, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
      "input_size": 224, "patterns": null, "method": "fx", "trace_error": "",
      "flops": 8174272512, "parameters": 23508032, "state_values": 23561152,
      "points": [{"id": "L01", "name": "relu", "kind": "stem", "stage": "stem",
@@ -27,12 +28,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from facecues.errors import FacecuesError
+from facecues.errors import DataFormatError, FacecuesError
 from facecues.io import atomic_path
 from facecues.nets.layout import ProbePoint, resnet50_points
 from facecues.nets.spec import describe, entry_key
 
-FORMAT = 1
+#: The manifest file's format version (key ``format_version``), written by
+#: ``write_manifest``, checked by ``read_manifest``.
+MANIFEST_FORMAT_VERSION = 1
+FORMAT = MANIFEST_FORMAT_VERSION  # the former name
 CACHE = Path("results/manifests")
 
 
@@ -114,7 +118,7 @@ def discover_manifest(entry: Mapping, input_size: int, patterns=None) -> Manifes
 def write_manifest(manifest: Manifest, path: str | Path) -> None:
     """Write ``manifest`` as JSON (atomically)."""
     doc = {
-        "format": FORMAT,
+        "format_version": MANIFEST_FORMAT_VERSION,
         "architecture": dict(manifest.architecture),
         "input_size": manifest.input_size,
         "patterns": list(manifest.patterns) if manifest.patterns else None,
@@ -145,8 +149,20 @@ def read_manifest(path: str | Path) -> Manifest:
     path = Path(path)
     try:
         doc = json.loads(path.read_text())
-        if doc.get("format") != FORMAT:
-            raise ValueError(f"format {doc.get('format')!r}, expected {FORMAT}")
+    except (OSError, ValueError) as e:
+        raise FacecuesError(
+            f"{path}: not a facecues probe-point manifest ({type(e).__name__}: {e}); delete it "
+            "and it is discovered again"
+        ) from None
+    found = doc.get("format_version", doc.get("format")) if isinstance(doc, dict) else None
+    if found != MANIFEST_FORMAT_VERSION:
+        have = "none" if found is None else repr(found)
+        raise DataFormatError(
+            f"{path}: format_version {have}, expected {MANIFEST_FORMAT_VERSION}: a probe-point "
+            "manifest in another format (another facecues version wrote it); delete it (or "
+            "results/manifests) and rerun snakemake (or facecues points): it is discovered again"
+        )
+    try:
         points = tuple(
             ProbePoint(int(p["id"][1:]), p["name"], p["kind"], tuple(p["shape"]), p["stage"])
             for p in doc["points"]
@@ -164,7 +180,7 @@ def read_manifest(path: str | Path) -> Manifest:
             int(doc["parameters"]),
             int(doc["state_values"]),
         )
-    except (OSError, ValueError, KeyError, TypeError) as e:
+    except (ValueError, KeyError, TypeError) as e:
         raise FacecuesError(
             f"{path}: not a facecues probe-point manifest ({type(e).__name__}: {e}); delete it "
             "and it is discovered again"

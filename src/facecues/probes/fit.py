@@ -20,6 +20,7 @@ such jobs start fast.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import zlib
 from pathlib import Path
@@ -28,6 +29,8 @@ import numpy as np
 
 from facecues.activations.shards import read_identity_labels, read_shard
 from facecues.io import atomic_h5
+from facecues.probes.kinds import CONTROL, FILTER, FILTERS, LAYER, NEURON, NEURONS
+from facecues.probes.options import ProbeOptions
 from facecues.probes.probe_file import write_probe_file
 from facecues.probes.units import unit_features
 
@@ -35,8 +38,7 @@ log = logging.getLogger(__name__)
 
 # The probes fitted again on the identity control task (``identity_<name>``): the curves
 # and the best single units.
-CONTROL_PROBES = ("layer", "filters", "neurons", "filter_1", "neuron_1")
-CONTROL = "identity_"
+CONTROL_PROBES = (LAYER.probe(), FILTERS.probe(), NEURONS.probe(), FILTER.probe(1), NEURON.probe(1))
 
 
 def probe_stream(seed: int, network: str, attribute: str, *more: int) -> np.random.SeedSequence:
@@ -59,26 +61,23 @@ def _fits_qda(y: np.ndarray, features: int) -> bool:
 def fit_layer_probes(
     shard: str | Path,
     out: str | Path,
+    options: ProbeOptions | None = None,
     *,
     network: str = "",
     attribute: str = "",
-    n_components: int = 8,
-    scale: bool = True,
-    top_k: int = 8,
-    vip_neurons: int = 50,
-    vip_seed: int = 0,
-    all_filters: bool = False,
-    pooled_filters: bool = False,
-    identity_task: bool = True,
+    **changes,
 ) -> None:
     """Fit the probes of one shard (written by the extract step) and write ``out``.
 
+    ``options`` (``facecues.probes.options.ProbeOptions``; None: the defaults),
+    with ``changes`` to its fields (``top_k=3``...), are the probes' options.
     ``network`` and ``attribute`` name the shard's (wildcard) network and
     attribute (the shard must say the same; not given: the shard's own): they
     are written into ``out`` and seed the VIP-uniform draw
     (``vip_seed``, per network, point and attribute). ``identity_task``: fit the
     control probes too, where the shard holds the task's labels.
     """
+    o = dataclasses.replace(options or ProbeOptions(), **changes)
     # checked on open: its attributes name this network, attribute and point; finite values
     meta, xtr, ytr = read_shard(shard, network=network or None, attribute=attribute or None)
     # not given: the shard's own (extract records them), which seed the draws below
@@ -86,23 +85,13 @@ def fit_layer_probes(
     attribute = str(attribute or meta.get("attribute", ""))
     index = int(meta["index"])
     shape = tuple(int(s) for s in meta["shape"])
-    options = dict(
-        n_components=n_components, top_k=top_k, pooled_filters=pooled_filters, scale=scale
-    )
-    features = unit_features(
-        xtr,
-        ytr,
-        None,
-        shape,
-        vip_neurons=vip_neurons,
-        all_filters=all_filters,
-        seed=probe_stream(vip_seed, network, attribute, index),
-        **options,
-    )
-    controls, y_identity = {}, read_identity_labels(shard) if identity_task else None
-    if y_identity is not None and _fits_qda(y_identity, max(n_components, top_k)):
+    seed = probe_stream(o.vip_seed, network, attribute, index)
+    features = unit_features(xtr, ytr, None, shape, o, seed=seed)
+    controls, y_identity = {}, read_identity_labels(shard) if o.identity_task else None
+    if y_identity is not None and _fits_qda(y_identity, max(o.n_components, o.top_k)):
         # The identity control task: the same probes, fitted on a random label per person.
-        task = unit_features(xtr, y_identity, None, shape, vip_neurons=0, singles=1, **options)
+        twin = dataclasses.replace(o, vip_neurons=0, all_filters=False)
+        task = unit_features(xtr, y_identity, None, shape, twin, singles=1)
         controls = {CONTROL + n: task[n] for n in CONTROL_PROBES if n in task}
     else:
         if y_identity is not None:
@@ -110,7 +99,7 @@ def fit_layer_probes(
                 "%s: the identity task's labels leave a class too small for a QDA on %d "
                 "features (%s); its probes are not fitted",
                 shard,
-                max(n_components, top_k),
+                max(o.n_components, o.top_k),
                 {
                     int(k): int(c)
                     for k, c in zip(*np.unique(y_identity, return_counts=True), strict=True)

@@ -6,15 +6,17 @@ probe point), written, read and sized here.
 
 - attributes: the shard's (``facecues.activations.shards.SHARD_ATTRS``:
   ``point``, ``name``, ``kind``, ``shape``, ``index``) and ``network``,
-  ``attribute`` (the wildcards it was fitted for);
+  ``attribute`` (the wildcards it was fitted for), and ``format_version``
+  (``PROBE_FILE_VERSION``: a file of another version, or none, is refused on
+  read, naming the file, both versions and what to rerun);
 - ``vip`` (units,) float32 and ``filter_score`` (channels,) float64;
   ``train_y`` (rows,) int8, and ``identity_y`` (the identity control task's
   labels of the same rows) when the task is on;
 - ``pls/``: the PLS probes (``layer``, ``filters``, ``filter_<r>`` and their
   ``identity_`` twins), packed (``write_pls_probes``): per probe its training
   features, the units it reads (none: the whole map), and the projection A
-  and offset b with features = X[:, columns] A - b (A = W* / s,
-  b = (mu / s) W*: PLS1.transform without a centred copy);
+  and offset b with features = X[:, columns] A - b (the projection format of
+  ``facecues.activations.projection``, which the streaming step applies);
 - ``raw/``: the probes on raw unit values (``neurons``, ``neuron_<r>``,
   ``vip_<j>`` and twins), packed (``write_raw_probes``).
 
@@ -34,19 +36,38 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from facecues.activations.shards import expect_attrs, map_units, point_from_name, text
+from facecues.activations.projection import PROJECTION_DTYPE, Projector, projection
+from facecues.activations.shards import (
+    VERSION_ATTR,
+    expect_attrs,
+    map_units,
+    point_from_name,
+    text,
+)
 from facecues.errors import FacecuesError
 from facecues.io import REWRITE, open_h5
 
 WHAT = "a probe file (vip, train_y, pls/, raw/) written by facecues' pls_vip step"
+#: The probe file layout's version (this module's docstring; the projections'
+#: ``facecues.activations.projection``), written by ``write_probe_file`` as the attribute
+#: ``format_version``, checked by ``read_probe_file``; raise it with any change a reader
+#: of older files would misread.
+PROBE_FILE_VERSION = 1
+#: What to do with a probe file of another version.
+PROBE_RERUN = (
+    "delete it (or results/probes) and rerun snakemake: rules extract and pls_vip write it again"
+)
 
-
-def projection(model) -> tuple[np.ndarray, np.ndarray]:
-    """(A, b) with model.transform(X) == X @ A - b: A = W* / s, b = (mu / s) W*."""
-    rot = np.asarray(model.x_rotations_, dtype=np.float64)
-    std = np.asarray(model.x_std_, dtype=np.float64)
-    mean = np.asarray(model.x_mean_, dtype=np.float64)
-    return rot / std[:, None], (mean / std) @ rot
+__all__ = [
+    "PROBE_FILE_VERSION",
+    "PointProbes",
+    "Projector",
+    "load_point_probes",
+    "probe_file_bytes",
+    "projection",
+    "read_probe_file",
+    "write_probe_file",
+]
 
 
 def write_probe_file(
@@ -57,6 +78,7 @@ def write_probe_file(
     ({name: an entry of ``facecues.probes.units.unit_features``}), PLS ones in
     ``pls/``, raw-unit ones in ``raw/`` (their training rows read from ``xtr``)."""
     g.attrs.update(meta)
+    g.attrs[VERSION_ATTR] = PROBE_FILE_VERSION
     g.create_dataset("vip", data=np.asarray(vip).astype(np.float32))
     g.create_dataset("filter_score", data=filter_score)
     g["train_y"] = train_y
@@ -88,7 +110,7 @@ def write_pls_probes(g: h5py.File, pls: dict[str, dict]) -> None:
         for (a, b), c, u in zip(ab, columns, units, strict=True)
     ]
     k_max = max((b.size for _, b in ab), default=0)
-    proj = np.zeros((sum(a.shape[0] for a, _ in ab), k_max), dtype=np.float32)
+    proj = np.zeros((sum(a.shape[0] for a, _ in ab), k_max), dtype=PROJECTION_DTYPE)
     row = 0
     for a, _ in ab:
         proj[row : row + a.shape[0], : a.shape[1]] = a
@@ -160,7 +182,16 @@ def read_probe_file(
     """
     path = Path(path)
     point = point or point_from_name(path)
-    meta = expect_attrs(path, f, WHAT, network=network, attribute=attribute, point=point)
+    meta = expect_attrs(
+        path,
+        f,
+        WHAT,
+        version=PROBE_FILE_VERSION,
+        rerun=PROBE_RERUN,
+        network=network,
+        attribute=attribute,
+        point=point,
+    )
     try:
         return meta, _read_probe_contents(path, f, meta, WHAT)
     except OSError as e:
@@ -293,22 +324,6 @@ def _read_group(path: Path, f: h5py.File, group: str, parts: tuple[str, ...]) ->
     out = {k: f[group][k][...] for k in parts}
     out["names"] = [text(n) for n in out["names"]]
     return out
-
-
-@dataclass(frozen=True)
-class Projector:
-    """Features of one probe from a probe point's flattened activations (rows, units)."""
-
-    columns: np.ndarray | None  # unit indices read; None = every unit
-    projection: np.ndarray | None  # (len(columns), k) for PLS probes; None = raw values
-    offset: np.ndarray | None  # (k,)
-
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        if self.columns is not None:
-            x = x[:, self.columns]
-        if self.projection is None:
-            return x.astype(np.float64)
-        return (x @ self.projection).astype(np.float64) - self.offset
 
 
 @dataclass

@@ -22,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from facecues.activations.projection import Projector
 from facecues.activations.streaming import stream_features
 from facecues.data.splits import TEST_PARTITION
 from facecues.io import atomic_h5
-from facecues.probes.fit import CONTROL
-from facecues.probes.probe_file import PointProbes, Projector, load_point_probes
+from facecues.probes.kinds import CONTROL, PROBE_KINDS, parse_probe
+from facecues.probes.probe_file import PointProbes, load_point_probes
 from facecues.probes.qda import qda_accuracy_many
 
 COLUMNS = [
@@ -50,12 +51,6 @@ fallback where the unregularised fit was singular, facecues.probes.qda);
 task (NaN where none was fitted)."""
 
 
-def _probe_kind(name: str) -> tuple[str, int]:
-    """``filter_3`` -> ("filter", 3); ``layer`` -> ("layer", 0)."""
-    base, _, rank = name.rpartition("_")
-    return (base, int(rank)) if rank.isdigit() else (name, 0)
-
-
 def accuracy_rows(
     points: dict[int, PointProbes],
     features: dict[int, dict[str, np.ndarray]],
@@ -77,7 +72,7 @@ def accuracy_rows(
         for name, train in p.train.items():
             if name.startswith(CONTROL):
                 continue
-            probe, rank = _probe_kind(name)
+            kind, rank = parse_probe(name)
             rows.append(
                 {
                     "network": network,
@@ -86,7 +81,7 @@ def accuracy_rows(
                     "name": p.meta["name"],
                     "kind": p.meta["kind"],
                     "depth": int(p.meta["index"]),
-                    "probe": probe,
+                    "probe": kind.name,
                     "rank": rank,
                     "units": " ".join(str(u) for u in p.units[name]),
                     "vip": p.vip[name],
@@ -171,8 +166,10 @@ def score_validation(
 
 
 def probe_name(selection: str, rank: int) -> str:
-    """The probe file's feature group of a selection: ``layer``, ``filter_3``, ``neuron_1``."""
-    return "layer" if selection == "layer" else f"{selection}_{int(rank)}"
+    """The probe file's feature group of a selection (a probe kind and its rank):
+    ``layer``, ``filter_3``, ``neuron_1``."""
+    kind = PROBE_KINDS[selection]
+    return kind.probe(int(rank)) if kind.ranked else kind.probe()
 
 
 def score_test(

@@ -15,10 +15,13 @@ Rankings are highest score first, ties broken by the lower index.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import numpy as np
 
+from facecues.probes.kinds import CHANNEL, FILTER, FILTERS, LAYER, NEURON, NEURONS, VIP_UNIFORM
+from facecues.probes.options import ProbeOptions
 from facecues.probes.pls import PLS1, filter_scores, vip
 
 __all__ = [
@@ -124,38 +127,44 @@ def unit_features(
     y_train,
     X_eval,
     shape,
+    options: ProbeOptions | None = None,
     *,
-    n_components: int = 8,
-    top_k: int = 8,
-    vip_neurons: int = 50,
     seed=0,
-    all_filters: bool = False,
-    pooled_filters: bool = False,
     singles: int | None = None,
     model: PLS1 | None = None,
-    **pls_kwargs,
+    dtype=None,
+    device=None,
+    **changes,
 ) -> dict[str, dict]:
     """Every probe's features for one probe point (docs/protocol.md sections 5-7).
 
-    Returns {probe name: {"train", "eval", "units", "score"}} with probes
+    ``options`` (``facecues.probes.options.ProbeOptions``; None: the defaults),
+    with ``changes`` to its fields (``top_k=3``...), give the probes:
     ``layer`` (the PLS scores of the whole map), ``neurons`` (raw values of
     the top_k VIP neurons jointly), ``neuron_<r>`` (rank r alone),
     ``filters`` (PLS scores of the top_k filters' maps jointly),
-    ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th VIP-uniform neuron)
-    and, with ``all_filters``, ``channel_<c>`` for every channel c
-    (expensive: one PLS per channel).  At a pooled point (shape (C,)) a
-    "filter" is a single unit, so, as in the authors' code, no filter probes
-    are built there unless ``pooled_filters``.  ``seed`` seeds the VIP-uniform
-    draw (anything ``numpy.random.default_rng`` takes).  ``singles``: build
-    ``neuron_<r>`` / ``filter_<r>`` only for r <= singles (None: all top_k).
-    "units" holds unit or channel indices
+    ``filter_<r>`` (rank r alone), ``vip_<j>`` (the j-th of ``vip_neurons``
+    VIP-uniform neurons) and, with ``all_filters``, ``channel_<c>`` for every
+    channel c (expensive: one PLS per channel); the kinds of
+    ``facecues.probes.kinds``. Every PLS has ``n_components`` components and
+    ``scale``. At a pooled point (shape (C,)) a "filter" is a single unit, so,
+    as in the authors' code, no filter probes are built there unless
+    ``pooled_filters``.
+
+    Returns {probe name: {"train", "eval", "units", "score"}}. ``seed`` seeds
+    the VIP-uniform draw (anything ``numpy.random.default_rng`` takes).
+    ``singles``: build ``neuron_<r>`` / ``filter_<r>`` only for r <= singles
+    (None: all top_k). "units" holds unit or channel indices
     and "score" their VIP / filter score; "columns" the units the probe reads
     (None = all) and "model" its fitted PLS1 (None for raw-value probes), so
     the same features can be computed later for other rows.  ``X_eval`` may
     be None (then "eval" is None).  Also returns ``"_vip"`` and
     ``"_filter_scores"`` (the arrays themselves).  ``model``: an already
-    fitted whole-map PLS1 to reuse.
+    fitted whole-map PLS1 to reuse. ``dtype``, ``device``: the PLS1's.
     """
+    o = dataclasses.replace(options or ProbeOptions(), **changes)
+    n_components, top_k = o.n_components, o.top_k
+    pls_kwargs = dict(scale=o.scale, dtype=dtype, device=device)
     C, H, W = _map_shape(shape)
     if X_train.shape[1] != C * H * W:
         raise ValueError(f"X_train has {X_train.shape[1]} units, map {shape} has {C * H * W}")
@@ -166,16 +175,18 @@ def unit_features(
     v = _np(vip(model)).astype(np.float64)
     fs = np.asarray(filter_scores(v, (C, H, W)), dtype=np.float64)
     out["_vip"], out["_filter_scores"] = {"score": v}, {"score": fs}
-    out["layer"] = _entry(model.x_scores_, _transform(model, X_eval), [], [v.mean()], None, model)
+    out[LAYER.probe()] = _entry(
+        model.x_scores_, _transform(model, X_eval), [], [v.mean()], None, model
+    )
 
     neurons = top_neurons(v, top_k)
-    out["neurons"] = _raw_entry(X_train, X_eval, neurons, v)
+    out[NEURONS.probe()] = _raw_entry(X_train, X_eval, neurons, v)
     singles = top_k if singles is None else min(int(singles), top_k)
     for r, u in enumerate(neurons[:singles], start=1):
-        out[f"neuron_{r}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
+        out[NEURON.probe(r)] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
     pooled = len(tuple(shape)) == 1 or (H, W) == (1, 1)
-    filters = top_filters(fs, top_k) if pooled_filters or not pooled else np.array([], int)
+    filters = top_filters(fs, top_k) if o.pooled_filters or not pooled else np.array([], int)
     sets = [filter_columns(int(c), (C, H, W)) for c in filters]
     joint = [np.concatenate(sets)] if len(sets) else []
     alone = sets[:singles]
@@ -183,20 +194,22 @@ def unit_features(
     evals = column_pls_scores(models, alone + joint, X_eval) if X_eval is not None else None
     for r, c in enumerate(filters[:singles], start=1):
         m, e = models[r - 1], evals[r - 1] if evals else None
-        out[f"filter_{r}"] = _entry(m.x_scores_, e, [c], fs[[c]], sets[r - 1], m)
+        out[FILTER.probe(r)] = _entry(m.x_scores_, e, [c], fs[[c]], sets[r - 1], m)
     if joint:
         e = evals[-1] if evals else None
-        out["filters"] = _entry(models[-1].x_scores_, e, filters, fs[filters], joint[0], models[-1])
+        out[FILTERS.probe()] = _entry(
+            models[-1].x_scores_, e, filters, fs[filters], joint[0], models[-1]
+        )
 
-    for j, u in enumerate(vip_uniform_neurons(v, vip_neurons, seed=seed), start=1):
-        out[f"vip_{j}"] = _raw_entry(X_train, X_eval, np.array([u]), v)
+    for j, u in enumerate(vip_uniform_neurons(v, o.vip_neurons, seed=seed), start=1):
+        out[VIP_UNIFORM.probe(j)] = _raw_entry(X_train, X_eval, np.array([u]), v)
 
-    if all_filters:
+    if o.all_filters:
         for c in range(C):
             cols = [filter_columns(c, (C, H, W))]
             (m,) = fit_column_pls(X_train, y_train, cols, n_components, **pls_kwargs)
             e = column_pls_scores([m], cols, X_eval)[0] if X_eval is not None else None
-            out[f"channel_{c}"] = _entry(m.x_scores_, e, [c], fs[[c]], cols[0], m)
+            out[CHANNEL.probe(c)] = _entry(m.x_scores_, e, [c], fs[[c]], cols[0], m)
     return out
 
 
@@ -242,10 +255,13 @@ def score_features(features: dict[str, dict], y_train, y_eval, **qda_kwargs) -> 
     return dict(zip(names, (float(a) for a in acc), strict=True))
 
 
-def layer_unit_probes(X_train, y_train, X_eval, y_eval, shape, **kwargs) -> dict[str, float]:
+def layer_unit_probes(
+    X_train, y_train, X_eval, y_eval, shape, options: ProbeOptions | None = None, **kwargs
+) -> dict[str, float]:
     """``unit_features`` then ``score_features``: every probe's eval accuracy.
 
-    Keyword arguments go to ``unit_features`` (n_components, top_k,
-    vip_neurons, seed, all_filters, model, PLS1 options).
+    ``options`` and the keyword arguments go to ``unit_features`` (changes to the
+    options' fields, seed, singles, model, dtype, device).
     """
-    return score_features(unit_features(X_train, y_train, X_eval, shape, **kwargs), y_train, y_eval)
+    features = unit_features(X_train, y_train, X_eval, shape, options, **kwargs)
+    return score_features(features, y_train, y_eval)

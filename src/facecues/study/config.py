@@ -235,6 +235,10 @@ def load_config(
             "study's config; run it with: facecues architectures FILE -- --cores 2"
         )
     schema = read_yaml(schema)
+    # the probe options' properties, declared once in facecues.probes.options
+    from facecues.probes.options import ProbeOptions
+
+    schema["properties"]["probe"]["properties"].update(ProbeOptions.json_schema())
     set_defaults(config, schema)
     validate(config, schema, label)
     check_config(config)
