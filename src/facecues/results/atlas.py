@@ -21,6 +21,9 @@ request outside the folder:
 
 The test activations come from the score_test step (``results/test/<network>_neurons.h5``:
 every test image's activation of each selected unit, gathered while streaming).
+
+The pages are Jinja2 templates (``templates/atlas_*.html.j2``, autoescaped); numbers are formatted
+here, in Python, and the templates lay them out.
 """
 
 from __future__ import annotations
@@ -28,15 +31,18 @@ from __future__ import annotations
 import html
 import itertools
 import shutil
+from functools import cache
 from pathlib import Path
 
 import h5py
+import jinja2
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from markupsafe import Markup  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from facecues.io import atomic_path, write_text  # noqa: E402
@@ -54,13 +60,36 @@ img { max-width: 100%; }
 """  # on top of the report pages' style (facecues.results.pages)
 
 
-def _page(title: str, body: str, depth: int = 0) -> str:
-    home = "../" * depth + "index.html"
-    return document(title, f"<p><a href='{home}'>atlas</a></p>\n{body}", STYLE)
+def _escape(value) -> Markup:
+    """What a template prints, escaped as ``html.escape`` does (the report pages' title
+    too, facecues.results.pages): markupsafe, Jinja2's own, writes ' as &#39;, not
+    &#x27;. Markup (a macro's output, a joined list) is left as it is."""
+    return value if isinstance(value, Markup) else Markup(html.escape(str(value)))
 
 
 def _pct(x) -> str:
     return f"{100 * float(x):.1f}%" if pd.notna(x) else ""
+
+
+@cache
+def _templates() -> jinja2.Environment:
+    """The atlas's templates (``templates/atlas_*.html.j2``), autoescaped."""
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("facecues.results", "templates"),
+        autoescape=True,
+        finalize=_escape,
+        undefined=jinja2.StrictUndefined,
+    )
+    env.filters["pct"] = _pct
+    return env
+
+
+def _page(title: str, template: str, depth: int = 0, **context) -> str:
+    """A page of the atlas: ``templates/atlas_<template>.html.j2`` rendered with
+    ``context``, a link home (``depth`` folders up), under the report pages' frame."""
+    home = "../" * depth + "index.html"
+    body = _templates().get_template(f"atlas_{template}.html.j2").render(home=home, **context)
+    return document(title, body, STYLE)
 
 
 def _save_figure(fig, path: Path) -> None:
@@ -87,17 +116,17 @@ def _grid(paths: list[Path], path: Path, columns: int = 4) -> None:
         sheet.save(tmp, quality=85)
 
 
-def unit_card(folder: Path, activation: np.ndarray, paths: list[Path], unit: dict, k: int) -> None:
-    """Write one unit's card into ``folder``: top and bottom faces, the means of the k
-    highest and lowest, and per attribute it was chosen for the histogram by label
-    (``unit``: network, point, name, selection, unit, unit_id, and ``chosen``, a list
-    of (attribute, labels, test accuracy))."""
-    folder.mkdir(parents=True, exist_ok=True)
+def _face_grids(folder: Path, activation: np.ndarray, paths: list[Path]) -> None:
+    """top.jpg and bottom.jpg: the FACES test faces of highest and of lowest activation
+    (ties in the order of ``paths``)."""
     order = np.argsort(-activation, kind="stable")
     top, bottom = order[:FACES], order[::-1][:FACES]
     _grid([paths[i] for i in top], folder / "top.jpg")
     _grid([paths[i] for i in bottom], folder / "bottom.jpg")
-    k = max(1, min(k, len(paths) // 2))
+
+
+def _means_figure(folder: Path, activation: np.ndarray, paths: list[Path], k: int) -> None:
+    """means.png: the mean of the k faces of highest and of lowest activation (Fig. 1)."""
     high, low = average_faces(paths, activation, k=k, loader="pil")
     fig, axes = plt.subplots(1, 2, figsize=(3.2, 2.0))
     for ax, img, label in zip(axes, (high, low), (f"highest {k}", f"lowest {k}"), strict=True):
@@ -105,7 +134,11 @@ def unit_card(folder: Path, activation: np.ndarray, paths: list[Path], unit: dic
         ax.set_title(label, fontsize=8)
         ax.axis("off")
     _save_figure(fig, folder / "means.png")
-    chosen = unit["chosen"]
+
+
+def _histograms(folder: Path, activation: np.ndarray, chosen: list) -> None:
+    """hist.png: the activation's histogram by label, a panel per attribute in ``chosen``
+    ((attribute, labels in {-1, +1}, test accuracy)), on shared bins."""
     fig, axes = plt.subplots(1, len(chosen), figsize=(4.0 * len(chosen), 2.4), squeeze=False)
     bins = np.histogram_bin_edges(activation, bins=30)
     for ax, (attribute, labels, _) in zip(axes[0], chosen, strict=True):
@@ -116,37 +149,37 @@ def unit_card(folder: Path, activation: np.ndarray, paths: list[Path], unit: dic
         ax.legend(fontsize=7, frameon=False, title=attribute.replace("_", " "), title_fontsize=7)
         ax.tick_params(labelsize=7)
     _save_figure(fig, folder / "hist.png")
-    kind = "neuron" if unit["selection"] == "neuron" else "filter (channel mean)"
-    filter_note = (
-        " A filter's probe reads all its channel's positions; faces and histograms here "
-        "rank by their mean, so they can separate the classes less than the probe does."
-        if unit["selection"] == "filter"
-        else ""
+
+
+def unit_card(folder: Path, activation: np.ndarray, paths: list[Path], unit: dict, k: int) -> None:
+    """Write one unit's card into ``folder``: top and bottom faces, the means of the k
+    highest and lowest, and per attribute it was chosen for the histogram by label
+    (``unit``: network, point, name, selection, unit, unit_id, and ``chosen``, a list
+    of (attribute, labels, test accuracy))."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _face_grids(folder, activation, paths)
+    k = max(1, min(k, len(paths) // 2))
+    _means_figure(folder, activation, paths, k)
+    _histograms(folder, activation, unit["chosen"])
+    page = _page(
+        f"{unit['network']} {unit['point']} {unit['unit_id']}",
+        "unit_card",
+        3,
+        network=unit["network"],
+        point=unit["point"],
+        unit_id=unit["unit_id"],
+        name=unit["name"],
+        kind="neuron" if unit["selection"] == "neuron" else "filter (channel mean)",
+        unit=unit["unit"],
+        selection=unit["selection"],
+        chosen=[(attribute, accuracy) for attribute, _, accuracy in unit["chosen"]],
+        n_images=len(paths),
+        faces=FACES,
+        tied=int((activation == activation.min()).sum()),
+        lowest=f"{activation.min():.3g}",
+        k=k,
     )
-    network = html.escape(unit["network"])
-    tied = int((activation == activation.min()).sum())
-    ties = (
-        f"<p>{tied} test images share the lowest value, {activation.min():.3g}: these are "
-        f"{FACES} of them.</p>"
-        if tied > FACES
-        else ""
-    )
-    chosen_for = "; ".join(
-        f"<b>{html.escape(attribute)}</b>, test accuracy {_pct(accuracy)}"
-        for attribute, _, accuracy in chosen
-    )
-    body = (
-        f"<h1>{network} / {unit['point']} / {unit['unit_id']}</h1>"
-        f"<p>Network {network}, point {unit['point']} ({html.escape(unit['name'])}), "
-        f"{kind} {unit['unit']}: the best single {unit['selection']} on validation for "
-        f"{chosen_for} (on {len(paths)} CelebA test images).{filter_note}</p>"
-        f"<h2>The {FACES} test faces that excite it most</h2><img src='top.jpg' alt='top'>"
-        f"<h2>The {FACES} that excite it least</h2>{ties}<img src='bottom.jpg' alt='bottom'>"
-        f"<h2>Mean of the {k} highest and of the {k} lowest</h2><img src='means.png' alt='means'>"
-        "<h2>Activation by label</h2><img src='hist.png' alt='histogram'>"
-    )
-    title = f"{unit['network']} {unit['point']} {unit['unit_id']}"
-    write_text(folder / "index.html", _page(title, body, 3))
+    write_text(folder / "index.html", page)
 
 
 def _curve_figure(table: pd.DataFrame, network: str, attribute: str, path: Path) -> None:
@@ -175,36 +208,31 @@ def _curve_figure(table: pd.DataFrame, network: str, attribute: str, path: Path)
     _save_figure(fig, path)
 
 
-def _point_rows(t: pd.DataFrame, cards: dict, attribute: str) -> list[str]:
-    """The table rows of one point of a (network, attribute) page; a unit with a card
-    links to it, naming the attributes it was chosen for when ``attribute`` is not one."""
-    rows = []
+def _unit_cells(r) -> dict:
+    """accuracy, VIP, selectivity and the fallback flag of a row (a dict or a Series)."""
+    sel = r.get("selectivity")
+    return {
+        "accuracy": r.get("accuracy"),
+        "vip": f"{float(r.get('vip')):.2f}",
+        "selectivity": f"{100 * float(sel):+.1f} p.p." if pd.notna(sel) else "",
+        "fallback": "yes" if float(r.get("qda_reg") or 0) > 0 else "",
+    }
+
+
+def _point_rows(t: pd.DataFrame, cards: dict, attribute: str) -> dict:
+    """The table of one point of a (network, attribute) page: its whole-layer row (None
+    without one) and its filters' and neurons' rows; a unit with a card links to it,
+    naming the attributes it was chosen for when ``attribute`` is not one."""
     layer = t[t["probe"] == "layer"]
-    if len(layer):
-        r = layer.iloc[0]
-        rows.append(f"<tr><td>whole layer</td><td></td>{_unit_cells(r)}<td></td></tr>")
+    units = []
     for probe, label in (("filter", "filter (channel)"), ("neuron", "neuron")):
         for r in t[t["probe"] == probe].sort_values("rank").itertuples():
             unit = str(r.units).split()[0] if str(r.units).strip() else ""
             address, chosen_for = cards.get((probe, r.point, unit), (None, []))
             text = "card" if attribute in chosen_for else f"card ({', '.join(chosen_for)})"
-            link = f"<a href='{address}'>{html.escape(text)}</a>" if address else ""
-            rows.append(
-                f"<tr><td>{label} {int(r.rank)}</td><td>{unit}</td>"
-                f"{_unit_cells(r._asdict())}<td>{link}</td></tr>"
-            )
-    return rows
-
-
-def _unit_cells(r) -> str:
-    """accuracy, VIP, selectivity and the fallback flag of a row (a dict or a Series)."""
-    fallback = "yes" if float(r.get("qda_reg") or 0) > 0 else ""
-    sel = r.get("selectivity")
-    return (
-        f"<td>{_pct(r.get('accuracy'))}</td><td>{float(r.get('vip')):.2f}</td>"
-        f"<td>{f'{100 * float(sel):+.1f} p.p.' if pd.notna(sel) else ''}</td>"
-        f"<td>{fallback}</td>"
-    )
+            row = {"label": label, "rank": int(r.rank), "unit": unit}
+            units.append(row | _unit_cells(r._asdict()) | {"address": address, "link": text})
+    return {"layer": _unit_cells(layer.iloc[0]) if len(layer) else None, "units": units}
 
 
 def network_page(table: pd.DataFrame, network: str, attribute: str, folder: Path, cards: dict,
@@ -217,65 +245,75 @@ def network_page(table: pd.DataFrame, network: str, attribute: str, folder: Path
     figure = f"{attribute}_depth.png"
     _curve_figure(table, network, attribute, folder / figure)
     t = table[(table["network"] == network) & (table["attribute"] == attribute)]
-    parts = [
-        f"<h1>{html.escape(network)}: {html.escape(attribute.replace('_', ' '))}</h1>",
-        f"<img src='{figure}' alt='accuracy over depth'>",
-        "<p>Validation accuracy of each probe; selectivity: minus the same probe on the "
-        "untrained networks (zero at L00, the input pixels, which every network shares); "
-        "fallback: the QDA's class covariance was singular and a small regularisation was "
-        "used. Filters are channels, neurons flattened units (c·H·W + y·W + x); "
-        "<i>card</i> links the units chosen for Table I (for another attribute: named).</p>",
-    ]
-    missing = []
     layer = t[(t["probe"] == "layer") & (t["depth"] > 0)]
     marks = {} if layer.empty else {layer.loc[layer["accuracy"].idxmax(), "point"]: ["best layer"]}
     for selection, point in picks.items():
         marks.setdefault(point, []).append(f"Table I {selection}")
+    shown, missing = [], []
     for point, name in points:
         rows = t[t["point"] == point]
         if rows.empty:
             missing.append(point)
             continue
-        body = "".join(_point_rows(rows, cards, attribute))
-        mark = f" <b>({', '.join(marks[point])})</b>" if point in marks else ""
-        parts.append(
-            f"<details{' open' if point == 'L00' or point in marks else ''}><summary>{point} "
-            f"({html.escape(name)}): whole layer "
-            f"{_pct(rows[rows['probe'] == 'layer']['accuracy'].max())}{mark}</summary>"
-            "<table><tr><th>probe</th><th>unit</th><th>accuracy</th><th>VIP</th>"
-            f"<th>selectivity</th><th>fallback</th><th>card</th></tr>{body}</table></details>"
+        shown.append(
+            {
+                "point": point,
+                "name": name,
+                "open": point == "L00" or point in marks,
+                "marks": marks.get(point, []),
+                "layer_accuracy": rows[rows["probe"] == "layer"]["accuracy"].max(),
+            }
+            | _point_rows(rows, cards, attribute)
         )
-    if missing:
-        parts.insert(
-            2,
-            f"<p class='missing'>Missing for network {html.escape(network)}: no probe results "
-            f"at {', '.join(missing)}.</p>",
-        )
-    write_text(folder / f"{attribute}.html", _page(f"{network} {attribute}", "\n".join(parts), 1))
+    page = _page(
+        f"{network} {attribute}",
+        "network_page",
+        1,
+        network=network,
+        attribute=attribute,
+        figure=figure,
+        missing=missing,
+        shown=shown,
+    )
+    write_text(folder / f"{attribute}.html", page)
 
 
-def build_atlas(
-    out: str | Path,
-    table: pd.DataFrame,
-    unit_files: dict[str, str | Path],
-    celeba,
-    k: int = 100,
-) -> dict:
-    """Write the atlas into ``out`` (replaced whole) from the accuracy ``table`` and
-    ``unit_files`` ({network: its ``*_neurons.h5``, the selected units' test
-    activations}); ``celeba`` gives the test images and labels. Returns {"pages": n,
-    "cards": n, "bytes": n}."""
-    out = Path(out)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    table = table.assign(network=table["network"].astype(str))
-    points = table_points(table)
-    attributes = list(dict.fromkeys(table["attribute"]))
-    networks = list(dict.fromkeys([*map(str, unit_files), *table["network"]]))
-    cards: dict[str, dict] = {}  # per network: (selection, point, unit) -> (address, attributes)
-    chosen: dict[tuple, str] = {}  # (network, attribute, selection) -> card address
-    missing: list[str] = []  # what could not be shown, said on the index
+def _selected_units(f: h5py.File, network: str, attributes: list[str], celeba, unit_file,
+                    missing: list[str]) -> dict[tuple, dict]:  # fmt: skip
+    """The units selected for Table I in a network's ``*_neurons.h5`` (open as ``f``):
+    {(point, unit id): the card's unit}, a unit chosen for several attributes once, naming
+    them all; a trained network's attribute without one is added to ``missing``."""
+    test = f["test_index"][...]
+    units: dict[tuple, dict] = {}
+    for selection, attribute in itertools.product(("neuron", "filter"), attributes):
+        key = attribute if selection == "neuron" else f"filter/{attribute}"
+        if key not in f:
+            if not is_control(network):
+                missing.append(
+                    f"network {network}, {attribute}: no selected {selection} in {unit_file}"
+                )
+            continue
+        d = f[key]
+        point, unit = str(d.attrs["point"]), int(d.attrs["unit"])
+        unit_id = f"{'n' if selection == 'neuron' else 'c'}{unit}"
+        card = units.setdefault((point, unit_id), {
+            "network": network, "point": point, "name": str(d.attrs["name"]),
+            "selection": selection, "unit": unit, "unit_id": unit_id,
+            "activation": d[...], "chosen": [],
+        })  # fmt: skip
+        labels = celeba.attribute(attribute)[test]
+        card["chosen"].append((attribute, labels, float(d.attrs["test_accuracy"])))
+    return units
+
+
+def _unit_cards(tmp: Path, unit_files: dict, attributes: list[str], celeba, k: int,
+                missing: list[str]) -> tuple[dict, dict, int]:  # fmt: skip
+    """Write every network's unit cards into ``tmp``. Returns ``cards``, per network
+    {(selection, point, unit): (address, the attributes it was chosen for)}, ``chosen``,
+    {(network, attribute, selection): the card's address from the index}, and the number
+    of cards; what could not be shown is added to ``missing``."""
+    cards: dict[str, dict] = {}
+    chosen: dict[tuple, str] = {}
     n_cards = 0
     for network, unit_file in unit_files.items():
         cards[network] = {}
@@ -284,26 +322,7 @@ def build_atlas(
             continue
         with h5py.File(unit_file, "r") as f:
             test = f["test_index"][...]
-            units: dict[tuple, dict] = {}  # (point, unit id) -> the card's unit
-            for selection, attribute in itertools.product(("neuron", "filter"), attributes):
-                key = attribute if selection == "neuron" else f"filter/{attribute}"
-                if key not in f:
-                    if not is_control(network):
-                        missing.append(
-                            f"network {network}, {attribute}: no selected {selection} in "
-                            f"{unit_file}"
-                        )
-                    continue
-                d = f[key]
-                point, unit = str(d.attrs["point"]), int(d.attrs["unit"])
-                unit_id = f"{'n' if selection == 'neuron' else 'c'}{unit}"
-                card = units.setdefault((point, unit_id), {
-                    "network": network, "point": point, "name": str(d.attrs["name"]),
-                    "selection": selection, "unit": unit, "unit_id": unit_id,
-                    "activation": d[...], "chosen": [],
-                })  # fmt: skip
-                labels = celeba.attribute(attribute)[test]
-                card["chosen"].append((attribute, labels, float(d.attrs["test_accuracy"])))
+            units = _selected_units(f, network, attributes, celeba, unit_file, missing)
         paths = [celeba.image_path(int(i)) for i in test]
         for (point, unit_id), unit in units.items():
             folder = tmp / network / point / unit_id
@@ -316,9 +335,64 @@ def build_atlas(
             address = f"{point}/{unit_id}/index.html"
             attributes_of = [attribute for attribute, _, _ in unit["chosen"]]
             cards[network][unit["selection"], point, str(unit["unit"])] = (address, attributes_of)
-            for attribute, _, _ in unit["chosen"]:
+            for attribute in attributes_of:
                 chosen[network, attribute, unit["selection"]] = f"{network}/{address}"
             n_cards += 1
+    return cards, chosen, n_cards
+
+
+def _index_page(table: pd.DataFrame, networks: list[str], attributes: list[str],
+                chosen: dict, missing: list[str]) -> str:  # fmt: skip
+    """index.html: per attribute and network the best whole-layer point past the input
+    and its accuracy (None where the network has no rows), and the Table I cards."""
+    layer = table[(table["probe"] == "layer") & (table["depth"] > 0)]
+    rows = []
+    for attribute in attributes:
+        cells = []
+        for network in networks:
+            t = layer[(layer["network"] == network) & (layer["attribute"] == attribute)]
+            if t.empty:
+                cells.append(None)
+                continue
+            best = t.loc[t["accuracy"].idxmax()]
+            cells.append({
+                "page": f"{network}/{attribute}.html",
+                "point": best["point"],
+                "accuracy": best["accuracy"],
+                "cards": [(sel, chosen[network, attribute, sel]) for sel in ("neuron", "filter")
+                          if (network, attribute, sel) in chosen],
+            })  # fmt: skip
+        rows.append((attribute, cells))
+    return _page(
+        "facecues unit atlas",
+        "index",
+        networks=[(n, is_control(n)) for n in networks],
+        rows=rows,
+        missing=missing,
+    )
+
+
+def build_atlas(
+    out: str | Path,
+    table: pd.DataFrame,
+    unit_files: dict[str, str | Path],
+    celeba,
+    k: int = 100,
+) -> dict:
+    """Write the atlas into ``out`` (replaced whole) from the accuracy ``table`` and
+    ``unit_files`` ({network: its ``*_neurons.h5``, the selected units' test
+    activations}); ``celeba`` gives the test images and labels. Returns {"pages": n,
+    "cards": n, "bytes": n, "missing": [what could not be shown, as the index says]}."""
+    out = Path(out)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    table = table.assign(network=table["network"].astype(str))
+    points = table_points(table)
+    attributes = list(dict.fromkeys(table["attribute"]))
+    networks = list(dict.fromkeys([*map(str, unit_files), *table["network"]]))
+    missing: list[str] = []
+    cards, chosen, n_cards = _unit_cards(tmp, unit_files, attributes, celeba, k, missing)
     for network in networks:
         for attribute in attributes:
             picks = {
@@ -329,41 +403,7 @@ def build_atlas(
             network_page(
                 table, network, attribute, tmp / network, cards.get(network, {}), points, picks
             )
-    rows = []
-    layer = table[(table["probe"] == "layer") & (table["depth"] > 0)]
-    for attribute in attributes:
-        cells = []
-        for network in networks:
-            t = layer[(layer["network"] == network) & (layer["attribute"] == attribute)]
-            if t.empty:
-                cells.append("<td class='missing'>no probe results</td>")
-                continue
-            best = t.loc[t["accuracy"].idxmax()]
-            links = [
-                f"<a href='{chosen[network, attribute, sel]}'>{sel}</a>"
-                for sel in ("neuron", "filter")
-                if (network, attribute, sel) in chosen
-            ]
-            cells.append(
-                f"<td><a href='{network}/{attribute}.html'>{best['point']} "
-                f"{_pct(best['accuracy'])}</a> {' '.join(links)}</td>"
-            )
-        rows.append(f"<tr><td>{html.escape(attribute.replace('_', ' '))}</td>{''.join(cells)}</tr>")
-    head = "".join(
-        f"<th>{html.escape(n)}{' (untrained)' if is_control(n) else ''}</th>" for n in networks
-    )
-    body = (
-        "<h1>facecues unit atlas</h1><p>Per attribute and network: the probe point whose "
-        "whole layer decodes the attribute best on validation, and its accuracy (links to the "
-        "network's page for the attribute, every point's top filters and neurons); "
-        "<i>neuron</i> and <i>filter</i> link to the cards of the units chosen for Table I "
-        "(their test faces, means and histogram).</p>"
-        f"<table><tr><th>attribute</th>{head}</tr>{''.join(rows)}</table>"
-    )
-    if missing:
-        items = "".join(f"<li>{html.escape(m)}</li>" for m in missing)
-        body += f"<h2 class='missing'>Missing</h2><ul class='missing'>{items}</ul>"
-    write_text(tmp / "index.html", _page("facecues unit atlas", body))
+    write_text(tmp / "index.html", _index_page(table, networks, attributes, chosen, missing))
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
