@@ -1,6 +1,7 @@
 """The unit atlas built from the tiny study's own tables, activations and images: what
 it links, and what it says when a part of the study is missing."""
 
+import itertools
 import shutil
 
 import h5py
@@ -69,3 +70,60 @@ def test_a_missing_point_file_or_image_is_named_and_the_rest_is_built(study, tmp
     assert "no probe results" in index  # network 1 has no rows in the table
     assert "Missing for network 0: no probe results at L07." in (atlas / "0/Male.html").read_text()
     assert "L07 (" in (atlas / "random0/Male.html").read_text()
+
+
+def _constructed_inputs(celeba, folder):
+    """A table of networks "0", "a&b" and "random0" x Male, Smiling x L00-L02, and "0"'s
+    unit file (Male's best neuron and filter at L01)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = []
+    for network, attribute, depth in itertools.product(
+        ("0", "a&b", "random0"), ("Male", "Smiling"), range(3)
+    ):
+        base = dict(network=network, attribute=attribute, point=f"L{depth:02d}", depth=depth,
+                    name="input" if depth == 0 else f"layer{depth}", vip=1.0, qda_reg=0.0,
+                    selectivity=0.1 if depth else np.nan)  # fmt: skip
+        layer = {"probe": "layer", "rank": 0, "units": "", "accuracy": 0.6 + depth / 10}
+        rows.append(base | layer)
+        for probe, rank in itertools.product(("filter", "neuron"), range(2)):
+            rows.append({**base, "probe": probe, "rank": rank, "units": f"{rank + 3} 9",
+                         "accuracy": 0.55})  # fmt: skip
+    test = celeba.indices(2)
+    with h5py.File(folder / "0_neurons.h5", "w") as f:
+        f["test_index"] = test
+        for key in ("Male", "filter/Male"):
+            d = f.create_dataset(key, data=np.linspace(0, 1, len(test)))
+            d.attrs.update(point="L01", unit=3, name="layer1", test_accuracy=0.75)
+    return pd.DataFrame(rows), test
+
+
+def test_atlas_from_constructed_inputs_escapes_and_links(tiny_world, tmp_path):
+    """The pages from constructed inputs: links, cards and what is missing, every name
+    escaped (a network "a&b"; a missing image's message quotes its path)."""
+    celeba = load_celeba(tiny_world / "celeba", check_images=False)
+    table, test = _constructed_inputs(celeba, tmp_path)
+    files = {"0": tmp_path / "0_neurons.h5", "a&b": tmp_path / "none.h5"}
+    made = build_atlas(tmp_path / "atlas", table, files, celeba, 4)
+    atlas = tmp_path / "atlas"
+    assert made["cards"] == 2 and made["pages"] == 1 + 3 * 2 + 2
+    index = (atlas / "index.html").read_text()
+    assert "<th>a&amp;b</th>" in index and "href='a&amp;b/Male.html'" in index
+    assert "<th>random0 (untrained)</th>" in index and "none.h5 is missing" in index
+    assert "<a href='0/L01/n3/index.html'>neuron</a>" in index
+    male = (atlas / "0/Male.html").read_text()
+    assert "<details open><summary>L01 (layer1): whole layer 70.0% <b>(Table I neuron" in male
+    assert "<a href='L01/n3/index.html'>card</a>" in male
+    assert "<a href='L01/n3/index.html'>card (Male)</a>" in (atlas / "0/Smiling.html").read_text()
+    card = (atlas / "0/L01/c3/index.html").read_text()
+    assert "<h1>0 / L01 / c3</h1>" in card and "A filter's probe reads" in card
+    assert "<a href='../../../index.html'>atlas</a>" in card
+
+    celeba.image_path(int(test[0])).rename(tmp_path / "away.jpg")  # cards fail, named
+    try:
+        made = build_atlas(tmp_path / "atlas", table, files, celeba, 4)
+    finally:
+        (tmp_path / "away.jpg").rename(celeba.image_path(int(test[0])))
+    index = (atlas / "index.html").read_text()
+    assert made["cards"] == 0 and "No such file or directory: &#x27;" in index
