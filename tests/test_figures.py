@@ -3,12 +3,14 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from facecues.nets.layout import resnet50_depths
 from facecues.results.figures.depth import fig3, fig3_curves, fig4
 from facecues.results.figures.faces import _unit_label, average_faces, fig_average_faces
 from facecues.results.figures.style import trained_rows
 from facecues.results.figures.vip import fig5
 
 KINDS = ["stem"] + ["inner", "inner", "output"] * 16 + ["pool"]
+R50 = resnet50_depths()  # the points of _table: ResNet-50's
 
 
 def _table(attrs=("Narrow_Eyes", "Male"), networks=("0", "1"), vip_rows=10):
@@ -55,13 +57,19 @@ def _nonempty(*paths):
 def test_fig4(tmp_path):
     table = _table()
     control = table[table["network"] == "0"].assign(network="random0", accuracy=0.5)
-    fig4(pd.concat([table, control]), "Narrow_Eyes", tmp_path / "f4.png", tmp_path / "f4.pdf")
+    fig4(
+        pd.concat([table, control]),
+        "Narrow_Eyes",
+        tmp_path / "f4.png",
+        tmp_path / "f4.pdf",
+        depths=R50,
+    )
     _nonempty(tmp_path / "f4.png", tmp_path / "f4.pdf")
 
 
 def test_fig4_missing_attribute(tmp_path):
     with pytest.raises(ValueError, match=r"'Smiling'.*available: Male, Narrow_Eyes"):
-        fig4(_table(), "Smiling", tmp_path / "x.png")
+        fig4(_table(), "Smiling", tmp_path / "x.png", depths=R50)
 
 
 def test_fig5(tmp_path):
@@ -137,5 +145,5 @@ def test_controls_stay_out_of_the_trained_curves(tmp_path):
     assert (untrained["probe"] == "layer").all() and np.allclose(untrained["mean"], 0.55)
     assert np.allclose(identity["mean"], 0.6) and len(identity) == 2 * 50
     assert set(trained_rows(both)["network"]) == {"0", "1"}
-    fig3(both, tmp_path / "fig3.png", tmp_path / "fig3.pdf")
+    fig3(both, tmp_path / "fig3.png", tmp_path / "fig3.pdf", depths=R50)
     _nonempty(tmp_path / "fig3.png", tmp_path / "fig3.pdf")

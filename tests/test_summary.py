@@ -3,6 +3,8 @@ import json
 import pandas as pd
 import pytest
 
+from facecues.nets.layout import resnet50_depths
+from facecues.results import summary
 from facecues.results.summary import (
     BORDERLINE,
     NOT_RECOVERED,
@@ -11,12 +13,25 @@ from facecues.results.summary import (
     PARTLY,
     RECOVERED,
     SUPPORTED,
-    controls_section,
     depth_change,
-    evaluate_claims,
+    render_claim,
     world_kinds_from_json,
-    write_summary,
 )
+
+R50 = resnet50_depths()  # the depth landmarks of the tables below (ResNet-50's points)
+
+
+def evaluate_claims(*args, **kwargs):
+    return summary.evaluate_claims(*args, depths=R50, **kwargs)
+
+
+def write_summary(*args, **kwargs):
+    return summary.write_summary(*args, depths=R50, **kwargs)
+
+
+def controls_section(*args, **kwargs):
+    return summary.controls_section(*args, depths=R50, **kwargs)
+
 
 DEPTHS = (1, 2, 3, 4, 20, 45, 46, 47, 48, 49, 50)
 
@@ -132,7 +147,7 @@ def test_the_papers_own_table_meets_a_b_c_but_only_partly_tested():
     assert c["d"].verdict == NOT_TESTABLE  # the paper has no untrained networks
     # (a) is judged against LNets+ANets, as in the paper; the multitask gap is only shown
     # (Eyeglasses: 99.5 - 96.1 = 3.4 p.p., which would have failed a multitask reading)
-    text = "\n".join(c["a"].lines)
+    text = render_claim(c["a"])
     assert "LNets+ANets" in text and "+3.4 p.p." in text
 
 
@@ -197,7 +212,7 @@ def test_validation_fallback_is_at_most_partly_tested():
     table = _layer_table({"Male": (0.99, 0.99)})
     table.loc[table.probe == "neuron", "accuracy"] = 0.98  # every check of (a) met
     c = _by_key(evaluate_claims(None, table))
-    assert "validation" in "\n".join(c["a"].lines).lower()
+    assert "validation" in render_claim(c["a"]).lower()
     assert c["a"].verdict == PARTLY and "no test scores" in c["a"].why
 
 
@@ -206,7 +221,7 @@ def test_selections_scored_by_the_qda_fallback_are_flagged():
     scores.loc[(scores.attribute == "Male") & (scores.selection == "neuron"), "qda_reg"] = 1e-4
     c = _by_key(evaluate_claims(scores, MALE))
     assert "QDA fallback on Male neuron (network 0), Male neuron (network 1)" in c["a"].why
-    assert "Male neuron (network 0)" in "\n".join(c["b"].lines)
+    assert "Male neuron (network 0)" in render_claim(c["b"])
 
 
 def test_claim_d_needs_a_shallow_comparison_and_reads_the_input():
@@ -223,7 +238,7 @@ def test_claim_d_needs_a_shallow_comparison_and_reads_the_input():
     )
     c = _by_key(evaluate_claims(None, pd.concat([trained, as_good])))
     assert c["d"].verdict == SUPPORTED, c["d"].why
-    assert "Input pixels (L00): 80.0%" in "\n".join(c["d"].lines)
+    assert "Input pixels (L00): 80.0%" in render_claim(c["d"])
     # ... but without the input point, the second check is missing
     no_input = pd.concat([trained, as_good])
     c = _by_key(evaluate_claims(None, no_input[no_input.depth > 0]))
@@ -292,7 +307,7 @@ def test_planted_truth_and_file(tmp_path):
 
 
 def test_depth_change_means():
-    d = depth_change(_layer_table({"Male": (0.8, 0.9)}))
+    d = depth_change(_layer_table({"Male": (0.8, 0.9)}), R50)
     r = d.iloc[0]
     assert r["early"] == pytest.approx(0.8) and r["late"] == pytest.approx(0.9)
     assert r["change"] == pytest.approx(0.1)

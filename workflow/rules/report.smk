@@ -12,7 +12,7 @@ for _kind in ENV_KINDS:
         conda:
             f"../../envs/{_kind}.yaml"
         resources:
-            gpu=rule_gpus(f"environment_{_kind}", config),
+            gpu=rule_gpus(f"environment_{_kind}", STUDY),
         params:
             packages=ENV_PACKAGES[_kind],
         script:
@@ -181,6 +181,7 @@ rule summary:
     output:
         md="results/summary.md",
         html=report("results/summary.html", caption="../report/summary.rst", category="Summary"),
+        verdicts="results/verdicts.json",
     log:
         "results/logs/summary.log",
     conda:

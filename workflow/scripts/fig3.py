@@ -11,5 +11,6 @@ log_to(snakemake.log[0])
 from facecues.results.figures.depth import fig3  # noqa: E402
 
 table = read_tables(snakemake.input[0])
-fig3(table, snakemake.output.png, snakemake.output.pdf, depths_of_rows(snakemake.params.points))
+depths = depths_of_rows(snakemake.params.points)
+fig3(table, snakemake.output.png, snakemake.output.pdf, depths=depths)
 end_job()

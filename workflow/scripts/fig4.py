@@ -14,6 +14,6 @@ fig4(
     snakemake.params.attribute,
     snakemake.output.png,
     snakemake.output.pdf,
-    depths_of_rows(snakemake.params.points),
+    depths=depths_of_rows(snakemake.params.points),
 )
 end_job()

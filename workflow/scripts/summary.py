@@ -1,4 +1,5 @@
-"""Rule summary: the paper's claims, measured in this run, with verdicts."""
+"""Rule summary: the paper's claims, measured in this run, with verdicts (summary.md, its
+HTML page, and verdicts.json: the verdicts as data)."""
 
 from pathlib import Path
 
@@ -27,6 +28,7 @@ write_summary(
     provenance=read_provenance(snakemake.input.provenance),
     erasure=erasure,
     depths=depths_of_rows(snakemake.params.points),
+    verdicts=snakemake.output.verdicts,
 )
 write_text(
     snakemake.output.html,

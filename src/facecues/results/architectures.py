@@ -17,7 +17,7 @@ bad config stops the comparison before any job runs; then they run one after ano
 nothing to do. The comparison written to ``out``: ``compare.{png,pdf}`` (the whole-layer
 curves on relative depth, ``facecues.results.figures.compare``) and
 ``architectures.md``, per study its network, probe points, units per image, LFW
-verification accuracy, Table I's averages and the summary's verdicts.
+verification accuracy, Table I's averages and the verdicts (``results/verdicts.json``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ import pandas as pd
 from facecues.errors import FacecuesError
 from facecues.io import read_yaml, write_text
 from facecues.nets.manifest import network_points
+from facecues.results.claims import KEYS
+from facecues.results.claims.store import read_verdicts
 from facecues.results.figures.compare import compare_figure, network_label
 from facecues.results.provenance import read_provenance
-from facecues.results.summary import read_verdicts
 from facecues.results.table1 import AVG_PROBED, ROWS, RUN, format_mean_std, read_table1
 from facecues.study.config import architecture
 
@@ -44,7 +45,7 @@ NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 STUDY_KEYS = {"configfiles", "directory"}
 DEFAULT_OUT = "results/architectures"
 #: The claims a row shows (docs/protocol.md section 10), in the summary's order.
-CLAIMS = ("a", "b", "c", "d", "planted")
+CLAIMS = KEYS
 
 
 class StudyFailed(FacecuesError):
@@ -151,8 +152,8 @@ def study_row(study: Study) -> dict:
     """What ``architectures.md`` shows of a finished study (a missing file is named)."""
     results = study.results
     prov_path, table1_path = results / "provenance.json", results / "tables" / "table1.csv"
-    summary_path = results / "summary.md"
-    for path in (prov_path, table1_path, summary_path):
+    verdicts_path = results / "verdicts.json"
+    for path in (prov_path, table1_path, verdicts_path):
         if not path.is_file():
             raise FacecuesError(
                 f"study {study.name}: {path} does not exist: expected a finished study"
@@ -174,7 +175,7 @@ def study_row(study: Study) -> dict:
         "units": sum(p.units for p in manifest.points),
         "lfw": lfw,
         "table1": {row: (t1.at[row, "mean"], t1.at[row, "std"]) for row in t1.index},
-        "verdicts": read_verdicts(summary_path),
+        "verdicts": read_verdicts(verdicts_path),
         "results": str(results),
     }
 

@@ -15,12 +15,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from facecues.probes.erasure import at_chance
-from facecues.results.estimates import Estimate, estimate
+from facecues.probes.erasure import CHANCE_MARGIN, at_chance
+from facecues.results.estimates import (
+    CHANCE,
+    LEVEL,
+    PLANTED_MARGIN,
+    WORKED_SHARE,
+    Estimate,
+    estimate,
+)
 
-#: The planted check's margin (the project's own): identity-bound attributes must cost
-#: verification at least this much more than per-image ones (fraction).
-PLANTED_MARGIN = 0.005
 KINDS = {"identity": "identity-bound", "image": "per-image", "unrendered": "unrendered"}
 
 
@@ -84,9 +88,9 @@ def ranking(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> pd.Data
 
 def worked_points(table: pd.DataFrame) -> list[str]:
     """The erasure points where the erasure worked: the linear residual probe at chance
-    (``at_chance``) at half of the point's (network, attribute)s or more."""
+    (``at_chance``) at ``WORKED_SHARE`` (half) of the point's (network, attribute)s or more."""
     share = table.assign(ok=table["at_chance"].astype(bool)).groupby("point")["ok"].mean()
-    return sorted(share.index[share >= 0.5])
+    return sorted(share.index[share >= WORKED_SHARE])
 
 
 def planted_check(table: pd.DataFrame, kinds: dict[str, str]) -> tuple[str | None, str] | None:
@@ -158,12 +162,13 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
         f"verification accuracy lost, the mean over {', '.join(sorted(ranked['point'].unique()))} "
         f"({'the points where the erasure worked' if worked else 'no point where it worked'}"
         ": the linear residual probe at chance at half its (network, attribute)s or "
-        "more); control: a random relabelling erased the same way; 95% intervals over the "
-        "networks with the LFW "
+        f"more); control: a random relabelling erased the same way; {LEVEL:.0%} intervals over "
+        "the networks with the LFW "
         "folds' error. Residual: a probe refitted on the erased validation activations "
         "(two halves, each scored on the other), linear (PLS + LDA: what a linear eraser "
         "removes) and whole-layer (PLS + QDA, which also reads the classes' spread); at "
-        "chance: the linear one at most 2 p.p. above 50% (the project's own margin).",
+        f"chance: the linear one at most {100 * CHANCE_MARGIN:.0f} p.p. above "
+        f"{100 * CHANCE:.0f}% (the project's own margin).",
         "",
         "| rank | attribute | planted | drop | control drop | drop - control | residual "
         "linear probe | residual whole-layer probe | points at chance |",

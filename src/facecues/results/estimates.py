@@ -35,8 +35,25 @@ from functools import cache
 import numpy as np
 from scipy import stats
 
-#: Two-sided level of every interval.
+from facecues.results import formatting
+
+#: Two-sided level of every interval (the project's own).
 LEVEL = 0.95
+
+# The project's own thresholds of the verdicts (the paper's: ``facecues.literature``).
+#: Chance of a balanced two-class probe.
+CHANCE = 0.5
+#: "High" / "something to lose": at least this much above chance (fraction).
+HIGH_MARGIN = 0.10
+#: The margin of "loses" / "stays", "does as well", "at chance" (claims (c), (d) and the
+#: planted truth; fraction).
+TOL = 0.02
+#: The planted check's erasure margin: identity-bound attributes must cost verification at
+#: least this much more than per-image ones (fraction).
+PLANTED_MARGIN = 0.005
+#: An erasure point "worked" where the linear residual probe is at chance at this share
+#: of its (network, attribute)s or more.
+WORKED_SHARE = 0.5
 
 
 @dataclass(frozen=True)
@@ -83,11 +100,11 @@ class Estimate:
 
     def pct(self) -> str:
         """``71.4% ± 12.0`` (percent, the interval's half-width in p.p.)."""
-        return _pct(self.value) + self._pm()
+        return formatting.pct(self.value) + self._pm()
 
     def pp(self) -> str:
         """``+26.6 p.p. ± 12.0``."""
-        return _pp(self.value) + self._pm()
+        return formatting.pp(self.value) + self._pm()
 
     def _pm(self) -> str:
         if self.exact or not np.isfinite(self.value):
@@ -185,11 +202,3 @@ def simulate_coverage(
         covered += abs(e.value) <= e.half_width
         false_above += e.check(0.0, above=True) == "yes"
     return {"coverage": covered / sims, "false_above": false_above / sims}
-
-
-def _pct(x: float) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:.1f}%"
-
-
-def _pp(x: float) -> str:
-    return "n/a" if x is None or not np.isfinite(x) else f"{100 * x:+.1f} p.p."

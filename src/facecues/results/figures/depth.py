@@ -16,7 +16,6 @@ from facecues.nets.layout import Depths
 from facecues.results.figures.style import (
     COLORS,
     CURVES,
-    DEPTHS,
     FULL_WIDTH,
     attribute_rows,
     depth_curves,
@@ -52,7 +51,7 @@ def fig3_curves(table: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.Dat
 
 
 def fig3(
-    table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None, depths: Depths = DEPTHS
+    table: pd.DataFrame, png: str | Path, pdf: str | Path | None = None, *, depths: Depths
 ) -> None:
     """Accuracy over depth for every attribute: whole layer, 8 filters, 8 neurons.
 
@@ -61,8 +60,8 @@ def fig3(
     probe of the untrained networks (``random*``, dashed) and of the trained
     networks fitted and scored on the identity control task (dotted: a random label per
     person). The input point L00, where the table has it, sits at depth 0.
-    ``depths``: the network's landmarks (its stage boundaries; the built-in
-    topology's by default).
+    ``depths``: the network's landmarks (its stage boundaries;
+    ``facecues.nets.layout.depths``).
     """
     trained, controls = split_controls(table)
     curves, random_curves, identity_curves = fig3_curves(table)
@@ -147,7 +146,8 @@ def fig4(
     attribute: str,
     png: str | Path,
     pdf: str | Path | None = None,
-    depths: Depths = DEPTHS,
+    *,
+    depths: Depths,
 ) -> None:
     """Accuracy over depth of one attribute, block structure marked (Fig. 4).
 

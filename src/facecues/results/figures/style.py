@@ -19,12 +19,11 @@ import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
 from facecues.io import atomic_path  # noqa: E402
-from facecues.nets.layout import point_id, resnet50_depths  # noqa: E402
+from facecues.nets.layout import Depths, point_id  # noqa: E402
 from facecues.nets.names import is_control  # noqa: E402
 
 CURVES = {"layer": "whole layer", "filters": "8 filters", "neurons": "8 neurons"}
 COLORS = dict(zip(CURVES, sns.color_palette("colorblind", 3), strict=True))
-DEPTHS = resnet50_depths()
 FULL_WIDTH = 7.0  # inches, two-column paper
 
 
@@ -78,7 +77,7 @@ def networks_note(t: pd.DataFrame) -> str:
     return f"mean over {n} network{'s' if n != 1 else ''}" + (" (band ±2 std)" if n > 1 else "")
 
 
-def stage_axis(ax, depths=DEPTHS, with_input: bool = False) -> None:
+def stage_axis(ax, depths: Depths, with_input: bool = False) -> None:
     """A depth axis: grey lines at the stage boundaries, the ticks labelled by point id;
     ``with_input``: the input point L00 at 0, before a line that ends it."""
     for start in depths.stage_starts.values():
@@ -90,7 +89,7 @@ def stage_axis(ax, depths=DEPTHS, with_input: bool = False) -> None:
     ax.set_xlim(-0.5 if with_input else 0.5, depths.last + 0.5)
 
 
-def stage_labels(ax, depths=DEPTHS) -> None:
+def stage_labels(ax, depths: Depths) -> None:
     """Stage names above the plot, centred on each stage's probe points (the stem's and
     the pool's single points unnamed)."""
     starts = sorted(depths.stage_starts.items(), key=lambda kv: kv[1])

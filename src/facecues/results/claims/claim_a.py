@@ -1,0 +1,98 @@
+"""Claim (a): gender, eyeglasses and hat from a single neuron, close to supervised
+attribute networks (docs/protocol.md section 10)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from facecues.literature import (
+    CLAIM_A_REFERENCE,
+    SINGLE_NEURON_ACCURACY,
+    SINGLE_NEURON_ATTRIBUTES,
+    SUPERVISED_GAP,
+    quoted,
+)
+from facecues.results.claims.evidence import Evidence, caps, fallback_flags, per_network
+from facecues.results.claims.verdict import (
+    PAPER,
+    Verdict,
+    because,
+    check,
+    combine,
+    outcomes,
+    untestable,
+)
+from facecues.results.estimates import Estimate, binomial_var, difference, estimate
+
+KEY = "a"
+#: The supervised networks' accuracies the paper compares single neurons with (fractions).
+REFERENCE = {a: v / 100 for a, v in quoted(CLAIM_A_REFERENCE).items()}
+STATEMENT = (
+    f"Gender, eyeglasses and hat: over {SINGLE_NEURON_ACCURACY:.0f}% with a single neuron, "
+    f"less than {SUPERVISED_GAP:.0f} p.p. below supervised attribute networks (the paper "
+    f"compares with {CLAIM_A_REFERENCE})."
+)
+
+
+def _attribute(acc, a: str) -> tuple[dict, list]:
+    """One attribute's row of the claim's table and its two checks."""
+    neuron, n = per_network(acc, a, "neuron")
+    est = estimate(neuron, binomial_var(neuron.mean(), n))
+    high = check(f"{a}: best neuron", est, SINGLE_NEURON_ACCURACY / 100, True, PAPER)
+    lit = REFERENCE.get(a, np.nan)
+    gap = difference(Estimate(lit), est)
+    close = check(f"{a}: {CLAIM_A_REFERENCE} - neuron", gap, SUPERVISED_GAP / 100, False, PAPER)
+    mt, _ = per_network(acc, a, "multitask")
+    paired = (mt - neuron).dropna()
+    mt_gap = estimate(paired, binomial_var(mt.mean(), n) + binomial_var(neuron.mean(), n))
+    row = dict(
+        attribute=a,
+        neuron=est,
+        high=high.outcome,
+        reference=lit,
+        gap=gap,
+        close=close.outcome,
+        multitask=estimate(mt),
+        multitask_gap=mt_gap,
+    )
+    return row, [high, close]
+
+
+def _fails(row: dict) -> list[str]:
+    """What of an attribute's row misses the claim."""
+    out = []
+    if row["high"] != "yes":
+        out.append(
+            f"{row['attribute']}: neuron {row['neuron'].pct()} vs "
+            f"{SINGLE_NEURON_ACCURACY:.0f}% ({row['high']})"
+        )
+    if row["close"] not in ("yes", "n/a"):
+        out.append(
+            f"{row['attribute']}: {row['gap'].pp()} below {CLAIM_A_REFERENCE} ({row['close']})"
+        )
+    return out
+
+
+def judge(ev: Evidence) -> Verdict:
+    """Claim (a) on the selected units' scores."""
+    acc = ev.acc
+    probed = [a for a in SINGLE_NEURON_ATTRIBUTES if len(per_network(acc, a, "neuron")[0])]
+    if not probed:
+        why = "none of Male, Eyeglasses, Wearing_Hat has a best-neuron score."
+        return untestable(KEY, STATEMENT, why)
+    rows, checks, fails = [], [], []
+    for a in probed:
+        row, made = _attribute(acc, a)
+        rows.append(row)
+        checks += made
+        fails += _fails(row)
+    unprobed = [a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed]
+    missing = [f"not probed: {', '.join(unprobed)}"] if unprobed else []
+    missing += caps(acc, ev.source)
+    flagged = fallback_flags(acc, probed, ["neuron"])
+    if flagged:
+        fails.append("QDA fallback on " + ", ".join(flagged))
+    verdict = combine(outcomes(checks), missing)
+    why = because(fails, missing, "every check met")
+    detail = dict(source=ev.source, rows=rows, flagged=flagged)
+    return Verdict(KEY, STATEMENT, verdict, why, checks, missing, detail)
