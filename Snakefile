@@ -18,21 +18,28 @@ sys.path.insert(0, str(HERE / "src"))
 
 from facecues.errors import FacecuesError
 from facecues.study.config import load_config
+from facecues.study.study import Study
 
-# The config: config.yaml beside this file under what the user gives (--configfile and
-# --config, or the caller's `config:` when this workflow is a module: Snakemake skips a
-# module's configfile directive), the schema's defaults filled in, validated against
-# workflow/schemas/config.schema.yaml and checked, by the loader `facecues plan` uses too.
+# The study, read once (facecues.study): config.yaml beside this file under what the user
+# gives (--configfile and --config, or the caller's `config:` when this workflow is a
+# module: Snakemake skips a module's configfile directive), the schema's defaults filled
+# in, validated against workflow/schemas/config.schema.yaml and checked, by the loader
+# `facecues plan` uses too; then what it means (networks, the manifest of probe points and
+# its depths, erasure points), derived once. Rules and helpers read STUDY, never the raw
+# config; `config` keeps the resolved mapping every job receives.
 try:
-    _config = load_config(
-        given=config,
-        defaults=HERE / "config.yaml",
-        schema=HERE / "workflow/schemas/config.schema.yaml",
+    STUDY = Study.from_config(
+        load_config(
+            given=config,
+            defaults=HERE / "config.yaml",
+            schema=HERE / "workflow/schemas/config.schema.yaml",
+        ),
+        root=HERE,
     )
 except FacecuesError as e:
     raise WorkflowError(str(e))
 config.clear()
-config.update(_config)
+config.update(STUDY.config)
 
 
 include: "workflow/rules/common.smk"

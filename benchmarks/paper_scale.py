@@ -41,7 +41,6 @@ the end unless ``--keep``.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import re
@@ -552,17 +551,19 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
     the measurements."""
     from facecues.literature import CELEBA_PIXELS
     from facecues.plan import costs as P
-    from facecues.study.config import load_config
+    from facecues.plan import measured as M
+    from facecues.study.study import load_study
 
-    cfg = load_config(ROOT / "configs" / "paper.yaml")
-    cfg["probe"]["gpus"] = 0  # this machine: the CPU path of the model
     rows = ex["rows"]
-    pls_cfg = copy.deepcopy(cfg)
-    pls_cfg["probe"]["train_per_class"] = pls_cold["rows"] / 2
-    cfg["probe"]["train_per_class"] = rows / 2
+
+    def paper(per_class: int):  # this machine: the CPU path of the model
+        given = {"probe": {"gpus": 0, "train_per_class": per_class}}
+        return load_study(ROOT / "configs" / "paper.yaml", given=given, write=False)
+
+    cfg, pls_cfg = paper(rows // 2), paper(pls_cold["rows"] // 2)
     units = sum(p.units for p in resnet50_points(**PAPER))
     nbytes = rows * units * 2
-    forward_plan = P._step_s(cfg, False, EXTRACT_THREADS, amp=False) * P.FORWARD_FRACTION
+    forward_plan = P._step_s(cfg, False, EXTRACT_THREADS, amp=False) * M.FORWARD_FRACTION
     load_plan = P._load_s(CELEBA_PIXELS, PAPER["input_size"])
     forward = ex["forward"] / rows
     load = ex["load"] / rows
@@ -578,30 +579,30 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
     lines = [
         f"  {'constant / estimate':<34}{'plan.py':>14}{'measured':>14}  note",
         f"  {'forward s/image (2 thr, 224 px)':<34}{forward_plan:>14.3f}{forward:>14.3f}  "
-        f"CPU_TRAIN_IMAGES_S {P.CPU_TRAIN_IMAGES_S:.0f} x FORWARD_FRACTION "
-        f"{P.FORWARD_FRACTION:.2f}; same forward with CPU_TRAIN_IMAGES_S = "
-        f"{P.CPU_TRAIN_IMAGES_S * forward_plan / forward:.0f}",
+        f"CPU_TRAIN_IMAGES_S {M.CPU_TRAIN_IMAGES_S:.0f} x FORWARD_FRACTION "
+        f"{M.FORWARD_FRACTION:.2f}; same forward with CPU_TRAIN_IMAGES_S = "
+        f"{M.CPU_TRAIN_IMAGES_S * forward_plan / forward:.0f}",
         f"  {'  its CPU-s / 2 (2 free cores)':<34}{forward_plan:>14.3f}{forward_cpu:>14.3f}  "
         f"the same without contention (if both threads were busy): CPU_TRAIN_IMAGES_S = "
-        f"{P.CPU_TRAIN_IMAGES_S * forward_plan / forward_cpu:.0f}",
+        f"{M.CPU_TRAIN_IMAGES_S * forward_plan / forward_cpu:.0f}",
         f"  {'load s/image (178x218 -> 224)':<34}{load_plan:>14.4f}{load:>14.4f}  "
         "LOAD_S_* (decode + resize + normalise, 1 core)",
-        f"  {'DISK_WRITE_BYTES_S':<34}{P.DISK_WRITE_BYTES_S / MB:>11.0f} MB{write_rate / MB:>11.0f}"
+        f"  {'DISK_WRITE_BYTES_S':<34}{M.DISK_WRITE_BYTES_S / MB:>11.0f} MB{write_rate / MB:>11.0f}"
         f" MB  HDF5 writes inside the job (page cache, throttled by writeback)",
-        f"  {'SHARD_READ_BYTES_S':<34}{P.SHARD_READ_BYTES_S / MB:>11.0f} MB{read_rate / MB:>11.0f}"
+        f"  {'SHARD_READ_BYTES_S':<34}{M.SHARD_READ_BYTES_S / MB:>11.0f} MB{read_rate / MB:>11.0f}"
         f" MB  read_shard, cold shard, float16 -> float32",
-        f"  {'  by its CPU seconds':<34}{P.SHARD_READ_BYTES_S / MB:>11.0f} MB"
+        f"  {'  by its CPU seconds':<34}{M.SHARD_READ_BYTES_S / MB:>11.0f} MB"
         f"{read_rate_cpu / MB:>11.0f} MB  shard bytes / CPU-s of the read (without contention)",
         f"  {'PLS_FIT_FACTOR x PLS_CORE_S_PER_EL':<34}"
-        f"{P.PLS_FIT_FACTOR * P.PLS_CORE_S_PER_ELEMENT:>14.2e}{fit_el:>14.2e}  unit_features, "
-        f"1 thread, n x m = {n:,} x {m:,} (PLS_CORE_S_PER_ELEMENT = {fit_el / P.PLS_FIT_FACTOR:.2e}"
+        f"{M.PLS_FIT_FACTOR * M.PLS_CORE_S_PER_ELEMENT:>14.2e}{fit_el:>14.2e}  unit_features, "
+        f"1 thread, n x m = {n:,} x {m:,} (PLS_CORE_S_PER_ELEMENT = {fit_el / M.PLS_FIT_FACTOR:.2e}"
         " at the same factor)",
         f"  {'  by its CPU seconds':<34}"
-        f"{P.PLS_FIT_FACTOR * P.PLS_CORE_S_PER_ELEMENT:>14.2e}{fit_el_cpu:>14.2e}  "
-        f"(PLS_CORE_S_PER_ELEMENT = {fit_el_cpu / P.PLS_FIT_FACTOR:.2e} at the same factor)",
-        f"  {'TORCH_JOB_START_S':<34}{P.TORCH_JOB_START_S:>14.1f}{ex['startup']:>14.1f}  "
+        f"{M.PLS_FIT_FACTOR * M.PLS_CORE_S_PER_ELEMENT:>14.2e}{fit_el_cpu:>14.2e}  "
+        f"(PLS_CORE_S_PER_ELEMENT = {fit_el_cpu / M.PLS_FIT_FACTOR:.2e} at the same factor)",
+        f"  {'TORCH_JOB_START_S':<34}{M.TORCH_JOB_START_S:>14.1f}{ex['startup']:>14.1f}  "
         "imports + job_network (in the child, interpreter start not counted)",
-        f"  {'PLS_JOB_START_S':<34}{P.PLS_JOB_START_S:>14.2f}"
+        f"  {'PLS_JOB_START_S':<34}{M.PLS_JOB_START_S:>14.2f}"
         f"{pls_cold['process_wall'] - pls_cold['call']:>14.2f}  process wall less the call",
         f"  {'extract job s (' + format(rows, ',') + ' rows)':<34}"
         f"{est_extract:>14.0f}"

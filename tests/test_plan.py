@@ -11,11 +11,15 @@ import numpy as np
 import pytest
 import yaml
 
-from facecues.plan.costs import REF_FLOPS, datasets, model_parameters, rule_resources
+from facecues.activations.shards import SHARD_FORMAT_VERSION, VERSION_ATTR
+from facecues.plan.costs import rule_resources
+from facecues.plan.measured import REF_FLOPS
 from facecues.plan.report import format_plan, plan
 from facecues.plan.rules import HEAVY_RULES, PROBE_GPU_RULES, TRAIN_GPU_RULES
+from facecues.plan.sizes import datasets, model_parameters
 from facecues.probes.probe_file import probe_file_bytes
 from facecues.study.config import load_config
+from facecues.study.study import load_study
 from tests.conftest import ROOT, snakemake
 
 PAPER = ROOT / "configs/paper.yaml"
@@ -40,7 +44,7 @@ def _dry_run(workdir: Path, config: dict | None = None, *args: str, configfile=N
 @pytest.mark.workflow
 def test_default_config_jobs_equal_the_dry_run(tmp_path):
     run = _dry_run(tmp_path, configfile=ROOT / "config.yaml")
-    p = plan(load_config())
+    p = plan(load_study(write=False))
     assert p.jobs == _job_counts(run.stdout)
     # 2 trained networks and 2 untrained controls, 8 attributes
     # 50 points and the input L00
@@ -54,7 +58,7 @@ def test_default_config_jobs_equal_the_dry_run(tmp_path):
 def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
     roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
     run = _dry_run(tmp_path, None, "--config", f"data={{{roots}}}", configfile=PAPER)
-    p = plan(load_config(PAPER))  # no roots: the plan reads no data
+    p = plan(load_study(PAPER, write=False))  # no roots: the plan reads no data
     assert p.jobs == _job_counts(run.stdout)
     assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 51 * 40
     assert "synthesize" not in p.jobs
@@ -75,9 +79,9 @@ def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
     configfile = tmp_path / "override.yaml"
     configfile.write_text(yaml.safe_dump(override))
     run = _dry_run(tmp_path, None, configfile=configfile)
-    config = load_config(configfile)
-    assert config["probe"]["train_per_class"] == 256  # merged with config.yaml's, key by key
-    p = plan(config)
+    study = load_study(configfile, write=False)
+    assert study.probe_sample.train_per_class == 256  # merged with config.yaml's, key by key
+    p = plan(study)
     assert p.jobs == _job_counts(run.stdout)
     assert p.networks == ["a", "b"] and not p.trained and "train" not in p.jobs
     assert p.jobs["extract"] == (2 + 2) * 3  # the 2 given networks and 2 controls
@@ -85,35 +89,38 @@ def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
 
 
 def test_paper_shards_are_37_82_gb_per_set_in_float16():
-    p = plan(load_config(PAPER))
+    p = plan(load_study(PAPER, write=False))
     assert f"{p.set_bytes / 1e9:.2f}" == "37.82"  # 37.21 GB of the network, 0.62 of the input
     assert p.shard_bytes["L00"] == 3 * 224 * 224 * 2048 * 2
     assert p.shard_bytes["L01"] == 64 * 112 * 112 * 2048 * 2
     assert p.shard_bytes["L50"] == 2048 * 2048 * 2
     assert sum(p.shard_bytes.values()) == p.set_bytes == (9_083_904 + 150_528) * 2048 * 2
     assert p.sets == (6 + 2) * 40 and p.peak_shard_bytes == 2 * p.set_bytes
-    assert plan(load_config(PAPER), concurrent_extracts=3).peak_shard_bytes == 4 * p.set_bytes
+    assert (
+        plan(load_study(PAPER, write=False), concurrent_extracts=3).peak_shard_bytes
+        == 4 * p.set_bytes
+    )
     assert p.peak_disk_bytes > p.kept_total > p.kept_bytes["probes"] > 0
 
 
 def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
-    config = load_config(PAPER)
-    one_each = plan(config)
+    study = load_study(PAPER, write=False)
+    one_each = plan(study)
     # 6 trained networks and 2 untrained controls, 40 attributes
     assert one_each.rules["pls_vip"].submissions == 16_320
     assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
-    batched = plan(config, pls_vip_batch=51)
+    batched = plan(study, pls_vip_batch=51)
     assert batched.rules["pls_vip"].submissions == 320  # one per (network, attribute)
-    assert plan(config, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
+    assert plan(study, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
     # train, control_network, finetune, extract, score_val, score_test, environment_torch
     heavy = 6 + 2 + 6 + 320 + 320 + 6 + 1
     assert batched.submissions == heavy + 320
     assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
-    assert one_each.gpu_hours > 0 and plan(load_config()).gpu_hours == 0
+    assert one_each.gpu_hours > 0 and plan(load_study(write=False)).gpu_hours == 0
 
 
 def test_resources_fit_the_default_on_a_small_node_and_the_paper_training_takes_a_day():
-    default, paper = load_config(), load_config(PAPER)
+    default, paper = load_study(write=False), load_study(PAPER, write=False)
     for rule in HEAVY_RULES:
         r = rule_resources(rule, default)
         assert 2000 <= r["mem_mb"] <= 24_000 and 10 <= r["runtime"] <= 180, (rule, r)
@@ -139,6 +146,7 @@ def test_probe_file_size_is_what_fit_layer_probes_writes(tmp_path):
 
         with h5py.File(shard, "w") as f:
             f.attrs.update(point="L01", name="relu", kind="stem", shape=shape, index=1)
+            f.attrs[VERSION_ATTR] = SHARD_FORMAT_VERSION
             f["train"] = x
             f["train_y"] = np.tile(np.array([1, -1], dtype=np.int8), 40)
             f["train_identity_y"] = np.repeat(np.array([1, -1, -1, 1], dtype=np.int8), 20)
@@ -214,7 +222,7 @@ def test_the_plan_counts_the_images_the_synthetic_world_renders():
     for given in ({}, {"vgg_identities": 7, "celeba_test_identities": 5, "lfw_folds": 3}):
         config = load_config(given={"synthetic": given})
         world = plan_world(SyntheticConfig.from_dict(config["synthetic"]))
-        d = datasets(config)
+        d = datasets(load_study(given={"synthetic": given}, write=False))
         assert d.synthetic_images == sum(len(job.paths) for job in world.jobs), given
         assert d.identities == SyntheticConfig.from_dict(given).vgg_identities
 
@@ -224,7 +232,7 @@ def test_the_plan_counts_the_images_the_synthetic_world_renders():
     [
         # what the Snakefile imports at start-up (and every cluster job again)
         (
-            "facecues.study.config, facecues.plan.costs, facecues.plan.rules, "
+            "facecues.study.study, facecues.plan.costs, facecues.plan.rules, "
             "facecues.nets.names, facecues.nets.layout",
             ("torch", "pandas", "h5py", "sklearn"),
         ),
@@ -255,7 +263,7 @@ def test_cli_prints_the_paper_plan():
     assert "320 sets, 12.1 TB written in all" in run.stdout  # units that scale
     assert "CPU-h, GPU-h: threads x time" in run.stdout  # the columns explained
     assert "warning: one train job asks for 25.4 h, more than the 24 h" in run.stdout
-    assert run.stdout.strip() == format_plan(plan(load_config(PAPER), pls_vip_batch=51))
+    assert run.stdout.strip() == format_plan(plan(load_study(PAPER, write=False), pls_vip_batch=51))
 
 
 def test_console_script_prints_the_default_plan():

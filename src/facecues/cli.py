@@ -13,7 +13,7 @@ from pathlib import Path
 from facecues.errors import FacecuesError
 from facecues.plan.report import format_plan, format_points_plan, plan
 from facecues.plan.rules import SLURM_PLS_VIP_BATCH
-from facecues.study.config import load_config
+from facecues.study.study import load_study
 
 
 def _positive(text: str) -> int:
@@ -23,12 +23,21 @@ def _positive(text: str) -> int:
     return value
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """The command line: one subcommand each for plan, points, compare, architectures."""
     parser = argparse.ArgumentParser(
         prog="facecues",
         description="facecues: which face attributes a face-recognition network encodes.",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_plan(sub)
+    _add_points(sub)
+    _add_compare(sub)
+    _add_architectures(sub)
+    return parser
+
+
+def _add_plan(sub) -> None:
     p = sub.add_parser(
         "plan",
         help="what a config's study will run and need (jobs, submissions, disk, time), "
@@ -62,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="extract jobs running at once, for the peak shard disk (default: 1)",
     )
+
+
+def _add_points(sub) -> None:
     p = sub.add_parser(
         "points",
         help="the probe points discovered in a network (torchvision, timm, your own module)",
@@ -78,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kwargs", default="{}", metavar="JSON", help="the builder's keyword arguments")
     p.add_argument("--points", nargs="+", metavar="P", help="names or patterns (default: all)")
     p.add_argument("--manifest", metavar="F", help="also write the manifest (JSON) to F")
+
+
+def _add_compare(sub) -> None:
     p = sub.add_parser(
         "compare",
         help="overlay finished studies' whole-layer curves per attribute on relative depth",
@@ -87,6 +102,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("results", nargs="+", metavar="RESULTS", help="a study's results/ folder")
     p.add_argument("--out", required=True, metavar="PNG", help="the figure (a PDF beside it)")
+
+
+def _add_architectures(sub) -> None:
     p = sub.add_parser(
         "architectures",
         help="run the studies a comparison file names (one per architecture), then set "
@@ -99,6 +117,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("file", help="the comparison file (studies, out)")
     p.add_argument("--no-run", action="store_true", help="only compare studies already finished")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
     snakemake_args = []  # after '--': every study's snakemake arguments
     if "--" in argv:
@@ -108,16 +130,20 @@ def main(argv: list[str] | None = None) -> int:
     if snakemake_args and args.command != "architectures":
         parser.error(f"unrecognized arguments: -- {' '.join(snakemake_args)}")
     args.snakemake_args = snakemake_args
-    if args.command == "architectures":
-        return _architectures(args)
-    if args.command == "points":
-        return _points(args)
-    if args.command == "compare":
-        return _compare(args)
+    commands = {
+        "plan": _plan,
+        "points": _points,
+        "compare": _compare,
+        "architectures": _architectures,
+    }
+    return commands[args.command](args)
+
+
+def _plan(args) -> int:
     try:
-        config = load_config(args.configfile)
+        study = load_study(args.configfile, write=False)
         result = plan(
-            config,
+            study,
             pls_vip_batch=args.pls_vip_batch,
             concurrent_extracts=args.concurrent_extracts,
         )
@@ -128,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     print(format_plan(result))
     if args.points:
-        print("\nprobe points\n" + format_points_plan(config))
+        print("\nprobe points\n" + format_points_plan(study))
     return 0
 
 

@@ -1,6 +1,7 @@
 # Helpers shared by the rules: wildcard values, data locations, inputs.
 
 import os
+from dataclasses import asdict
 import shlex
 import sys
 from pathlib import Path
@@ -10,84 +11,67 @@ import yaml
 
 import facecues
 from facecues.errors import FacecuesError
-from facecues.nets.manifest import is_built_in, network_points
-from facecues.nets.spec import resolve_file
-from facecues.nets.names import NAME_PATTERN, study_networks
-from facecues.study.config import architecture, erased_networks, erasure_points
+from facecues.nets.names import NAME_PATTERN
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
+from facecues.plan import rules as plan_rules
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
 
-# The network's module file, when it is one: a relative path is looked up from the working
-# folder, then from this workflow's (configs/networks/), and kept absolute for every job.
-config["model"]["architecture"] = resolve_file(
-    config["model"]["architecture"], Path(workflow.current_basedir).parent.parent
-)
-# The network's probe points (facecues.nets.manifest: the built-in topology's from the
-# layout; another network's discovered once, at the first start-up, and cached under
-# results/manifests), and every point probed: the input L00 too (a control).
-ARCHITECTURE = architecture(config)
-try:
-    MANIFEST = network_points(
-        ARCHITECTURE, config["model"]["input_size"], ARCHITECTURE.get("points")
-    )
-except FacecuesError as e:
-    raise WorkflowError(f"model.architecture: {e}")
-if MANIFEST.method == "hooks":
+# Everything below reads STUDY (facecues.study.Study, built once in the Snakefile).
+if STUDY.manifest.method == "hooks":
     print(
-        f"model.architecture: FX tracing failed ({MANIFEST.trace_error.splitlines()[0]}); "
-        "its points were found by forward hooks, which do not see functional "
-        "nonlinearities; name points by hand with model.architecture.points",
+        f"model.architecture: FX tracing failed "
+        f"({STUDY.manifest.trace_error.splitlines()[0]}); its points were found by forward "
+        "hooks, which do not see functional nonlinearities; name points by hand with "
+        "model.architecture.points",
         file=sys.stderr,
     )
-NETWORK_POINTS = [p.id for p in MANIFEST.points]
-# The points as plain rows, for the scripts that draw depth axes and judge depth ranges
-# (facecues.nets.layout.depths_of_rows).
-POINT_ROWS = [[p.index, p.name, p.kind, list(p.shape), p.stage] for p in MANIFEST.points]
-POINTS = ["L00"] * config["controls"]["input_point"] + NETWORK_POINTS
-ATTRIBUTES = config["attributes"]
-SYNTHETIC = config["data"]["source"] == "synthetic"
+# The network's probe points (the manifest's), and every point probed: the input L00 too
+# (a control), and the points as plain rows for the scripts that draw depth axes and
+# judge depth ranges (facecues.nets.layout.depths_of_rows).
+NETWORK_POINTS = [p.id for p in STUDY.network_points]
+POINT_ROWS = STUDY.point_rows
+POINTS = STUDY.point_ids
+ATTRIBUTES = STUDY.attributes
+SYNTHETIC = STUDY.synthetic
 # The networks (facecues.nets.names): trained here (named by seed) or given as
 # checkpoints, and the untrained controls, probed like them (accuracy table, Fig. 3's
 # control curves, claim d) but never selected, tested or fine-tuned.
-STUDY = study_networks(config)
-NETWORKS = list(STUDY.studied)
-CONTROLS = list(STUDY.controls)
-PROBED = list(STUDY.probed)
+NETS = STUDY.networks
+NETWORKS = list(NETS.studied)
+CONTROLS = list(NETS.controls)
+PROBED = list(NETS.probed)
 WORLD = "results/synthetic/world.json"
 # Erasure (docs/protocol.md section 13): at these points, in the studied networks, where
 # LFW pairs are at hand (synthetic, or data.lfw_root given).
-ERASURE_POINTS = erasure_points(config)
-ERASED = erased_networks(config)
+ERASURE_POINTS = list(STUDY.erasure.points)
+ERASED = list(STUDY.erasure.networks)
 
 # What each rule's results depend on, passed as its params: a config change
 # reruns exactly the rules it concerns (threads, workers and GPUs rerun nothing).
-ARCH = {k: config["model"][k] for k in ("base_width", "input_size", "stride_in_1x1")}
-if not is_built_in(ARCHITECTURE):
-    ARCH["architecture"] = ARCHITECTURE
-TRAIN = {k: v for k, v in config["train"].items() if k not in ("threads", "gpus", "workers")}
-SAMPLE = {
-    k: config["probe"][k]
-    for k in ("train_per_class", "val_per_class", "split_seed", "allow_reduction")
-}
+ARCH = asdict(STUDY.model)
+if not STUDY.built_in:
+    ARCH["architecture"] = dict(STUDY.architecture)
+TRAIN = {k: v for k, v in STUDY.train.items() if k not in ("threads", "gpus", "workers")}
+SAMPLE = asdict(STUDY.probe_sample)
 # The pls_vip step's options (facecues.probes.options: each declared once there).
-from facecues.probes.options import ProbeOptions
-
-PROBE_OPTIONS = ProbeOptions.from_config(config)
+PROBE_OPTIONS = STUDY.probe
 PLS = PROBE_OPTIONS.params()
 # The identity control task (docs/protocol.md section 11): whether it is on and the seed
 # of its labels, a part of the extract, pls_vip and score_val jobs.
-IDENTITY_TASK = {k: config["controls"][k] for k in ("identity_task", "identity_seed")}
-STREAM = {k: config["probe"][k] for k in ("dtype", "batch_size")}
-MULTITASK = {k: v for k, v in config["multitask"].items() if k != "workers"}
-SHARD_ITEMSIZE = itemsize(config)
+IDENTITY_TASK = {k: getattr(STUDY.controls, k) for k in ("identity_task", "identity_seed")}
+STREAM = {k: getattr(STUDY.stream, k) for k in ("dtype", "batch_size")}
+MULTITASK = {k: v for k, v in STUDY.multitask.items() if k != "workers"}
+# The untrained controls' initialisation and BatchNorm recalibration (rule control_network).
+CONTROL_INIT = {k: getattr(STUDY.controls, k) for k in ("init_seed", "recalibrate_bn")}
+SHARD_ITEMSIZE = itemsize(STUDY)
 
 # Threads, GPUs, memory (MB) and runtime (minutes) of one job of each rule, sized from
 # the config (facecues.plan; `facecues plan` prints them). A cluster profile adds only
 # partitions and accounts.
-THREADS = {rule: rule_threads(rule, config) for rule in HEAVY_RULES}
-GPUS = {rule: rule_gpus(rule, config) for rule in HEAVY_RULES}
-RESOURCES = {rule: rule_resources(rule, config) for rule in (*HEAVY_RULES, "pls_vip")}
+THREADS = {rule: rule_threads(rule, STUDY) for rule in HEAVY_RULES}
+GPUS = {rule: rule_gpus(rule, STUDY) for rule in HEAVY_RULES}
+RESOURCES = {rule: rule_resources(rule, STUDY) for rule in (*HEAVY_RULES, "pls_vip")}
 
 
 def probe_mem_mb(wildcards, input):
@@ -99,11 +83,11 @@ def probe_mem_mb(wildcards, input):
 
 
 # Before any job runs: how much disk the temporary activation shards take.
-print(disk_note(config), file=sys.stderr)
+print(disk_note(STUDY), file=sys.stderr)
 
-FIGURES = config["figures"]
-_fig1 = [a for a in FIGURES["fig1_attributes"] if a in ATTRIBUTES] or ATTRIBUTES[:3]
-_fig6 = [a for a in FIGURES["fig6_attributes"] if a in ATTRIBUTES]
+FIGURES = STUDY.figures
+_fig1 = [a for a in FIGURES.fig1_attributes if a in ATTRIBUTES] or ATTRIBUTES[:3]
+_fig6 = [a for a in FIGURES.fig6_attributes if a in ATTRIBUTES]
 FACE_FIGURES = {
     "fig1": _fig1,
     "fig6": _fig6 or [a for a in ATTRIBUTES if a not in _fig1] or _fig1,
@@ -120,16 +104,20 @@ if not SYNTHETIC:
     from facecues.data.roots import check_real_data
 
     try:  # at start-up, before any job: every unset or wrong root in one message
-        check_real_data(config, ["celeba"] if STUDY.checkpoints else ["celeba", "vggface2", "lfw"])
+        check_real_data(config, ["celeba"] if NETS.checkpoints else ["celeba", "vggface2", "lfw"])
     except FacecuesError as e:
         raise WorkflowError(str(e))
 
 
+def job_priority(rule):
+    """The `priority:` of `rule`'s jobs (facecues.plan.rules.job_priority): training and
+    what feeds it first, the studied networks' probing next, the controls' chain last."""
+    return lambda wildcards: plan_rules.job_priority(rule, wildcards.get("network"))
+
+
 def data_root(name):
     """Root folder of dataset `name` (celeba, vggface2, lfw)."""
-    if SYNTHETIC:
-        return f"results/synthetic/{name}"
-    return config["data"][f"{name}_root"]
+    return STUDY.data_root(name)
 
 
 def world_input(wildcards):
@@ -144,13 +132,13 @@ def known_network(rule, kinds=("trained", "checkpoint", "control"), world=True):
     any job, naming the value and the rule."""
 
     def inputs(wildcards):
-        kind = STUDY.kind(wildcards.network)
+        kind = NETS.kind(wildcards.network)
         if kind not in kinds:
             what = "is not a network of this study" if kind is None else f"is a {kind} network"
-            expected = ", ".join(n for n in PROBED if STUDY.kind(n) in kinds)
+            expected = ", ".join(n for n in PROBED if NETS.kind(n) in kinds)
             raise WorkflowError(
                 f"network '{wildcards.network}' (wildcard of rule {rule}) {what}; "
-                f"expected one of {expected} ({STUDY.describe()})"
+                f"expected one of {expected} ({NETS.describe()})"
             )
         return world_input(wildcards) if world else []
 
@@ -170,7 +158,7 @@ def env_dependencies(kind):
 
 def checkpoint_path(name):
     """The checkpoint file of network `name` (the rules' `network_file` for a name)."""
-    return STUDY.checkpoints.get(name, f"results/models/{name}/model.pt")
+    return NETS.checkpoints.get(name, f"results/models/{name}/model.pt")
 
 
 # What produced the study (facecues.results.provenance): the kinds of rule, each with its

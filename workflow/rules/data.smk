@@ -8,6 +8,7 @@ rule synthesize:
         "results/logs/synthesize.log",
     benchmark:
         "results/benchmarks/synthesize.tsv"
+    priority: job_priority("synthesize")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["synthesize"]
@@ -15,7 +16,7 @@ rule synthesize:
         mem_mb=RESOURCES["synthesize"]["mem_mb"],
         runtime=RESOURCES["synthesize"]["runtime"],
     params:
-        cfg=config["synthetic"],
+        cfg=STUDY.section("synthetic"),
     script:
         "../scripts/synthesize.py"
 

@@ -22,12 +22,12 @@ rule erasure:
     params:
         celeba=data_root("celeba"),
         lfw=data_root("lfw"),
-        lfw_crop=config["train"]["lfw_crop"],
+        lfw_crop=STUDY.train["lfw_crop"],
         model=ARCH,
         points=ERASURE_POINTS,
-        erasure={k: config["erasure"][k] for k in ("seed", "fit_images", "method")},
-        n_components=config["probe"]["n_components"],
-        batch_size=config["probe"]["batch_size"],
+        erasure={k: getattr(STUDY.erasure, k) for k in ("seed", "fit_images", "method")},
+        n_components=STUDY.probe.n_components,
+        batch_size=STUDY.stream.batch_size,
     script:
         "../scripts/erasure.py"
 

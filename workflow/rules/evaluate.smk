@@ -7,6 +7,7 @@ rule select:
         "results/selection/{network}.tsv",
     log:
         "results/logs/select/{network}.log",
+    priority: job_priority("select")
     conda:
         "../../envs/probe.yaml"
     script:
@@ -30,6 +31,7 @@ rule score_test:
         "results/logs/score_test/{network}.log",
     benchmark:
         "results/benchmarks/score_test/{network}.tsv"
+    priority: job_priority("score_test")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["score_test"]
@@ -56,6 +58,7 @@ rule finetune:
         "results/logs/finetune/{network}.log",
     benchmark:
         "results/benchmarks/finetune/{network}.tsv"
+    priority: job_priority("finetune")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["finetune"]

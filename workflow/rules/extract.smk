@@ -12,6 +12,7 @@ rule extract:
         "results/logs/extract/{network}/{attribute}.log",
     benchmark:
         "results/benchmarks/extract/{network}/{attribute}.tsv"
+    priority: job_priority("extract")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["extract"]

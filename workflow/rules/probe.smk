@@ -13,7 +13,7 @@ rule pls_vip:
         "results/probes/{network}/{attribute}/{point}.h5",
     log:
         "results/logs/pls_vip/{network}/{attribute}/{point}.log",
-    priority: 10
+    priority: job_priority("pls_vip")
     conda:
         "../../envs/probe.yaml"
     resources:
@@ -42,7 +42,7 @@ rule score_val:
         "results/logs/score_val/{network}/{attribute}.log",
     benchmark:
         "results/benchmarks/score_val/{network}/{attribute}.tsv"
-    priority: 10
+    priority: job_priority("score_val")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["score_val"]  # mostly QDA fits, single-threaded

@@ -10,6 +10,7 @@ rule train:
         "results/benchmarks/train/{network}.tsv"
     wildcard_constraints:
         network=r"\d+",
+    priority: job_priority("train")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["train"]
@@ -36,6 +37,7 @@ rule control_network:
         "results/logs/control_network/{network}.log",
     wildcard_constraints:
         network=r"random\d+",
+    priority: job_priority("control_network")
     conda:
         "../../envs/torch.yaml"
     threads: THREADS["control_network"]
@@ -45,6 +47,6 @@ rule control_network:
     params:
         celeba=data_root("celeba"),
         model=ARCH,
-        controls={k: v for k, v in config["controls"].items() if k.startswith(("init", "recal"))},
+        controls=CONTROL_INIT,
     script:
         "../scripts/control_network.py"

@@ -13,34 +13,33 @@ from __future__ import annotations
 
 import math
 import textwrap
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from facecues.activations.shards import shard_bytes
-from facecues.nets.manifest import is_built_in
-from facecues.nets.names import study_networks
 from facecues.nets.spec import describe
 from facecues.plan.costs import (
+    estimate_seconds,
+    pls_vip_mem_mb,
+    pls_vip_seconds,
+    rule_resources,
+)
+from facecues.plan.measured import (
     ATLAS_CARD_BYTES,
     ATLAS_PAGE_BYTES,
     CHECKPOINT_BYTES_PER_IDENTITY,
     CHECKPOINT_OVERHEAD_BYTES,
     SYNTH_BYTES_PER_IMAGE,
-    datasets,
-    estimate_seconds,
-    identity_control,
-    network_manifest,
-    network_parameters,
-    pls_vip_mem_mb,
-    pls_vip_seconds,
-    probed_points,
-    probes_per_point,
-    rule_resources,
-    train_rows,
 )
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, RULES, rule_gpus, rule_threads
+from facecues.plan.sizes import (
+    datasets,
+    identity_control,
+    network_parameters,
+    probes_per_point,
+    train_rows,
+)
 from facecues.probes.probe_file import probe_file_bytes
-from facecues.study.config import architecture, erased_networks
+from facecues.study.study import Study
 
 
 @dataclass
@@ -69,7 +68,7 @@ class RulePlan:
 
 @dataclass
 class Plan:
-    """Everything ``plan()`` works out for a config (bytes are bytes, times hours)."""
+    """Everything ``plan()`` works out for a study (bytes are bytes, times hours)."""
 
     networks: list[str]
     controls: list[str]
@@ -88,7 +87,7 @@ class Plan:
     kept_bytes: dict[str, int]  # what stays, by kind
     training_extra_bytes: int  # resumable checkpoints while networks train
     pls_vip_batch: int | None = None
-    config: dict = field(default_factory=dict, repr=False)
+    study: Study | None = field(default=None, repr=False)
 
     @property
     def jobs(self) -> dict[str, int]:
@@ -119,34 +118,21 @@ class Plan:
         return self.peak_shard_bytes + self.kept_total + self.training_extra_bytes
 
 
-def plan(
-    config: Mapping, *, pls_vip_batch: int | None = None, concurrent_extracts: int = 1
-) -> Plan:
-    """Work out a config's study without running anything (see the module docstring).
-
-    ``pls_vip_batch``: pls_vip jobs per cluster submission (grouped within a (network,
-    attribute) set, whose 50 jobs become ready together when its extract ends); None =
-    one each.  ``concurrent_extracts``: extract jobs running at once (peak shard disk).
-    """
-    if pls_vip_batch is not None and pls_vip_batch < 1:
-        raise ValueError(f"pls_vip_batch must be >= 1, got {pls_vip_batch}")
-    networks = study_networks(config)
-    nets, trained = list(networks.studied), networks.trained_here
-    attrs = list(config["attributes"])
-    n, a = len(nets), len(attrs)
-    points = probed_points(config)
-    c = len(networks.controls)
-    probed = n + c  # the control networks are extracted, probed and scored like the others
-    synthetic = config["data"]["source"] == "synthetic"
-    erased = erased_networks(config)
-    jobs = {
-        "synthesize": 1 if synthetic else 0,
+def job_counts(study: Study) -> dict[str, int]:
+    """Jobs per rule of the study's DAG, as ``snakemake -n`` counts them (rules left out
+    run once). The control networks are extracted, probed and scored like the others."""
+    networks, a = study.networks, len(study.attributes)
+    n, c = len(networks.studied), len(networks.controls)
+    probed = n + c
+    erased = study.erasure.networks
+    return {
+        "synthesize": 1 if study.synthetic else 0,
         "splits": a,
-        "train": n if trained else 0,
+        "train": n if networks.trained_here else 0,
         "control_network": c,
         "finetune": n,
         "extract": probed * a,
-        "pls_vip": probed * len(points) * a,
+        "pls_vip": probed * len(study.probed_points) * a,
         "score_val": probed * a,
         "select": n,
         "score_test": n,
@@ -154,54 +140,61 @@ def plan(
         "erasure_table": 1 if erased else 0,
         "fig_erasure": 1 if erased else 0,
     }
+
+
+def rule_plans(study: Study, jobs: dict[str, int], pls_vip_batch: int | None):
+    """One ``RulePlan`` per rule: its jobs, cluster submissions, device and costs."""
+    sets = len(study.networks.probed) * len(study.attributes)
     rules = {}
     for rule in RULES:
         count = jobs.get(rule, 1)
-        gpus = rule_gpus(rule, config)
+        gpus = rule_gpus(rule, study)
         local = rule in LOCAL_RULES
         if local:
             subs = 0
         elif rule == "pls_vip" and pls_vip_batch:
-            subs = probed * a * math.ceil(len(points) / pls_vip_batch)
+            subs = sets * math.ceil(len(study.probed_points) / pls_vip_batch)
         else:
             subs = count
-        res = rule_resources(rule, config) if rule in HEAVY_RULES or rule == "pls_vip" else {}
+        res = rule_resources(rule, study) if rule in HEAVY_RULES or rule == "pls_vip" else {}
         rules[rule] = RulePlan(
             rule=rule,
             jobs=count,
             submissions=subs,
             device="local" if local else ("gpu" if gpus else "cpu"),
-            threads=rule_threads(rule, config),
+            threads=rule_threads(rule, study),
             gpus=gpus,
-            seconds_per_job=estimate_seconds(rule, config) if count else 0.0,
+            seconds_per_job=estimate_seconds(rule, study) if count else 0.0,
             mem_mb=res.get("mem_mb"),
             runtime_min=res.get("runtime"),
         )
+    return rules
 
-    p = config["probe"]
-    rows = train_rows(config)
-    shard = {pt.id: shard_bytes(pt.units, rows, p["dtype"]) for pt in points}
-    set_bytes = sum(shard.values())
-    sets = probed * a
-    peak_sets = min(sets, concurrent_extracts + 1)
-    d = datasets(config)
+
+def kept_bytes(study: Study, jobs: dict[str, int]) -> dict[str, int]:
+    """What stays on disk once the study is done, by kind."""
+    networks, a = study.networks, len(study.attributes)
+    n, probed = len(networks.studied), len(networks.probed)
+    points, sets = study.probed_points, probed * a
+    d = datasets(study)
+    p, sample = study.probe, study.probe_sample
     probe_options = dict(
-        rows=rows,
-        n_components=p["n_components"],
-        top_k=p["top_k"],
-        vip_neurons=p["vip_neurons"],
-        control_twins=identity_control(config),
-        pooled_filters=p["pooled_filters"],
+        rows=train_rows(study),
+        n_components=p.n_components,
+        top_k=p.top_k,
+        vip_neurons=p.vip_neurons,
+        control_twins=identity_control(study),
+        pooled_filters=p.pooled_filters,
     )
     probes = sum(probe_file_bytes(pt.shape, **probe_options) for pt in points) * sets
-    _, state = network_parameters(config, d.identities)
+    _, state = network_parameters(study, d.identities)
     one = state * 4 + CHECKPOINT_OVERHEAD_BYTES + CHECKPOINT_BYTES_PER_IDENTITY * d.identities
-    checkpoints = one * n if trained else 0
-    accuracy_rows = sets * len(points) * probes_per_point(config)
+    checkpoints = one * n if networks.trained_here else 0
+    accuracy_rows = sets * len(points) * probes_per_point(study)
     other = (
         2 * accuracy_rows * 110  # results/accuracy/* and layer_accuracy.tsv, ~110 B a row
         + n * d.celeba[2] * a * 2 * 4  # results/test/*_neurons.h5: best neuron and filter
-        + a * 2 * (p["train_per_class"] + p["val_per_class"]) * 16  # results/splits
+        + a * 2 * (sample.train_per_class + sample.val_per_class) * 16  # results/splits
         + 20e6  # figures, tables, report
         + sum(jobs.values()) * 1000  # logs and benchmarks, ~1 kB a job
     )
@@ -211,28 +204,47 @@ def plan(
     # one page per (probed network, attribute), at most two cards per (network, attribute)
     kept["atlas"] = probed * a * ATLAS_PAGE_BYTES + n * a * 2 * ATLAS_CARD_BYTES
     kept["tables, logs, other"] = int(other)
+    return kept
+
+
+def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts: int = 1) -> Plan:
+    """Work out a study without running anything (see the module docstring).
+
+    ``pls_vip_batch``: pls_vip jobs per cluster submission (grouped within a (network,
+    attribute) set, whose 50 jobs become ready together when its extract ends); None =
+    one each.  ``concurrent_extracts``: extract jobs running at once (peak shard disk).
+    """
+    if pls_vip_batch is not None and pls_vip_batch < 1:
+        raise ValueError(f"pls_vip_batch must be >= 1, got {pls_vip_batch}")
+    networks = study.networks
+    points = study.probed_points
+    rows, dtype = train_rows(study), study.stream.dtype
+    shard = {pt.id: shard_bytes(pt.units, rows, dtype) for pt in points}
+    set_bytes = sum(shard.values())
+    sets = len(networks.probed) * len(study.attributes)
+    jobs = job_counts(study)
     # While a network trains, its resumable checkpoint (+ optimizer state) sits beside it.
-    params, state = network_parameters(config, d.identities)
-    resumable = (state + params) * 4 * n if trained else 0
+    params, state = network_parameters(study, datasets(study).identities)
+    resumable = (state + params) * 4 * len(networks.studied) if networks.trained_here else 0
     return Plan(
-        networks=nets,
+        networks=list(networks.studied),
         controls=list(networks.controls),
-        trained=trained,
-        attributes=attrs,
-        source=config["data"]["source"],
+        trained=networks.trained_here,
+        attributes=study.attributes,
+        source=study.config["data"]["source"],
         units_per_image=sum(pt.units for pt in points),
         rows=rows,
-        dtype=p["dtype"],
-        rules=rules,
+        dtype=dtype,
+        rules=rule_plans(study, jobs, pls_vip_batch),
         shard_bytes=shard,
         set_bytes=set_bytes,
         sets=sets,
         concurrent_extracts=concurrent_extracts,
-        peak_shard_bytes=peak_sets * set_bytes,
-        kept_bytes=kept,
+        peak_shard_bytes=min(sets, concurrent_extracts + 1) * set_bytes,
+        kept_bytes=kept_bytes(study, jobs),
         training_extra_bytes=resumable,
         pls_vip_batch=pls_vip_batch,
-        config=dict(config),
+        study=study,
     )
 
 
@@ -253,12 +265,12 @@ def _gb(b: float) -> str:
     return f"{b:.0f} B"
 
 
-def format_points_plan(config: Mapping) -> str:
-    """Per probe point of the config's network: its name, kind, shape and units, its
+def format_points_plan(study: Study) -> str:
+    """Per probe point of the study's network: its name, kind, shape and units, its
     shard's bytes, and the time and memory of one pls_vip job on it."""
     rows = [("id", "name", "kind", "shape", "units", "shard", "pls_vip", "mem_mb")]
-    n, dtype = train_rows(config), config["probe"]["dtype"]
-    for pt in probed_points(config):
+    n, dtype = train_rows(study), study.stream.dtype
+    for pt in study.probed_points:
         rows.append(
             (
                 pt.id,
@@ -267,8 +279,8 @@ def format_points_plan(config: Mapping) -> str:
                 "x".join(map(str, pt.shape)),
                 f"{pt.units:,}",
                 _gb(shard_bytes(pt.units, n, dtype)),
-                f"{pls_vip_seconds(pt.units, config):.1f} s",
-                f"{pls_vip_mem_mb(pt.units, config):,}",
+                f"{pls_vip_seconds(pt.units, study):.1f} s",
+                f"{pls_vip_mem_mb(pt.units, study):,}",
             )
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
@@ -298,13 +310,13 @@ def _dur(seconds: float) -> str:
     return f"{seconds / 3600:.1f} h"
 
 
-def _network_line(config: Mapping) -> str:
+def _network_line(study: Study) -> str:
     """The network in words: the built-in topology and its width, or another network
     with what its manifest counted."""
-    entry = architecture(config)
-    if is_built_in(entry):
-        return f"ResNet-50 topology, base width {config['model']['base_width']}"
-    man = network_manifest(config)
+    entry = study.architecture
+    if study.built_in:
+        return f"ResNet-50 topology, base width {study.model.base_width}"
+    man = study.manifest
     how = "FX tracing" if man.method == "fx" else "forward hooks (tracing failed)"
     return (
         f"{describe(entry)} ({len(man.points)} points found by {how}; "
@@ -319,8 +331,7 @@ def _flops(n: float) -> str:
 
 def format_plan(plan: Plan) -> str:
     """The plan as a text table for a terminal."""
-    c = plan.config
-    m = c.get("model", {})
+    study = plan.study
     lines = [
         f"facecues plan: {len(plan.networks)} network(s) "
         f"({'trained here: seeds' if plan.trained else 'given checkpoints'} "
@@ -330,7 +341,7 @@ def format_plan(plan: Plan) -> str:
         + (" (the input L00 included)" if "L00" in plan.shard_bytes else "")
         + "; "
         f"data: {plan.source}",
-        f"network: {_network_line(c)}, {m.get('input_size')} px input: "
+        f"network: {_network_line(study)}, {study.model.input_size} px input: "
         f"{plan.units_per_image:,} probe units per image",
         "",
         f"{'rule':<20}{'jobs':>8}{'sbatch':>8}  {'on':<6}{'thr':>4}{'gpu':>4}"

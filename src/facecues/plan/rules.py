@@ -8,7 +8,12 @@ so the plan counts what the workflow does.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from facecues.nets.names import is_control
+
+if TYPE_CHECKING:
+    from facecues.study.study import Study
 
 RULES = (
     "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
@@ -44,19 +49,48 @@ TRAIN_GPU_RULES = ("train", "finetune")  # resources: gpu = train.gpus
 PROBE_GPU_RULES = ("extract", "score_val", "score_test", "erasure", "environment_torch")
 
 
-def rule_threads(rule: str, config: Mapping) -> int:
+def rule_threads(rule: str, study: Study) -> int:
     """The ``threads:`` a rule declares (1 when it declares none)."""
     if rule == "train":
-        return int(config["train"].get("threads", 1))
+        return int(study.train.get("threads", 1))
     if rule == "synthesize":
-        return int((config.get("synthetic") or {}).get("workers", 1)) or 1
+        return int(study.config.get("synthetic", {}).get("workers", 1)) or 1
     return RULE_THREADS.get(rule, 1)
 
 
-def rule_gpus(rule: str, config: Mapping) -> int:
+def rule_gpus(rule: str, study: Study) -> int:
     """The GPUs one job of ``rule`` declares (``resources: gpu``)."""
     if rule in TRAIN_GPU_RULES:
-        return int(config["train"].get("gpus", 0))
+        return int(study.train.get("gpus", 0))
     if rule in PROBE_GPU_RULES:
-        return int(config["probe"].get("gpus", 0))
+        return int(study.stream.gpus)
     return 0
+
+
+#: Job priorities (Snakemake's ``priority:``, higher first among ready jobs): the critical
+#: path first. Every study network's chain waits on its training, the longest job of the
+#: study, so ``train`` (and ``synthesize``, which feeds it) outrank everything; then the
+#: studied networks' probing, pls_vip and score_val above extract so that a set's shards
+#: are probed and deleted before the next set is written; the untrained controls' chain
+#: last: it only feeds the tables, and runs on cores the critical path leaves idle.
+PRIORITIES = {
+    "synthesize": 100,
+    "train": 100,
+    "pls_vip": 50,
+    "score_val": 50,
+    "extract": 40,
+    "finetune": 40,
+    "select": 40,
+    "score_test": 40,
+}
+#: The control networks' jobs (control_network, and extract, pls_vip, score_val of a
+#: ``random<i>`` network): below every studied network's, still ordered among themselves.
+CONTROL_PRIORITIES = {"pls_vip": 10, "score_val": 10, "extract": 1, "control_network": 1}
+
+
+def job_priority(rule: str, network: str | None = None) -> int:
+    """The priority of a job of ``rule`` on ``network`` (``PRIORITIES``; a control
+    network's jobs ``CONTROL_PRIORITIES``; 0 for the report's rules)."""
+    if network is not None and is_control(network):
+        return CONTROL_PRIORITIES.get(rule, 0)
+    return PRIORITIES.get(rule, 0)
