@@ -78,7 +78,7 @@ def judge(ev: Evidence) -> Verdict:
     acc = ev.acc
     probed = [a for a in SINGLE_NEURON_ATTRIBUTES if len(per_network(acc, a, "neuron")[0])]
     if not probed:
-        why = "none of Male, Eyeglasses, Wearing_Hat has a best-neuron score."
+        why = f"none of {', '.join(SINGLE_NEURON_ATTRIBUTES)} has a best-neuron score."
         return untestable(KEY, STATEMENT, why)
     rows, checks, fails = [], [], []
     for a in probed:
