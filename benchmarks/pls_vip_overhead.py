@@ -34,10 +34,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
+from facecues.activations.shards import SHARD_FORMAT_VERSION, VERSION_ATTR  # noqa: E402
 from facecues.nets.layout import resnet50_points  # noqa: E402
 from facecues.probes.fit import fit_layer_probes  # noqa: E402
+from facecues.probes.options import ProbeOptions  # noqa: E402
 
-OPTIONS = dict(n_components=8, scale=True, top_k=8, vip_neurons=50, vip_seed=0, shuffle_seed=0)
+OPTIONS = dict(n_components=8, scale=True, top_k=8, vip_neurons=50, vip_seed=0)
 
 
 def make_shard(path: Path, point: str, rows: int, width: int, size: int) -> tuple:
@@ -51,6 +53,7 @@ def make_shard(path: Path, point: str, rows: int, width: int, size: int) -> tupl
     x = rng.standard_normal((rows, units), dtype=np.float32) + 0.3 * (y[:, None] > 0)
     with h5py.File(path, "w") as f:
         f.attrs.update(point=point, name=name, kind=kind, shape=shape, index=index)
+        f.attrs[VERSION_ATTR] = SHARD_FORMAT_VERSION
         f["train"] = np.maximum(x, 0).astype(np.float16)
         f["train_y"] = y
     return shape, units
@@ -70,8 +73,7 @@ def command(shard: Path, out: Path, log: Path) -> list[str]:
     return [
         sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), str(shard), str(out),
         "--log", str(log), "--network", "0", "--attribute", "Male",
-        "--n-components", str(o["n_components"]), "--scale", "true", "--top-k", str(o["top_k"]),
-        "--vip-neurons", str(o["vip_neurons"]), "--vip-seed", "0", "--shuffle-seed", "0",
+        *ProbeOptions(**o).to_argv(),
     ]  # fmt: skip
 
 

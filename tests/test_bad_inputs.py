@@ -23,7 +23,7 @@ import torch
 import yaml
 
 from facecues.activations.extract import extract_shards
-from facecues.activations.shards import read_shard
+from facecues.activations.shards import SHARD_FORMAT_VERSION, VERSION_ATTR, read_shard
 from facecues.activations.streaming import stream_features
 from facecues.data.celeba import load_celeba
 from facecues.data.roots import check_real_data
@@ -138,6 +138,7 @@ def _shard(path: Path, x, *, dtype="float16", shape=None, y=None):
         f.attrs.update(
             point=path.stem, name="relu", kind="stem", index=1, shape=shape or (x.shape[1],)
         )
+        f.attrs[VERSION_ATTR] = SHARD_FORMAT_VERSION
         f.create_dataset("train", data=np.asarray(x, dtype=dtype))
         f["train_y"] = np.where(np.arange(len(x)) % 2, 1, -1).astype(np.int8) if y is None else y
 

@@ -3,6 +3,7 @@
 import h5py
 import numpy as np
 
+from facecues.activations.shards import SHARD_FORMAT_VERSION, VERSION_ATTR
 from facecues.activations.streaming import PointFeatures, _column_reader
 from facecues.probes.fit import fit_layer_probes
 from facecues.probes.probe_file import load_point_probes
@@ -15,6 +16,7 @@ def test_point_features_equal_each_projector(tmp_path):
     y = np.repeat(np.array([1, -1], dtype=np.int8), 30)
     with h5py.File(tmp_path / "shard.h5", "w") as f:
         f.attrs.update(point="L02", name="layer1.0.relu1", kind="inner", shape=shape, index=2)
+        f.attrs[VERSION_ATTR] = SHARD_FORMAT_VERSION
         f["train"], f["train_y"] = x, y
     fit_layer_probes(tmp_path / "shard.h5", tmp_path / "probe.h5", top_k=4, vip_neurons=6)
     probes = load_point_probes(tmp_path / "probe.h5").projectors
