@@ -345,7 +345,7 @@ def test_check_real_data_names_attributes_the_attribute_file_lacks(tiny_world, t
         "probe": {},
     }
     with pytest.raises(FacecuesError) as e:
-        check_real_data(config, ["celeba"])
+        check_real_data(config["data"], config["attributes"], ["celeba"])
     assert f"attributes ['Smiling'] (config key 'attributes') are not in {attr}" in str(e.value)
     celeba = load_celeba(root, check_images=False)
     with pytest.raises(FacecuesError, match=f"{attr}: unknown CelebA attribute 'Smiling' "):

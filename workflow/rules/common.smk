@@ -104,7 +104,8 @@ if not SYNTHETIC:
     from facecues.data.roots import check_real_data
 
     try:  # at start-up, before any job: every unset or wrong root in one message
-        check_real_data(config, ["celeba"] if NETS.checkpoints else ["celeba", "vggface2", "lfw"])
+        needed = ["celeba"] if NETS.checkpoints else ["celeba", "vggface2", "lfw"]
+        check_real_data(STUDY.config["data"], ATTRIBUTES, needed)
     except FacecuesError as e:
         raise WorkflowError(str(e))
 

@@ -5,6 +5,7 @@ reads at most the first lines of a listing."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from facecues.data.celeba import find_celeba_files, read_attribute_names
@@ -59,12 +60,15 @@ def check_data_roots(data: dict, needed=("celeba", "vggface2", "lfw")) -> None:
         raise FacecuesError("dataset roots:\n  " + "\n  ".join(problems))
 
 
-def check_real_data(config: dict, needed=("celeba", "vggface2", "lfw")) -> None:
-    """``check_data_roots`` of the ``needed`` datasets, then: every name in ``attributes``
-    is on line 2 of the CelebA attribute file. One FacecuesError for each."""
-    check_data_roots(config["data"], needed)
-    attr_file, names = read_attribute_names(config["data"]["celeba_root"])
-    missing = [a for a in config.get("attributes", []) if a not in names]
+def check_real_data(
+    data: Mapping, attributes: Sequence[str], needed=("celeba", "vggface2", "lfw")
+) -> None:
+    """``check_data_roots`` of the ``needed`` datasets (``data``: the config's ``data``
+    section), then: every name in ``attributes`` is on line 2 of the CelebA attribute
+    file. One FacecuesError for each."""
+    check_data_roots(data, needed)
+    attr_file, names = read_attribute_names(data["celeba_root"])
+    missing = [a for a in attributes if a not in names]
     if missing:
         raise FacecuesError(
             f"config: attributes {missing} (config key 'attributes') are not in {attr_file}; "

@@ -12,7 +12,8 @@ every table:
   Fig. 3's control curves, claim d) but never selected, tested or fine-tuned.
 
 Names starting with ``random`` are reserved for controls (``is_control``);
-the config's checkpoint names may not use them (``facecues.study.config``).
+the config's checkpoint names may not use them (``facecues.study.config``, which
+builds a config's ``Networks``: ``study_networks``).
 Torch-free: workflow start-up reads it.
 """
 
@@ -85,15 +86,3 @@ class Networks:
         what = "given checkpoints" if self.checkpoints else "networks trained here (seeds)"
         controls = ", ".join(self.controls) or "none"
         return f"{what}: {studied}; controls: {controls}"
-
-
-def study_networks(config: Mapping) -> Networks:
-    """The networks of ``config`` (keys ``seeds``, ``model.checkpoint(s)``,
-    ``controls.random_networks``), as the workflow's rules and ``facecues plan`` see them."""
-    model = config.get("model", {})
-    checkpoints = dict(model.get("checkpoints") or {})
-    if model.get("checkpoint"):
-        checkpoints.setdefault("checkpoint", model["checkpoint"])
-    studied = list(checkpoints) if checkpoints else [str(s) for s in config.get("seeds", [])]
-    controls = control_names(config.get("controls", {}).get("random_networks", 0))
-    return Networks(tuple(studied), checkpoints, tuple(controls))

@@ -54,7 +54,7 @@ def rule_threads(rule: str, study: Study) -> int:
     if rule == "train":
         return int(study.train.get("threads", 1))
     if rule == "synthesize":
-        return int(study.config.get("synthetic", {}).get("workers", 1)) or 1
+        return study.world.workers or 1
     return RULE_THREADS.get(rule, 1)
 
 

@@ -7,10 +7,9 @@ network's points from the study's manifest.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from facecues.activations.shards import shard_bytes
-from facecues.data.synthetic.config import SyntheticConfig
 from facecues.literature import (
     CELEBA_PARTITIONS,
     CELEBA_PIXELS,
@@ -43,21 +42,21 @@ class Datasets:
 def datasets(study: Study) -> Datasets:
     """The data a study's jobs read, from the published sizes or the synthetic world's."""
     if study.synthetic:
-        s = {**_synthetic_defaults(), **study.section("synthetic")}
-        ids = s["vgg_identities"]
-        per_id = s["vgg_images_per_identity"]
-        lfw = s["lfw_identities"] * s["lfw_images_per_identity"]
-        pairs = s["lfw_folds"] * s["lfw_pairs_per_fold"] * 2
-        per = s["celeba_images_per_identity"]
-        celeba = tuple(s[f"celeba_{p}_identities"] * per for p in ("train", "val", "test"))
-        canvas = sum(s["vgg_canvas"]) / 2
-        cw, ch = s["celeba_size"]
+        w = study.world
+        ids, per_id = w.vgg_identities, w.vgg_images_per_identity
+        lfw = w.lfw_identities * w.lfw_images_per_identity
+        pairs = w.lfw_folds * w.lfw_pairs_per_fold * 2
+        per = w.celeba_images_per_identity
+        parts = (w.celeba_train_identities, w.celeba_val_identities, w.celeba_test_identities)
+        celeba = tuple(n * per for n in parts)
+        canvas = sum(w.vgg_canvas) / 2
+        cw, ch = w.celeba_size
         out = dict(
             lfw_images=min(lfw, 2 * pairs),
             celeba=celeba,
             vgg_pixels=int(canvas * canvas),
             celeba_pixels=int(cw * ch),
-            lfw_pixels=int(s["lfw_size"]) ** 2,
+            lfw_pixels=int(w.lfw_size) ** 2,
             synthetic_images=ids * per_id + lfw + sum(celeba),
         )
     else:
@@ -75,11 +74,6 @@ def datasets(study: Study) -> Datasets:
     if train.get("max_identities"):
         ids = min(ids, int(train["max_identities"]))
     return Datasets(train_images=int(round(ids * per_id)), identities=ids, **out)
-
-
-def _synthetic_defaults() -> dict:
-    """The synthetic world's sizes when the config leaves them out."""
-    return {f.name: f.default for f in fields(SyntheticConfig)}
 
 
 def point_units(study: Study) -> list[int]:

@@ -20,58 +20,30 @@ import copy
 from collections.abc import Mapping
 from pathlib import Path
 
-import jsonschema
-
+from facecues.data.synthetic.config import SyntheticConfig
 from facecues.errors import ConfigError, FacecuesError
 from facecues.io import read_yaml
 from facecues.nets.layout import ERASABLE_KINDS, point_id, resnet50_points, stage_outputs
-from facecues.nets.names import CONTROL_PREFIX, study_networks
+from facecues.nets.names import CONTROL_PREFIX, Networks, control_names
 from facecues.probes.erasure import eraser_method, rows_per_class
+from facecues.probes.options import ProbeOptions
+from facecues.schema import set_defaults, update, validate
 
 HERE = Path(__file__).resolve().parent
 DEFAULTS = HERE / "config.yaml"
 SCHEMA = HERE / "config.schema.yaml"
 
 
-def update(config: dict, overwrite: Mapping) -> dict:
-    """Snakemake's ``update_config``: nested mappings merge key by key, the rest replaces."""
-    for key, value in overwrite.items():
-        if isinstance(value, Mapping) and isinstance(config.get(key), Mapping):
-            update(config[key], value)
-        else:
-            config[key] = copy.deepcopy(value)
-    return config
-
-
-def set_defaults(instance: dict, schema: Mapping) -> None:
-    """Fill in the schema's defaults, level by level, where a key is missing (as
-    Snakemake's ``validate(config, schema, set_default=True)`` does)."""
-    props = schema.get("properties", {})
-    for key, sub in props.items():
-        if isinstance(sub, Mapping) and "default" in sub and key not in instance:
-            instance[key] = copy.deepcopy(sub["default"])
-    for key, sub in props.items():
-        if isinstance(instance.get(key), dict) and isinstance(sub, Mapping):
-            set_defaults(instance[key], sub)
-
-
-def validate(config: dict, schema: dict, label: str) -> None:
-    """ConfigError for the config's most relevant violation of ``schema``.
-
-    Where the violated part of the schema has a ``description``, the message
-    gives it (e.g. which checkpoint names are reserved).
-    """
-    error = jsonschema.exceptions.best_match(
-        jsonschema.Draft202012Validator(schema).iter_errors(config)
-    )
-    if error is None:
-        return
-    where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
-    message = error.message
-    description = error.schema.get("description") if isinstance(error.schema, dict) else None
-    if description and error.validator in ("not", "pattern"):
-        message = f"{error.instance!r}: {description}"
-    raise ConfigError(f"{label}: config key {where}: {message}")
+def study_networks(config: Mapping) -> Networks:
+    """The networks of ``config`` (keys ``seeds``, ``model.checkpoint(s)``,
+    ``controls.random_networks``), as the workflow's rules and ``facecues plan`` see them."""
+    model = config.get("model", {})
+    checkpoints = dict(model.get("checkpoints") or {})
+    if model.get("checkpoint"):
+        checkpoints.setdefault("checkpoint", model["checkpoint"])
+    studied = list(checkpoints) if checkpoints else [str(s) for s in config.get("seeds", [])]
+    controls = control_names(config.get("controls", {}).get("random_networks", 0))
+    return Networks(tuple(studied), checkpoints, tuple(controls))
 
 
 def check_config(config: Mapping) -> None:
@@ -235,10 +207,10 @@ def load_config(
             "study's config; run it with: facecues architectures FILE -- --cores 2"
         )
     schema = read_yaml(schema)
-    # the probe options' properties, declared once in facecues.probes.options
-    from facecues.probes.options import ProbeOptions
-
+    # sections declared once where they are used: the probe options' properties
+    # (facecues.probes.options) and the synthetic world's (facecues.data.synthetic.config)
     schema["properties"]["probe"]["properties"].update(ProbeOptions.json_schema())
+    schema["properties"]["synthetic"] = SyntheticConfig.json_schema()
     set_defaults(config, schema)
     validate(config, schema, label)
     check_config(config)

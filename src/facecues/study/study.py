@@ -23,10 +23,11 @@ from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
 
+from facecues.data.synthetic.config import SyntheticConfig
 from facecues.errors import FacecuesError
 from facecues.nets.layout import Depths, ProbePoint, depths, input_point
 from facecues.nets.manifest import Manifest, is_built_in, network_points
-from facecues.nets.names import Networks, study_networks
+from facecues.nets.names import Networks
 from facecues.nets.spec import resolve_file
 from facecues.probes.options import ProbeOptions
 from facecues.study.config import (
@@ -36,6 +37,7 @@ from facecues.study.config import (
     erased_networks,
     erasure_points,
     load_config,
+    study_networks,
 )
 
 #: The workflow's folder (the checkout's root) in a checkout; a file entry's relative
@@ -201,6 +203,16 @@ class Study:
         """``multitask``: the supervised baseline's settings, read-only."""
         return MappingProxyType(self.config["multitask"])
 
+    @cached_property
+    def world(self) -> SyntheticConfig:
+        """The synthetic world's settings (``synthetic``; its defaults where unset)."""
+        return SyntheticConfig.from_dict(self.config["synthetic"])
+
+    @property
+    def source(self) -> str:
+        """``synthetic`` (the embedded world) or ``real`` (the data roots)."""
+        return self.config["data"]["source"]
+
     @property
     def attributes(self) -> list[str]:
         return list(self.config["attributes"])
@@ -208,7 +220,7 @@ class Study:
     @property
     def synthetic(self) -> bool:
         """Whether the study runs on the synthetic world (``data.source``)."""
-        return self.config["data"]["source"] == "synthetic"
+        return self.source == "synthetic"
 
     def data_root(self, name: str) -> str:
         """Root folder of dataset ``name`` (celeba, vggface2, lfw): the synthetic world's

@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from facecues.errors import FacecuesError
+from facecues.errors import ConfigError, FacecuesError
+from facecues.io import read_yaml
+from facecues.schema import validate
 
 
-def _pair(name: str, value: Any, kind: type) -> tuple:
-    if isinstance(value, (list, tuple)) and len(value) == 2:
-        try:
-            out = tuple(kind(v) for v in value)
-        except (TypeError, ValueError):
-            out = None
-        if out is not None and all(isinstance(v, (int, float)) for v in value):
-            return out
-    raise FacecuesError(f"synthetic config {name!r}: expected a pair [low, high], got {value!r}")
+def _pair(item: dict) -> dict:
+    return {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
+
+
+def _int(minimum: int) -> dict:
+    return {"type": "integer", "minimum": minimum}
+
+
+#: The world's settings as a JSON schema (per key its type and range; the cross-field
+#: ranges are ``SyntheticConfig.validate``'s). One schema for the study's ``synthetic``
+#: section and a world's own file (``python -m facecues.data.synthetic --config``).
+SCHEMA = {
+    "type": "object",
+    "default": {},
+    "description": "facecues.data.synthetic.SyntheticConfig fields (cross-field ranges "
+    "checked there)",
+    "additionalProperties": False,
+    "properties": {
+        "seed": _int(0),
+        "vgg_identities": _int(1),
+        "vgg_images_per_identity": _int(1),
+        "vgg_canvas": _pair(_int(1)),
+        "vgg_face_width": _pair(_int(1)),
+        "lfw_identities": _int(2),
+        "lfw_images_per_identity": _int(2),
+        "lfw_folds": _int(1),
+        "lfw_pairs_per_fold": _int(1),
+        "lfw_size": _int(8),
+        "lfw_face_width": _int(8),
+        "celeba_train_identities": _int(1),
+        "celeba_val_identities": _int(1),
+        "celeba_test_identities": _int(1),
+        "celeba_images_per_identity": _int(1),
+        "celeba_size": _pair(_int(1)),
+        "shift": {"type": "number", "minimum": 0},
+        "rotation": {"type": "number", "minimum": 0},
+        "scale": _pair({"type": "number", "exclusiveMinimum": 0}),
+        "occlusion_rate": {"type": "number", "minimum": 0, "maximum": 1},
+        "noise_sigma": _pair({"type": "number", "minimum": 0}),
+        "jpeg_quality": _pair({"type": "integer", "minimum": 1, "maximum": 100}),
+        "label_noise": {"type": "number", "minimum": 0, "maximum": 5},
+        "supersample": _int(1),
+        "workers": _int(0),
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -70,40 +109,31 @@ class SyntheticConfig:
         return [f.name for f in dataclasses.fields(cls)]
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None) -> SyntheticConfig:
-        """Build a config from a mapping; unknown keys are a FacecuesError naming the valid ones."""
+    def json_schema(cls) -> dict:
+        """The schema of the world's settings (``SCHEMA``): the study config's ``synthetic``
+        section, and what ``from_dict`` validates a world's own file against."""
+        return copy.deepcopy(SCHEMA)
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any] | None, label: str = "synthetic") -> SyntheticConfig:
+        """Build a config from a mapping, validated against ``SCHEMA`` (``facecues.schema``:
+        a ConfigError naming ``label``, the key, the value and what was expected); unknown
+        keys are named with the valid ones."""
         d = dict(d or {})
         valid = cls.field_names()
         unknown = sorted(k for k in d if k not in valid)
         if unknown:
-            raise FacecuesError(
-                f"unknown synthetic-world config key(s) {', '.join(map(repr, unknown))}; "
-                f"valid keys: {', '.join(valid)}"
+            raise ConfigError(
+                f"{label}: unknown synthetic-world config key(s) "
+                f"{', '.join(map(repr, unknown))}; valid keys: {', '.join(valid)}"
             )
+        validate(d, SCHEMA, label)
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
-            if f.name not in d:
-                continue
-            v = d[f.name]
-            default = f.default
-            if isinstance(default, tuple):
-                kwargs[f.name] = _pair(f.name, v, type(default[0]))
-            elif isinstance(default, bool):
-                kwargs[f.name] = bool(v)
-            elif isinstance(default, int):
-                if isinstance(v, bool) or not isinstance(v, int):
-                    raise FacecuesError(
-                        f"synthetic config {f.name!r}: expected an integer, got {v!r}"
-                    )
-                kwargs[f.name] = v
-            elif isinstance(default, float):
-                if isinstance(v, bool) or not isinstance(v, (int, float)):
-                    raise FacecuesError(
-                        f"synthetic config {f.name!r}: expected a number, got {v!r}"
-                    )
-                kwargs[f.name] = float(v)
-            else:
-                kwargs[f.name] = v
+            if f.name in d:
+                kind = type(f.default[0]) if isinstance(f.default, tuple) else type(f.default)
+                v = d[f.name]
+                kwargs[f.name] = tuple(map(kind, v)) if isinstance(f.default, tuple) else kind(v)
         return cls(**kwargs)
 
     def to_dict(self, include_workers: bool = True) -> dict[str, Any]:
@@ -187,19 +217,6 @@ class SyntheticConfig:
 
 def load_config(path: str | Path | None, **overrides) -> SyntheticConfig:
     """Read a YAML/JSON mapping of SyntheticConfig keys (None: defaults), then apply overrides."""
-    data: dict = {}
-    if path is not None:
-        import yaml
-
-        p = Path(path)
-        try:
-            loaded = yaml.safe_load(p.read_text())
-        except FileNotFoundError:
-            raise FacecuesError(f"{p}: config file not found") from None
-        except yaml.YAMLError as exc:
-            raise FacecuesError(f"{p}: not valid YAML/JSON ({exc})") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise FacecuesError(f"{p}: expected a mapping of synthetic-world settings")
-        data = dict(loaded or {})
+    data = read_yaml(path) if path is not None else {}
     data.update({k: v for k, v in overrides.items() if v is not None})
-    return SyntheticConfig.from_dict(data)
+    return SyntheticConfig.from_dict(data, label=str(path) if path is not None else "synthetic")
