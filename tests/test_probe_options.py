@@ -195,3 +195,20 @@ def test_a_shard_of_another_version_is_named(tmp_path, data, version, found):
         assert f"expected {SHARD_FORMAT_VERSION}" in msg and "rule extract" in msg, msg
     _shard(shard, x, y, identity_y=identity)
     assert read_shard(shard)[0]["format_version"] == SHARD_FORMAT_VERSION
+
+
+def test_a_float_option_round_trips_through_the_command_line():
+    import dataclasses
+
+    from facecues.probes.options import option
+
+    @dataclasses.dataclass(frozen=True)
+    class WithMargin(ProbeOptions):
+        margin: float = option(0.25, "a float option")
+
+    o = WithMargin(margin=0.5, top_k=3)
+    back = WithMargin.from_argv(o.to_argv())
+    assert back == o and isinstance(back.margin, float)
+    assert WithMargin.json_schema()["margin"]["type"] == "number"
+    with pytest.raises(TypeError, match="margin"):
+        WithMargin(margin="wide")

@@ -42,6 +42,9 @@ from typing import Any
 __all__ = ["ProbeOptions", "option"]
 
 _JSON_TYPES = {"int": "integer", "bool": "boolean", "float": "number", "str": "string"}
+#: What a field of each type parses from the command line, and the values it accepts.
+_PARSE = {"int": int, "float": float, "str": str}
+_ACCEPT = {"int": int, "bool": bool, "float": (int, float), "str": str}
 
 
 def option(default, description: str, *, section: str = "probe", flag: str = "", **schema):
@@ -100,7 +103,7 @@ class ProbeOptions:
         for f in dataclasses.fields(self):
             value, kind = getattr(self, f.name), _kind(f)
             ok = isinstance(value, bool) if kind == "bool" else not isinstance(value, bool)
-            if not ok or not isinstance(value, {"int": int, "bool": bool}.get(kind, object)):
+            if not ok or not isinstance(value, _ACCEPT.get(kind, object)):
                 raise TypeError(f"ProbeOptions.{f.name} = {value!r}: expected a {kind}")
             minimum = f.metadata["schema"].get("minimum")
             if minimum is not None and value < minimum:
@@ -160,7 +163,7 @@ class ProbeOptions:
         for f in dataclasses.fields(cls):
             kw: dict[str, Any] = {"dest": f.name, "help": f.metadata["description"]}
             if _kind(f) != "bool":
-                kw.update(type=int if _kind(f) == "int" else str, default=f.default)
+                kw.update(type=_PARSE[_kind(f)], default=f.default)
             elif _switch(f):
                 kw.update(action="store_true")
             else:
