@@ -70,5 +70,6 @@ rule finetune:
         celeba=data_root("celeba"),
         model=ARCH,
         multitask=MULTITASK,
+        attributes=ATTRIBUTES,
     script:
         "../scripts/finetune.py"

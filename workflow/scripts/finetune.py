@@ -17,7 +17,8 @@ trunk, device = job_network(snakemake.input.model, snakemake.params.model, snake
 table = finetune_multitask(
     trunk,
     load_celeba(snakemake.params.celeba),
-    snakemake.config["attributes"],
+    snakemake.params.attributes,
+    # workers: how images are decoded, not what is computed (no param: it reruns nothing)
     MultitaskConfig(**snakemake.params.multitask, workers=snakemake.config["multitask"]["workers"]),
     input_size=m["input_size"],
     network=network,

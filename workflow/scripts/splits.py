@@ -21,6 +21,6 @@ split = balanced_split(
     seed=p["split_seed"],
     allow_reduction=p["allow_reduction"],
 )
-check_components(split, snakemake.config["probe"]["n_components"])
+check_components(split, snakemake.params.n_components)
 write_split(split, celeba.filenames, snakemake.output[0])
 end_job()
