@@ -10,6 +10,11 @@ share of the run's core-seconds (sum / (wall x cores)).
     python benchmarks/default_study.py                  # config.yaml, --cores 2
     python benchmarks/default_study.py --configfile benchmarks/no_controls.yaml
     python benchmarks/default_study.py --keep /work/run  # keep the run folder
+    python benchmarks/default_study.py --load 2          # beside 2 busy processes
+
+It also prints the wall time in train-job units (wall / the mean train job, the
+README's 5x budget) and when each train job and the first control network's job
+started: the critical path (training) should start first, whatever else is ready.
 """
 
 from __future__ import annotations
@@ -32,23 +37,54 @@ STAMP = re.compile(r"^\[(\w{3} \w{3} +\d+ \d\d:\d\d:\d\d \d{4})\]$")
 START = re.compile(r"^(?:local)?rule (\w+):$")
 JOBID = re.compile(r"^\s+jobid: (\d+)$")
 FINISHED = re.compile(r"^Finished jobid: (\d+) \(Rule: (\w+)\)$")
+NETWORK = re.compile(r"^\s+wildcards: .*\bnetwork=([^,\s]+)")
 
 
 def job_intervals(log: str) -> list[tuple[str, float, float]]:
     """(rule, start, end) in seconds since the epoch of every finished job of a run's log."""
-    stamp, rule, starts, out = None, None, {}, []
+    return [(rule, s, e) for rule, s, e, _ in network_jobs(log)]
+
+
+def network_jobs(log: str) -> list[tuple[str, float, float, str | None]]:
+    """(rule, start, end, network wildcard or None) of every finished job of a run's log."""
+    stamp, rule, last, starts, networks, out = None, None, None, {}, {}, []
     for line in log.splitlines():
         if m := STAMP.match(line):
             stamp = datetime.strptime(m.group(1), "%a %b %d %H:%M:%S %Y").timestamp()
         elif m := START.match(line):
             rule = m.group(1)
         elif (m := JOBID.match(line)) and rule is not None:
-            starts[int(m.group(1))] = (rule, stamp)
+            last = int(m.group(1))
+            starts[last] = (rule, stamp)
             rule = None
+        elif (m := NETWORK.match(line)) and last is not None:
+            networks[last] = m.group(1)
         elif m := FINISHED.match(line):
-            name, begun = starts.pop(int(m.group(1)), (m.group(2), stamp))
-            out.append((name, begun, stamp))
+            jobid = int(m.group(1))
+            name, begun = starts.pop(jobid, (m.group(2), stamp))
+            out.append((name, begun, stamp, networks.get(jobid)))
     return out
+
+
+def critical_path_lines(jobs, started: float, wall: float) -> list[str]:
+    """The wall time in train-job units and when training and the controls started."""
+    trains = sorted((s, e, n) for rule, s, e, n in jobs if rule == "train")
+    control = [s for rule, s, _, n in jobs if n and n.startswith("random")]
+    if not trains:
+        return ["no train job ran"]
+    mean = sum(e - s for s, e, _ in trains) / len(trains)
+    starts = ", ".join(f"{n} at +{s - started:.0f} s" for s, _, n in trains)
+    first = f"+{min(control) - started:.0f} s" if control else "none ran"
+    return [
+        f"wall = {wall / mean:.2f} train jobs (mean train job {mean:.0f} s; budget 5)",
+        f"train jobs started: {starts}; first control-network job: {first}",
+    ]
+
+
+def busy_load(n: int) -> list[subprocess.Popen]:
+    """``n`` processes that keep a core busy each until killed (a loaded machine)."""
+    code = "while True: pass"
+    return [subprocess.Popen([sys.executable, "-c", code]) for _ in range(n)]
 
 
 def busy(intervals: list[tuple[float, float]]) -> float:
@@ -89,6 +125,7 @@ def main() -> None:
         "over config.yaml; nested numbers must come this way, --config reads "
         "them as text)",
     )
+    a.add_argument("--load", type=int, default=0, metavar="N", help="run beside N busy processes")
     args = a.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="facecues-default-"))
     src, run = tmp / "src", (args.keep or tmp / "run")
@@ -119,6 +156,7 @@ def main() -> None:
     if args.config:
         cmd += ["--config", *args.config]
     log_path = tmp / "snakemake.log"
+    load = busy_load(args.load)
     t, started = time.perf_counter(), time.time()
     with open(log_path, "w") as log:
         proc = subprocess.Popen(cmd, cwd=src, stdout=subprocess.DEVNULL, stderr=log)
@@ -129,10 +167,13 @@ def main() -> None:
         stop.set()
         poll.join()
     wall = time.perf_counter() - t
+    for p in load:
+        p.kill()
     if os.waitstatus_to_exitcode(status):
         sys.exit(f"snakemake failed ({os.waitstatus_to_exitcode(status)}); log: {log_path}")
     text = log_path.read_text()
     jobs = job_intervals(text)
+    critical = critical_path_lines(network_jobs(text), started, wall)
     by_rule: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for rule, s, e in jobs:
         by_rule[rule].append((s, e))
@@ -141,7 +182,9 @@ def main() -> None:
         f"wall {wall:.0f} s ({wall / 60:.1f} min) on --cores {args.cores}"
         + (f", --configfile {args.configfile}" if args.configfile else "")
         + (f", --config {' '.join(args.config)}" if args.config else "")
+        + (f", beside {args.load} busy processes" if args.load else "")
     )
+    print("\n".join(critical))
     print(f"{'rule':<20}{'jobs':>6}{'sum s':>9}{'mean s':>9}{'busy wall s':>13}{'core share':>12}")
     rows = sorted(by_rule.items(), key=lambda kv: -sum(e - s for s, e in kv[1]))
     for rule, iv in rows:
