@@ -1,0 +1,115 @@
+"""summary.md byte for byte: constructed runs rendered as the summary was written before
+its verdicts were data (tests/data/summary/*.md, written by facecues at commit 985181d
+from these inputs). A change to the summary's text shows here; regenerate the files
+only for a change meant to alter it."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from facecues.nets.layout import depths_of_rows, resnet50_depths
+from facecues.results.summary import write_summary
+from tests.test_summary import GOOD, _layer_table, _paper_scores, _scores
+
+GOLDEN = Path(__file__).parent / "data" / "summary"
+R50 = resnet50_depths()
+# a small network's points: six feature maps in three stages, then the pool
+SMALL = depths_of_rows(
+    [(i, f"p{i}", "output", (8, 4, 4), f"s{(i - 1) // 2}") for i in range(1, 7)]
+    + [(7, "pool", "pool", (8,), "pool")]
+)
+PROVENANCE = {
+    "workflow": {"facecues": "0.1", "commit": "abcdef0123456789", "dirty": True},
+    "config_sha256": "f" * 64,
+    "files": {"a.pt": "x", "b.tsv": "y"},
+    "environments": {
+        "report": {
+            "python": "3.11",
+            "host": "h",
+            "platform": "linux",
+            "packages": {"numpy": "2.1"},
+            "devices": [],
+        }
+    },
+}
+KINDS = {"Male": "identity", "Eyeglasses": "identity", "Smiling": "image"}
+
+
+def _erasure(drops: dict[str, list[float]]) -> pd.DataFrame:
+    """An erasure table: {attribute: drop per network}, at two points."""
+    rows = []
+    for attribute, per_net in drops.items():
+        for net, drop in enumerate(per_net):
+            for point in ("L10", "L50"):
+                rows.append(
+                    dict(
+                        network=str(net),
+                        attribute=attribute,
+                        point=point,
+                        name=point,
+                        method="leace" if point == "L50" else "orth",
+                        fit_images=4096,
+                        residual_accuracy=0.56,
+                        residual_linear_accuracy=0.51,
+                        at_chance=True,
+                        verification_accuracy=0.9,
+                        verification_accuracy_erased=0.9 - drop,
+                        verification_accuracy_control=0.998,
+                        drop_se=0.002,
+                        control_drop_se=0.002,
+                    )
+                )
+    return pd.DataFrame(rows)
+
+
+def _paper():
+    curves = {
+        "Male": (0.95, 0.97),
+        "Eyeglasses": (0.97, 0.98),
+        "Smiling": (0.9, 0.8),
+        "Blurry": (0.85, 0.7),
+    }
+    return _paper_scores(), _layer_table(curves, networks=("paper",)), None, {}
+
+
+def _controls():
+    curves = {"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}
+    trained = _layer_table(curves, input_accuracy=0.8, identity_task=0.7)
+    untrained = _layer_table(
+        {"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",), input_accuracy=0.8
+    )
+    scores = _scores(GOOD, qda_reg=0.0, test_images=2000)
+    kwargs = {"provenance": PROVENANCE, "val_rows": 400}
+    return scores, pd.concat([trained, untrained]), None, kwargs
+
+
+def _planted():
+    nets = ("0", "1", "2")
+    curves = {"Male": (0.9, 0.95), "Eyeglasses": (0.9, 0.95), "Smiling": (0.9, 0.7)}
+    drops = {"Male": [0.05, 0.06, 0.055], "Eyeglasses": [0.03, 0.02, 0.025]}
+    erasure = _erasure({**drops, "Smiling": [0.003, 0.002, 0.004]})
+    erasure.loc[0, ["at_chance", "residual_linear_accuracy"]] = [False, 0.6]
+    table = _layer_table(curves, networks=nets)
+    return _scores(GOOD, networks=nets), table, KINDS, {"erasure": erasure}
+
+
+def _small_network():
+    depths = (1, 2, 3, 4, 5, 6, 7)
+    curves = {"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}
+    trained = _layer_table(curves, input_accuracy=0.8)
+    trained = trained[trained["depth"].isin((0, *depths))]
+    untrained = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
+    untrained = untrained[untrained["depth"].isin(depths)]
+    return None, pd.concat([trained, untrained]), None, {"depths": SMALL}
+
+
+CASES = {"paper": _paper, "controls": _controls, "planted": _planted, "small": _small_network}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_summary_is_byte_identical(case, tmp_path):
+    scores, table, kinds, kwargs = CASES[case]()
+    kwargs.setdefault("depths", R50)
+    write_summary(scores, table, kinds, tmp_path / "summary.md", **kwargs)
+    assert (tmp_path / "summary.md").read_bytes() == (GOLDEN / f"{case}.md").read_bytes()
