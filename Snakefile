@@ -71,6 +71,7 @@ rule all:
         expand("results/tables/table1.{ext}", ext=["md", "csv", "tex", "html"]),
         expand("results/figures/fig{n}.{ext}", n=[1, 3, 4, 5, 6], ext=["png", "pdf"]),
         expand("results/summary.{ext}", ext=["md", "html"]),
+        "results/verdicts.json",
         "results/provenance.json",
         "results/atlas",
         expand("results/tables/erasure{part}.tsv", part=["", "_downstream"] if ERASED else []),

@@ -22,7 +22,7 @@ from facecues.nets.manifest import (
     write_manifest,
 )
 from facecues.nets.spec import parse_spec
-from facecues.results.summary import read_verdicts
+from facecues.results.claims.store import read_verdicts
 from tests.conftest import ROOT, TINY_STUDY, snakemake
 
 IRESNET = str(Path(__file__).parent / "data" / "iresnet.py")
@@ -163,7 +163,7 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     vit_units = sum(p.units for p in points)
     assert rows["vit"][1:4] == ["small_vit.py:small_vit, 32 px", "5", f"{vit_units:,}"]
     for name, folder in (("resnet", resnet), ("vit", vit)):
-        verdicts = read_verdicts(folder / "results/summary.md")
+        verdicts = read_verdicts(folder / "results/verdicts.json")
         assert set(verdicts) == {"a", "b", "c", "d", "planted"}
         assert rows[name][-5:] == [*(verdicts[k] for k in "abcd"), verdicts["planted"] + " |"]
         lfw = pd.read_csv(folder / "results/models/0/train_log.tsv", sep="\t")["lfw_acc"]
