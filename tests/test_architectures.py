@@ -23,7 +23,7 @@ def _write(path, data):
         (
             {"a": {"directory": "a"}, "b": {"directory": "b"}},
             {"model": {}},
-            "unknown key model: expected 'studies' and 'out'",
+            "(top level): unknown key model: expected a mapping with 'studies' and 'out'",
         ),
         (
             {"a": {"directory": "a"}, "b": {"directory": "b", "configfiles": ["nope.yaml"]}},
@@ -35,16 +35,20 @@ def _write(path, data):
             {},
             "studies.b.directory = 'x/' is also studies.a's: expected a folder per study",
         ),
-        ({"a": {"directory": "a"}, "b": {}}, {}, "studies.b.directory: expected the folder"),
+        (
+            {"a": {"directory": "a"}, "b": {}},
+            {},
+            "config key studies.b: {}: expected a mapping with 'directory'",
+        ),
         (
             {"a": {"directory": "a"}, "b/c": {"directory": "b"}},
             {},
-            "studies.b/c: expected a name of letters",
+            "config key studies: 'b/c': expected study names of letters",
         ),
         (
             {"a": {"directory": "a"}, "b": {"directory": "b", "configfiles": "c.yaml"}},
             {},
-            "studies.b.configfiles = 'c.yaml': expected a list of files",
+            "config key studies.b.configfiles: 'c.yaml': expected a list of files",
         ),
     ],
 )

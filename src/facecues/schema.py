@@ -42,8 +42,11 @@ def set_defaults(instance: dict, schema: Mapping) -> None:
 def validate(config: dict, schema: dict, label: str) -> None:
     """ConfigError for the config's most relevant violation of ``schema``.
 
-    Where the violated part of the schema has a ``description``, the message
-    gives it (e.g. which checkpoint names are reserved).
+    An unknown key is named. Where the violated part of the schema says what it
+    ``expected`` (a keyword of facecues' own, which JSON Schema ignores), the message
+    says that; where it has a
+    ``description`` and the value fails a ``not`` or ``pattern``, the description (e.g.
+    which checkpoint names are reserved).
     """
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(schema).iter_errors(config)
@@ -52,7 +55,13 @@ def validate(config: dict, schema: dict, label: str) -> None:
         return
     where = ".".join(str(p) for p in error.absolute_path) or "(top level)"
     message = error.message
-    description = error.schema.get("description") if isinstance(error.schema, dict) else None
-    if description and error.validator in ("not", "pattern"):
-        message = f"{error.instance!r}: {description}"
+    sub = error.schema if isinstance(error.schema, dict) else {}
+    expected = f": expected {sub['expected']}" if sub.get("expected") else ""
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        unknown = sorted(map(str, set(error.instance) - set(sub.get("properties", {}))))
+        message = f"unknown key {', '.join(unknown)}{expected}"
+    elif expected:
+        message = f"{error.instance!r}{expected}"
+    elif sub.get("description") and error.validator in ("not", "pattern"):
+        message = f"{error.instance!r}: {sub['description']}"
     raise ConfigError(f"{label}: config key {where}: {message}")

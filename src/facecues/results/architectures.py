@@ -33,17 +33,54 @@ import pandas as pd
 
 from facecues.errors import FacecuesError
 from facecues.io import read_yaml, write_text
-from facecues.nets.manifest import network_points
 from facecues.results.claims import KEYS
 from facecues.results.claims.store import read_verdicts
 from facecues.results.figures.compare import compare_figure, network_label
-from facecues.results.provenance import read_provenance
+from facecues.results.provenance import finished_study
 from facecues.results.table1 import AVG_PROBED, ROWS, RUN, format_mean_std, read_table1
-from facecues.study.config import architecture
+from facecues.schema import validate
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-STUDY_KEYS = {"configfiles", "directory"}
 DEFAULT_OUT = "results/architectures"
+#: A comparison file, checked by the config machinery every config file goes through
+#: (``facecues.schema``); ``expected`` is what a bad value's message says.
+SCHEMA = {
+    "type": "object",
+    "required": ["studies"],
+    "additionalProperties": False,
+    "expected": "a mapping with 'studies' and 'out' (a comparison of studies; a study's "
+    "own config goes in its configfiles)",
+    "properties": {
+        "studies": {
+            "type": "object",
+            "minProperties": 2,
+            "expected": "a mapping of at least two named studies",
+            "propertyNames": {
+                "pattern": NAME.pattern,
+                "expected": "study names of letters, digits, '_', '.', '-'",
+            },
+            "additionalProperties": {
+                "type": "object",
+                "required": ["directory"],
+                "additionalProperties": False,
+                "expected": "a mapping with 'directory' and optional 'configfiles'",
+                "properties": {
+                    "directory": {
+                        "type": "string",
+                        "minLength": 1,
+                        "expected": "the folder the study runs in",
+                    },
+                    "configfiles": {
+                        "type": "array",
+                        "items": {"type": "string"},
+                        "expected": "a list of files",
+                    },
+                },
+            },
+        },
+        "out": {"type": "string", "minLength": 1, "expected": "a folder"},
+    },
+}
 #: The claims a row shows (docs/protocol.md section 10), in the summary's order.
 CLAIMS = KEYS
 
@@ -70,49 +107,26 @@ def read_comparison(path: str | Path) -> tuple[list[Study], Path]:
     naming the file and the key of anything wrong, before anything runs."""
     data = read_yaml(path)
     where = str(path)
-    unknown = sorted(set(data) - {"studies", "out"})
-    if unknown:
-        raise FacecuesError(
-            f"{where}: unknown key {', '.join(unknown)}: expected 'studies' and 'out' "
-            "(a comparison of studies; a study's own config goes in its configfiles)"
-        )
-    given = data.get("studies")
-    if not isinstance(given, dict) or len(given) < 2:
-        raise FacecuesError(
-            f"{where}: studies: expected a mapping of at least two named studies, got {given!r}"
-        )
+    validate(data, SCHEMA, where)
     studies = []
-    for name, entry in given.items():
-        key = f"{where}: studies.{name}"
-        if not isinstance(name, str) or not NAME.match(name):
-            raise FacecuesError(f"{key}: expected a name of letters, digits, '_', '.', '-'")
-        entry = entry or {}
-        if not isinstance(entry, dict) or set(entry) - STUDY_KEYS:
-            raise FacecuesError(
-                f"{key} = {entry!r}: expected a mapping with 'directory' and optional 'configfiles'"
-            )
-        if not isinstance(entry.get("directory"), str) or not entry["directory"]:
-            raise FacecuesError(f"{key}.directory: expected the folder the study runs in")
+    for name, entry in data["studies"].items():
         files = entry.get("configfiles") or []
-        if isinstance(files, str) or not isinstance(files, list):
-            raise FacecuesError(f"{key}.configfiles = {files!r}: expected a list of files")
         for i, f in enumerate(files):
             if not Path(f).is_file():
-                raise FacecuesError(f"{key}.configfiles[{i}] = {f!r}: no such file")
+                raise FacecuesError(
+                    f"{where}: studies.{name}.configfiles[{i}] = {f!r}: no such file"
+                )
         studies.append(Study(name, Path(entry["directory"]), tuple(Path(f) for f in files)))
     folders = [s.directory.resolve() for s in studies]
     for i, folder in enumerate(folders):
         if folder in folders[:i]:
             raise FacecuesError(
                 f"{where}: studies.{studies[i].name}.directory = "
-                f"{given[studies[i].name]['directory']!r}"
+                f"{data['studies'][studies[i].name]['directory']!r}"
                 f" is also studies.{studies[folders.index(folder)].name}'s: expected a folder "
                 "per study (each writes its own results/)"
             )
-    out = data.get("out", DEFAULT_OUT)
-    if not isinstance(out, str) or not out:
-        raise FacecuesError(f"{where}: out = {out!r}: expected a folder")
-    return studies, Path(out)
+    return studies, Path(data.get("out", DEFAULT_OUT))
 
 
 def snakemake_command(study: Study, args: Sequence[str], dry_run: bool = False) -> list[str]:
@@ -158,19 +172,15 @@ def study_row(study: Study) -> dict:
             raise FacecuesError(
                 f"study {study.name}: {path} does not exist: expected a finished study"
             )
-    config = read_provenance(prov_path)["config"]
-    entry = architecture(config)
-    size = config["model"]["input_size"]
-    manifest = network_points(
-        entry, size, entry.get("points"), cache=results / "manifests", write=False
-    )
+    finished = finished_study(results)
+    manifest = finished.manifest
     logs = sorted((results / "models").glob("*/train_log.tsv"))
     lfw = [pd.read_csv(p, sep="\t")["lfw_acc"].iloc[-1] for p in logs]
     t1 = read_table1(table1_path)
     t1 = t1[(t1["source"] == RUN) & (t1["column"] == AVG_PROBED)].set_index("row")
     return {
         "study": study.name,
-        "network": network_label(config),
+        "network": network_label(finished),
         "points": len(manifest.points),
         "units": sum(p.units for p in manifest.points),
         "lfw": lfw,

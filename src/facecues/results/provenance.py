@@ -31,6 +31,8 @@ from importlib import metadata
 from pathlib import Path
 
 from facecues.io import write_text
+from facecues.study.config import load_config
+from facecues.study.study import Study
 
 
 def git_state(folder: str | Path) -> dict:
@@ -121,6 +123,17 @@ def write_provenance(
 def read_provenance(path: str | Path) -> dict:
     """The content of a ``provenance.json``."""
     return json.loads(Path(path).read_text())
+
+
+def finished_study(results: str | Path) -> Study:
+    """The ``Study`` a finished run in ``results`` (its ``provenance.json``) was made
+    from: its recorded config, read like a config file (defaults filled, validated), its
+    network's points from the run's own manifests (none written)."""
+    results = Path(results)
+    config = read_provenance(results / "provenance.json")["config"]
+    return Study.from_config(
+        load_config(given=config), str(results), write=False, cache=results / "manifests"
+    )
 
 
 def stamp(prov: dict) -> str:

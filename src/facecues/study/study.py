@@ -26,7 +26,7 @@ from types import MappingProxyType
 from facecues.data.synthetic.config import SyntheticConfig
 from facecues.errors import FacecuesError
 from facecues.nets.layout import Depths, ProbePoint, depths, input_point
-from facecues.nets.manifest import Manifest, is_built_in, network_points
+from facecues.nets.manifest import CACHE, Manifest, is_built_in, network_points
 from facecues.nets.names import Networks
 from facecues.nets.spec import resolve_file
 from facecues.probes.options import ProbeOptions
@@ -132,12 +132,17 @@ class Study:
 
     @classmethod
     def from_config(
-        cls, config: Mapping, label: str = "config", root=WORKFLOW_ROOT, write: bool = True
+        cls,
+        config: Mapping,
+        label: str = "config",
+        root=WORKFLOW_ROOT,
+        write: bool = True,
+        cache: Path = CACHE,
     ) -> Study:
         """The study of a validated and checked config (``load_config``'s result); a
         module file's relative path is resolved from the working folder, then ``root``;
         another network's manifest discovered once and cached (``write``: written to
-        results/manifests, as the workflow does; ``facecues plan`` writes none)."""
+        ``cache``, results/manifests, as the workflow does; ``facecues plan`` writes none)."""
         config = copy.deepcopy(dict(config))
         arch = config["model"].get("architecture") or {}
         if arch:
@@ -145,7 +150,7 @@ class Study:
         entry = architecture(config)
         try:
             manifest = network_points(
-                entry, config["model"]["input_size"], entry.get("points"), write=write
+                entry, config["model"]["input_size"], entry.get("points"), cache, write
             )
         except FacecuesError as e:
             raise FacecuesError(f"model.architecture: {e}") from None

@@ -23,22 +23,22 @@ from facecues.errors import FacecuesError
 from facecues.nets.names import is_control
 from facecues.nets.spec import describe
 from facecues.results.figures.style import FULL_WIDTH, save, theme
-from facecues.results.provenance import read_provenance
+from facecues.results.provenance import finished_study
 from facecues.results.tables import read_tables
-from facecues.study.config import architecture
+from facecues.study.study import Study
 
 
-def network_label(config: dict) -> str:
-    """A study's network in words, from its config: ``ResNet-50 topology, 64 px``,
+def network_label(study: Study) -> str:
+    """A study's network in words: ``ResNet-50 topology, 64 px``,
     ``small_vit.py:small_vit, 64 px`` (a file's name, not its folders)."""
-    entry = architecture(config)
-    if entry["source"] == "facecues":
+    entry = study.architecture
+    if study.built_in:
         label = "ResNet-50 topology"
     elif entry["source"] == "file":
         label = Path(entry["name"]).name
     else:
         label = describe(entry)
-    return f"{label}, {config['model']['input_size']} px"
+    return f"{label}, {study.model.input_size} px"
 
 
 def study_curves(results: str | Path) -> tuple[str, pd.DataFrame]:
@@ -50,7 +50,7 @@ def study_curves(results: str | Path) -> tuple[str, pd.DataFrame]:
     for path in (table_path, prov_path):
         if not path.is_file():
             raise FacecuesError(f"{path} does not exist: expected a finished study's results")
-    label = network_label(read_provenance(prov_path)["config"])
+    label = network_label(finished_study(results))
     t = read_tables(table_path)
     t = t[(t["probe"] == "layer") & (t["rank"] == 0) & (t["depth"] > 0)].dropna(subset=["accuracy"])
     last = t["depth"].max()
