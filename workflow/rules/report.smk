@@ -115,7 +115,7 @@ rule fig4:
     conda:
         "../../envs/report.yaml"
     params:
-        attribute=config["figures"]["fig4_attribute"],
+        attribute=FIGURES.fig4_attribute,
         points=POINT_ROWS,
     script:
         "../scripts/fig4.py"
@@ -127,7 +127,7 @@ rule fig5:
         probes=expand(
             "results/probes/{network}/{attribute}/{point}.h5",
             network=NETWORKS,
-            attribute=config["figures"]["fig5_attribute"],
+            attribute=FIGURES.fig5_attribute,
             point=NETWORK_POINTS,
         ),
     output:
@@ -138,7 +138,7 @@ rule fig5:
     conda:
         "../../envs/report.yaml"
     params:
-        attribute=config["figures"]["fig5_attribute"],
+        attribute=FIGURES.fig5_attribute,
     script:
         "../scripts/fig5.py"
 
@@ -166,7 +166,7 @@ for _fig in ("fig1", "fig6"):
         params:
             celeba=data_root("celeba"),
             attributes=FACE_FIGURES[_fig],
-            k=config["figures"]["average_k"],
+            k=FIGURES.average_k,
         script:
             "../scripts/average_faces.py"
 
@@ -187,7 +187,7 @@ rule summary:
     conda:
         "../../envs/report.yaml"
     params:
-        val_rows=2 * config["probe"]["val_per_class"],
+        val_rows=2 * STUDY.probe_sample.val_per_class,
         points=POINT_ROWS,
     script:
         "../scripts/summary.py"
@@ -215,6 +215,6 @@ rule atlas:
     params:
         celeba=data_root("celeba"),
         networks=NETWORKS,
-        k=config["figures"]["average_k"],
+        k=FIGURES.average_k,
     script:
         "../scripts/atlas.py"
