@@ -161,7 +161,7 @@ def test_probe_kinds_registry():
         assert (kind.probe(rank) if kind.ranked else kind.probe()) == name
 
 
-@pytest.mark.parametrize(("version", "found"), [(None, "none"), (PROBE_FILE_VERSION + 6, "7")])
+@pytest.mark.parametrize(("version", "found"), [(0, "0"), (PROBE_FILE_VERSION + 6, "7")])
 def test_a_probe_file_of_another_version_is_named(tmp_path, data, version, found):
     x, y, _ = data
     shard, out = tmp_path / "L02.h5", tmp_path / "probes" / "L02.h5"
@@ -169,11 +169,11 @@ def test_a_probe_file_of_another_version_is_named(tmp_path, data, version, found
     _shard(shard, x, y)
     fit_layer_probes(shard, out, top_k=2, vip_neurons=1)
     assert load_point_probes(out).meta["format_version"] == PROBE_FILE_VERSION
+    with h5py.File(out, "a") as f:  # written before versions: version 1, the same layout
+        del f.attrs["format_version"]
+    assert load_point_probes(out).meta.get("format_version") is None
     with h5py.File(out, "a") as f:
-        if version is None:
-            del f.attrs["format_version"]
-        else:
-            f.attrs["format_version"] = version
+        f.attrs["format_version"] = version
     with pytest.raises(DataFormatError) as e:
         load_point_probes(out)
     msg = str(e.value)
@@ -182,10 +182,12 @@ def test_a_probe_file_of_another_version_is_named(tmp_path, data, version, found
     assert "results/probes" in msg and "rerun snakemake" in msg and "pls_vip" in msg, msg
 
 
-@pytest.mark.parametrize(("version", "found"), [(None, "none"), (SHARD_FORMAT_VERSION + 1, "2")])
+@pytest.mark.parametrize(("version", "found"), [(0, "0"), (SHARD_FORMAT_VERSION + 1, "2")])
 def test_a_shard_of_another_version_is_named(tmp_path, data, version, found):
     x, y, identity = data
     shard = tmp_path / "L02.h5"
+    _shard(shard, x, y, version=None, identity_y=identity)  # before versions: version 1
+    assert read_shard(shard)[1].shape == (40, 12) and read_identity_labels(shard) is not None
     _shard(shard, x, y, version=version, identity_y=identity)
     for read in (read_shard, read_identity_labels):
         with pytest.raises(DataFormatError) as e:

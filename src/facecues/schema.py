@@ -12,8 +12,6 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
-import jsonschema
-
 from facecues.errors import ConfigError
 
 
@@ -48,6 +46,8 @@ def validate(config: dict, schema: dict, label: str) -> None:
     ``description`` and the value fails a ``not`` or ``pattern``, the description (e.g.
     which checkpoint names are reserved).
     """
+    import jsonschema  # here: a job that only reads a validated config needs none
+
     error = jsonschema.exceptions.best_match(
         jsonschema.Draft202012Validator(schema).iter_errors(config)
     )

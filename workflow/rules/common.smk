@@ -17,7 +17,7 @@ from facecues.plan import rules as plan_rules
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.results.provenance import git_state
 
-# Everything below reads STUDY (facecues.study.Study, built once in the Snakefile).
+# Everything below reads STUDY (facecues.study.study.Study, built once in the Snakefile).
 if STUDY.manifest.method == "hooks":
     print(
         f"model.architecture: FX tracing failed "
@@ -63,7 +63,9 @@ IDENTITY_TASK = {k: getattr(STUDY.controls, k) for k in ("identity_task", "ident
 STREAM = {k: getattr(STUDY.stream, k) for k in ("dtype", "batch_size")}
 MULTITASK = {k: v for k, v in STUDY.multitask.items() if k != "workers"}
 # The untrained controls' initialisation and BatchNorm recalibration (rule control_network).
-CONTROL_INIT = {k: getattr(STUDY.controls, k) for k in ("init_seed", "recalibrate_bn")}
+CONTROL_INIT = {
+    k: v for k, v in STUDY.config["controls"].items() if k in ("init_seed", "recalibrate_bn")
+}  # in the config's order, as before (Snakemake compares params by their text)
 SHARD_ITEMSIZE = itemsize(STUDY)
 
 # Threads, GPUs, memory (MB) and runtime (minutes) of one job of each rule, sized from

@@ -33,6 +33,5 @@ rule splits:
     params:
         celeba=data_root("celeba"),
         probe=SAMPLE,
-        n_components=STUDY.probe.n_components,
     script:
         "../scripts/splits.py"

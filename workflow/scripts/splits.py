@@ -21,6 +21,8 @@ split = balanced_split(
     seed=p["split_seed"],
     allow_reduction=p["allow_reduction"],
 )
-check_components(split, snakemake.params.n_components)
+# a check of the sample against the probes' components, not an input of the split: read
+# from the config, so that a change of probe.n_components reruns the probes, not the splits
+check_components(split, snakemake.config["probe"]["n_components"])
 write_split(split, celeba.filenames, snakemake.output[0])
 end_job()

@@ -16,7 +16,8 @@ once its probes are fitted. Layout:
   ``attribute`` (``OWNER_ATTRS``);
 - units are the flattened NCHW map: unit = c*H*W + y*W + x;
 - attribute ``format_version`` (``SHARD_FORMAT_VERSION``): a shard of another
-  version (or none, written before versions) is refused by ``read_shard``
+  version (none: written before versions, read as version 1, the same layout) is
+  refused by ``read_shard``
   (``check_format_version``: a DataFormatError naming the file, the version found
   and expected, and what to rerun).
 
@@ -119,15 +120,20 @@ def text(v) -> str:
     return v.decode() if isinstance(v, bytes) else str(v)
 
 
+#: The version of a file written before versions were recorded (facecues up to 0.1's
+#: commit 985181d): version 1 is that layout, so such a file is read as version 1.
+UNVERSIONED = 1
+
+
 def check_format_version(path, meta, what: str, expected: int, rerun: str) -> None:
     """DataFormatError unless the attributes ``meta`` of the file ``path`` hold
-    ``format_version`` ``expected``: the message names the file, the version found and
-    expected, and what to do (``rerun``)."""
-    found = meta.get(VERSION_ATTR)
-    if found is not None and np.ndim(found) == 0 and np.issubdtype(type(found), np.integer):
+    ``format_version`` ``expected`` (none: ``UNVERSIONED``): the message names the file,
+    the version found and expected, and what to do (``rerun``)."""
+    found = meta.get(VERSION_ATTR, UNVERSIONED)
+    if np.ndim(found) == 0 and np.issubdtype(type(found), np.integer):
         found = int(found)
     if found != expected:
-        have = "none (written before facecues recorded one)" if found is None else repr(found)
+        have = repr(found)
         raise DataFormatError(
             f"{path}: format_version {have}, expected {expected}: {what} in another "
             f"format (another facecues version wrote it); {rerun}"

@@ -36,7 +36,6 @@ from facecues.nets.spec import describe, entry_key
 #: The manifest file's format version (key ``format_version``), written by
 #: ``write_manifest``, checked by ``read_manifest``.
 MANIFEST_FORMAT_VERSION = 1
-FORMAT = MANIFEST_FORMAT_VERSION  # the former name
 CACHE = Path("results/manifests")
 
 

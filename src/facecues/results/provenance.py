@@ -29,10 +29,12 @@ import subprocess
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from facecues.io import write_text
-from facecues.study.config import load_config
-from facecues.study.study import Study
+
+if TYPE_CHECKING:
+    from facecues.study.study import Study
 
 
 def git_state(folder: str | Path) -> dict:
@@ -129,6 +131,9 @@ def finished_study(results: str | Path) -> Study:
     """The ``Study`` a finished run in ``results`` (its ``provenance.json``) was made
     from: its recorded config, read like a config file (defaults filled, validated), its
     network's points from the run's own manifests (none written)."""
+    from facecues.study.config import load_config  # here: jobs writing provenance need
+    from facecues.study.study import Study  # no schema machinery (jsonschema)
+
     results = Path(results)
     config = read_provenance(results / "provenance.json")["config"]
     return Study.from_config(

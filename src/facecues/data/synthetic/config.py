@@ -28,7 +28,7 @@ def _int(minimum: int) -> dict:
 SCHEMA = {
     "type": "object",
     "default": {},
-    "description": "facecues.data.synthetic.SyntheticConfig fields (cross-field ranges "
+    "description": "facecues.data.synthetic.config.SyntheticConfig fields (cross-field ranges "
     "checked there)",
     "additionalProperties": False,
     "properties": {
@@ -115,9 +115,12 @@ class SyntheticConfig:
         return copy.deepcopy(SCHEMA)
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any] | None, label: str = "synthetic") -> SyntheticConfig:
+    def from_dict(
+        cls, d: Mapping[str, Any] | None, label: str = "synthetic", *, checked: bool = False
+    ) -> SyntheticConfig:
         """Build a config from a mapping, validated against ``SCHEMA`` (``facecues.schema``:
-        a ConfigError naming ``label``, the key, the value and what was expected); unknown
+        a ConfigError naming ``label``, the key, the value and what was expected; not again
+        where it was ``checked`` already, as the study's config is at start-up); unknown
         keys are named with the valid ones."""
         d = dict(d or {})
         valid = cls.field_names()
@@ -127,7 +130,8 @@ class SyntheticConfig:
                 f"{label}: unknown synthetic-world config key(s) "
                 f"{', '.join(map(repr, unknown))}; valid keys: {', '.join(valid)}"
             )
-        validate(d, SCHEMA, label)
+        if not checked:
+            validate(d, SCHEMA, label)
         kwargs: dict[str, Any] = {}
         for f in dataclasses.fields(cls):
             if f.name in d:
