@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from facecues.cli import main
-from facecues.results.architectures import Study, read_comparison, snakemake_command
+from facecues.results.architectures import ComparedStudy, read_comparison, snakemake_command
 from tests.conftest import ROOT, TINY_STUDY, snakemake
 
 
@@ -93,7 +93,7 @@ def test_the_commands_of_a_comparison(tmp_path, monkeypatch):
         "--configfile",
         "configs/small_vit.yaml",
     ]
-    assert snakemake_command(Study("a", tmp_path), ["--cores", "2"])[-2:] == [
+    assert snakemake_command(ComparedStudy("a", tmp_path), ["--cores", "2"])[-2:] == [
         "--directory",
         str(tmp_path),
     ]

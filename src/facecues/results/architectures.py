@@ -90,7 +90,7 @@ class StudyFailed(FacecuesError):
 
 
 @dataclass(frozen=True)
-class Study:
+class ComparedStudy:
     """One study of the comparison: its name, the folder it runs in, its config files."""
 
     name: str
@@ -102,7 +102,7 @@ class Study:
         return self.directory / "results"
 
 
-def read_comparison(path: str | Path) -> tuple[list[Study], Path]:
+def read_comparison(path: str | Path) -> tuple[list[ComparedStudy], Path]:
     """The studies and the output folder of comparison file ``path``; a FacecuesError
     naming the file and the key of anything wrong, before anything runs."""
     data = read_yaml(path)
@@ -116,7 +116,7 @@ def read_comparison(path: str | Path) -> tuple[list[Study], Path]:
                 raise FacecuesError(
                     f"{where}: studies.{name}.configfiles[{i}] = {f!r}: no such file"
                 )
-        studies.append(Study(name, Path(entry["directory"]), tuple(Path(f) for f in files)))
+        studies.append(ComparedStudy(name, Path(entry["directory"]), tuple(Path(f) for f in files)))
     folders = [s.directory.resolve() for s in studies]
     for i, folder in enumerate(folders):
         if folder in folders[:i]:
@@ -129,7 +129,7 @@ def read_comparison(path: str | Path) -> tuple[list[Study], Path]:
     return studies, Path(data.get("out", DEFAULT_OUT))
 
 
-def snakemake_command(study: Study, args: Sequence[str], dry_run: bool = False) -> list[str]:
+def snakemake_command(study: ComparedStudy, args: Sequence[str], dry_run: bool = False) -> list[str]:
     """The Snakemake command running ``study`` with the user's ``args``."""
     cmd = [sys.executable, "-m", "snakemake", *args, "--directory", str(study.directory)]
     if dry_run:
@@ -140,7 +140,7 @@ def snakemake_command(study: Study, args: Sequence[str], dry_run: bool = False) 
 
 
 def run_studies(
-    studies: Sequence[Study],
+    studies: Sequence[ComparedStudy],
     args: Sequence[str],
     run: Callable[..., subprocess.CompletedProcess] = subprocess.run,
 ) -> None:
@@ -162,7 +162,7 @@ def run_studies(
                 )
 
 
-def study_row(study: Study) -> dict:
+def study_row(study: ComparedStudy) -> dict:
     """What ``architectures.md`` shows of a finished study (a missing file is named)."""
     results = study.results
     prov_path, table1_path = results / "provenance.json", results / "tables" / "table1.csv"
@@ -237,7 +237,7 @@ def render_comparison(rows: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_comparison(studies: Sequence[Study], out: str | Path) -> list[Path]:
+def write_comparison(studies: Sequence[ComparedStudy], out: str | Path) -> list[Path]:
     """Write ``out/compare.{png,pdf}`` and ``out/architectures.md`` from finished studies;
     returns the files written."""
     out = Path(out)
