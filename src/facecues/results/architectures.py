@@ -129,7 +129,9 @@ def read_comparison(path: str | Path) -> tuple[list[ComparedStudy], Path]:
     return studies, Path(data.get("out", DEFAULT_OUT))
 
 
-def snakemake_command(study: ComparedStudy, args: Sequence[str], dry_run: bool = False) -> list[str]:
+def snakemake_command(
+    study: ComparedStudy, args: Sequence[str], dry_run: bool = False
+) -> list[str]:
     """The Snakemake command running ``study`` with the user's ``args``."""
     cmd = [sys.executable, "-m", "snakemake", *args, "--directory", str(study.directory)]
     if dry_run:
