@@ -124,14 +124,14 @@ def test_architectures_read_the_verdicts_json(tmp_path):
         scraped["planted"] + " |",
     ]
     # a study folder without verdicts.json is named, with the file it lacks
-    from facecues.results.architectures import Study
+    from facecues.results.architectures import ComparedStudy
 
     (results / "provenance.json").write_text("{}")
     (results / "tables").mkdir()
     (results / "tables" / "table1.csv").write_text("")
     js.unlink()
     with pytest.raises(FacecuesError, match=r"verdicts.json does not exist"):
-        study_row(Study("resnet", tmp_path / "study"))
+        study_row(ComparedStudy("resnet", tmp_path / "study"))
 
 
 MODULES = [
