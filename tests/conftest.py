@@ -4,6 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 import yaml
 
@@ -94,3 +95,32 @@ def assert_same_tables(results: Path, reference: Path):
     """The study's tables in `results` equal those of the reference run, byte for byte."""
     for table in TABLES:
         assert (results / table).read_bytes() == (reference / table).read_bytes(), table
+
+
+def erasure_table(drops: dict[str, list[float]], control_accuracy: float = 0.9 - 0.002):
+    """An erasure table (results/tables/erasure.tsv's columns): {attribute: drop of LFW
+    accuracy per network}, at two points (L10 orthogonal, L50 LEACE), the random control
+    erased instead leaving ``control_accuracy``."""
+    rows = []
+    for attribute, per_net in drops.items():
+        for net, drop in enumerate(per_net):
+            for point in ("L10", "L50"):
+                rows.append(
+                    dict(
+                        network=str(net),
+                        attribute=attribute,
+                        point=point,
+                        name=point,
+                        method="leace" if point == "L50" else "orth",
+                        fit_images=4096,
+                        residual_accuracy=0.56,
+                        residual_linear_accuracy=0.51,
+                        at_chance=True,
+                        verification_accuracy=0.9,
+                        verification_accuracy_erased=0.9 - drop,
+                        verification_accuracy_control=control_accuracy,
+                        drop_se=0.002,
+                        control_drop_se=0.002,
+                    )
+                )
+    return pd.DataFrame(rows)

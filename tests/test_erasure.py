@@ -2,7 +2,6 @@
 the eraser inside a real network's forward pass, bad input, and the summary's reading."""
 
 import numpy as np
-import pandas as pd
 import pytest
 import torch
 
@@ -13,6 +12,7 @@ from facecues.nets.resnet import FaceResNet
 from facecues.probes.erasure import at_chance, eraser_method, fit_leace, fit_orth
 from facecues.results.erasure import erasure_lines, planted_check, ranking, worked_points
 from facecues.study.config import erasure_points, load_config
+from tests.conftest import erasure_table
 
 concept_erasure = pytest.importorskip("concept_erasure")
 
@@ -154,36 +154,9 @@ def test_erasure_points_must_be_whole_modules():
     load_config(given={**few, "erasure": {"enabled": False}})
 
 
-def _table(drops, control=0.002):
-    """An erasure table: {attribute: drop per network}, at two points."""
-    rows = []
-    for attribute, per_net in drops.items():
-        for net, drop in enumerate(per_net):
-            for point in ("L10", "L50"):
-                rows.append(
-                    dict(
-                        network=str(net),
-                        attribute=attribute,
-                        point=point,
-                        name=point,
-                        method="leace" if point == "L50" else "orth",
-                        fit_images=4096,
-                        residual_accuracy=0.56,
-                        residual_linear_accuracy=0.51,
-                        at_chance=True,
-                        verification_accuracy=0.9,
-                        verification_accuracy_erased=0.9 - drop,
-                        verification_accuracy_control=0.9 - control,
-                        drop_se=0.002,
-                        control_drop_se=0.002,
-                    )
-                )
-    return pd.DataFrame(rows)
-
-
 def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     kinds = {"Male": "identity", "Eyeglasses": "identity", "Smiling": "image"}
-    t = _table(
+    t = erasure_table(
         {
             "Male": [0.05, 0.06, 0.055],
             "Eyeglasses": [0.03, 0.02, 0.025],
@@ -206,7 +179,10 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     # random directions costing more than per-image attributes fail the check
     assert (
         planted_check(
-            _table({"Male": [0.05, 0.06], "Smiling": [0.003, 0.002]}, control=0.02), kinds
+            erasure_table(
+                {"Male": [0.05, 0.06], "Smiling": [0.003, 0.002]}, control_accuracy=0.9 - 0.02
+            ),
+            kinds,
         )[0]
         == "no"
     )

@@ -10,6 +10,7 @@ import pytest
 
 from facecues.nets.layout import depths_of_rows, resnet50_depths
 from facecues.results.summary import write_summary
+from tests.conftest import erasure_table
 from tests.test_summary import GOOD, _layer_table, _paper_scores, _scores
 
 GOLDEN = Path(__file__).parent / "data" / "summary"
@@ -34,33 +35,6 @@ PROVENANCE = {
     },
 }
 KINDS = {"Male": "identity", "Eyeglasses": "identity", "Smiling": "image"}
-
-
-def _erasure(drops: dict[str, list[float]]) -> pd.DataFrame:
-    """An erasure table: {attribute: drop per network}, at two points."""
-    rows = []
-    for attribute, per_net in drops.items():
-        for net, drop in enumerate(per_net):
-            for point in ("L10", "L50"):
-                rows.append(
-                    dict(
-                        network=str(net),
-                        attribute=attribute,
-                        point=point,
-                        name=point,
-                        method="leace" if point == "L50" else "orth",
-                        fit_images=4096,
-                        residual_accuracy=0.56,
-                        residual_linear_accuracy=0.51,
-                        at_chance=True,
-                        verification_accuracy=0.9,
-                        verification_accuracy_erased=0.9 - drop,
-                        verification_accuracy_control=0.998,
-                        drop_se=0.002,
-                        control_drop_se=0.002,
-                    )
-                )
-    return pd.DataFrame(rows)
 
 
 def _paper():
@@ -88,7 +62,7 @@ def _planted():
     nets = ("0", "1", "2")
     curves = {"Male": (0.9, 0.95), "Eyeglasses": (0.9, 0.95), "Smiling": (0.9, 0.7)}
     drops = {"Male": [0.05, 0.06, 0.055], "Eyeglasses": [0.03, 0.02, 0.025]}
-    erasure = _erasure({**drops, "Smiling": [0.003, 0.002, 0.004]})
+    erasure = erasure_table({**drops, "Smiling": [0.003, 0.002, 0.004]}, control_accuracy=0.998)
     erasure.loc[0, ["at_chance", "residual_linear_accuracy"]] = [False, 0.6]
     table = _layer_table(curves, networks=nets)
     return _scores(GOOD, networks=nets), table, KINDS, {"erasure": erasure}
