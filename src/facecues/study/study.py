@@ -210,8 +210,9 @@ class Study:
 
     @cached_property
     def world(self) -> SyntheticConfig:
-        """The synthetic world's settings (``synthetic``; its defaults where unset)."""
-        return SyntheticConfig.from_dict(self.config["synthetic"])
+        """The synthetic world's settings (``synthetic``; its defaults where unset), from
+        the section ``load_config`` validated against the world's schema already."""
+        return SyntheticConfig.from_dict(self.config["synthetic"], checked=True)
 
     @property
     def source(self) -> str:
