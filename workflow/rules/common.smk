@@ -1,9 +1,9 @@
 # Helpers shared by the rules: wildcard values, data locations, inputs.
 
 import os
-from dataclasses import asdict
 import shlex
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import snakemake
@@ -13,8 +13,8 @@ import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.names import NAME_PATTERN
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
-from facecues.plan import rules as plan_rules
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
+from facecues.plan.rules import job_priority as priority_of
 from facecues.results.provenance import git_state
 
 # Everything below reads STUDY (facecues.study.study.Study, built once in the Snakefile).
@@ -115,7 +115,7 @@ if not SYNTHETIC:
 def job_priority(rule):
     """The `priority:` of `rule`'s jobs (facecues.plan.rules.job_priority): training and
     what feeds it first, the studied networks' probing next, the controls' chain last."""
-    return lambda wildcards: plan_rules.job_priority(rule, wildcards.get("network"))
+    return lambda wildcards: priority_of(rule, wildcards.get("network"))
 
 
 def data_root(name):
