@@ -28,8 +28,11 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import inspect
 import sys
+import traceback
 from collections.abc import Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -111,7 +114,9 @@ def build_network(entry: Mapping, input_size: int, num_classes: int) -> nn.Modul
 
 def build_backbone(entry: Mapping, input_size: int) -> nn.Module:
     """The network of ``entry``, untrained, as a backbone (its output: the embedding);
-    ``input_size``: the side of the images it will see (to find its head)."""
+    ``input_size``: the side of the images it will see (to find its head). Whatever fails
+    in the builder or the user's file is one FacecuesError naming the entry, the file and
+    function, and the exception's own message."""
     source, name = entry["source"], entry["name"]
     kwargs = dict(entry.get("kwargs") or {})
     what = f"architecture {describe(entry)}"
@@ -128,8 +133,10 @@ def build_backbone(entry: Mapping, input_size: int) -> nn.Module:
             raise FacecuesError(f"source {source!r}: expected one of {', '.join(SOURCES)}")
     except FacecuesError as e:
         raise FacecuesError(f"{what}: {e}") from None
-    except TypeError as e:  # a keyword the builder does not take
-        raise FacecuesError(f"{what}: the builder refused kwargs {kwargs}: {e}") from None
+    except Exception as e:  # noqa: BLE001 - the builder failed: its own words
+        refused = isinstance(e, TypeError) and "keyword argument" in str(e)
+        did = f"refused kwargs {kwargs}:" if refused else f"(kwargs {kwargs}) raised"
+        raise FacecuesError(f"{what}: the builder {did} {_raised(e)}") from None
     if not isinstance(model, nn.Module):
         raise FacecuesError(f"{what}: the factory returned {type(model).__name__}, not a Module")
     return set_normalisation(drop_head(model, input_size), entry)
@@ -166,25 +173,86 @@ def _timm(name: str, kwargs: dict) -> nn.Module:
 
 
 def _from_file(spec: str, kwargs: dict) -> nn.Module:
+    """``factory(**kwargs)`` of the module file of ``spec`` (``path/to/file.py:factory``),
+    which may import modules beside it (its folder is on ``sys.path`` while it runs)."""
     file, sep, factory = spec.rpartition(":")
     if not sep or not factory:
         raise FacecuesError(f"{spec!r}: expected path/to/file.py:factory")
     path = Path(file)
     if not path.is_file():
         raise FacecuesError(f"module file {path} does not exist")
+    with _beside(path.parent):
+        module = _import_file(path)
+        fn = getattr(module, factory, None)
+        if not callable(fn):
+            found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+            raise FacecuesError(
+                f"the file has no function {factory!r}; it defines "
+                f"{', '.join(sorted(found)) or 'none'}"
+            )
+        _check_kwargs(fn, kwargs, factory)
+        try:
+            return fn(**kwargs)
+        except Exception as e:  # noqa: BLE001 - the user's factory failed
+            raise FacecuesError(f"{factory}(**{kwargs}) raised {_raised(e, path.parent)}") from None
+
+
+def _import_file(path: Path):
+    """The module of ``path``, run once; a failure names the file and the exception."""
     module_spec = importlib.util.spec_from_file_location(f"facecues_user.{path.stem}", path)
     module = importlib.util.module_from_spec(module_spec)
     try:
         module_spec.loader.exec_module(module)
     except Exception as e:  # noqa: BLE001 - the user's file failed to import
-        raise FacecuesError(f"{path} failed to import: {type(e).__name__}: {e}") from None
-    fn = getattr(module, factory, None)
-    if not callable(fn):
-        found = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")]
+        raise FacecuesError(f"the file failed to import: {_raised(e, path.parent)}") from None
+    return module
+
+
+@contextmanager
+def _beside(folder: Path):
+    """``folder`` first on ``sys.path`` (a user's file imports the modules beside it);
+    afterwards the path and the modules imported from ``folder`` are taken back, so that
+    an edited module is read again and another folder's module of the same name is its
+    own."""
+    folder = str(folder.resolve())
+    before = set(sys.modules)
+    sys.path.insert(0, folder)
+    try:
+        yield
+    finally:
+        sys.path.remove(folder)
+        for name in set(sys.modules) - before:
+            where = getattr(sys.modules[name], "__file__", None) or ""
+            if str(Path(where).resolve()).startswith(folder + "/"):
+                del sys.modules[name]
+
+
+def _check_kwargs(fn, kwargs: dict, what: str) -> None:
+    """Refuse keyword arguments ``fn`` does not take, naming them and what it takes."""
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):  # a builtin without one: the call itself will say
+        return
+    try:
+        signature.bind(**kwargs)
+    except TypeError as e:
         raise FacecuesError(
-            f"{path} has no function {factory!r}; it defines {', '.join(sorted(found)) or 'none'}"
-        )
-    return fn(**kwargs)
+            f"{what}{signature} refused kwargs {kwargs}: {e} (model.architecture.kwargs)"
+        ) from None
+
+
+def _raised(e: BaseException, folder: Path | None = None) -> str:
+    """``Type: message``, and where it was raised: the innermost line of the traceback in
+    a file under ``folder`` (the user's), else the innermost line."""
+    frames = traceback.extract_tb(e.__traceback__)
+    if folder is not None:
+        root = str(folder.resolve())
+        mine = [f for f in frames if str(Path(f.filename).resolve()).startswith(root + "/")]
+        frames = mine or frames
+    if isinstance(e, SyntaxError) and e.filename:  # raised where it is, not in a frame
+        return f"SyntaxError: {e.msg} (at {e.filename}, line {e.lineno})"
+    where = f" (at {frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return f"{type(e).__name__}: {e}{where}"
 
 
 def _close(name: str, known: list[str]) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pickle
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import torch
@@ -136,3 +137,24 @@ def load_network(
         raise FacecuesError(f"{path}: not {what}: " + "; ".join(parts))
     model.load_state_dict(state)
     return model.eval()
+
+
+def check_checkpoints(checkpoints: Mapping[str, str], model: Mapping) -> None:
+    """Load every given checkpoint (``{name: path}``) as the jobs will, for the network of
+    the config's ``model`` section (``base_width``, ``stride_in_1x1``, ``input_size``,
+    ``architecture``): at workflow start-up, so that a file that does not load or does
+    not fit the network stops the run before any job. One FacecuesError names each."""
+    failed = []
+    for name, path in checkpoints.items():
+        try:
+            load_network(
+                path,
+                base_width=model["base_width"],
+                stride_in_1x1=model["stride_in_1x1"],
+                architecture=model.get("architecture"),
+                input_size=model["input_size"],
+            )
+        except FacecuesError as e:
+            failed.append(f"checkpoint {name!r}: {e}")
+    if failed:
+        raise FacecuesError("\n".join(failed))
