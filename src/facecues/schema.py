@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+import yaml
+
 from facecues.errors import ConfigError
 
 
@@ -35,6 +37,53 @@ def set_defaults(instance: dict, schema: Mapping) -> None:
     for key, sub in props.items():
         if isinstance(instance.get(key), dict) and isinstance(sub, Mapping):
             set_defaults(instance[key], sub)
+
+
+_NUMBERS = {"integer": int, "number": (int, float)}
+
+
+def coerce_strings(instance, schema: Mapping, where: str = "") -> list[str]:
+    """Read strings as the numbers or booleans the schema asks for, in place.
+
+    ``snakemake --config 'seeds=[0,1,2,3]'`` hands over ``['0', '1', '2', '3']`` (values
+    inside a list or mapping stay strings); where the schema's ``type`` is integer,
+    number or boolean and admits no string, a string that YAML reads as such a value is
+    replaced by it. Returns one note per replaced value (``key: '2' read as 2``); a
+    string that does not read as the type is left for ``validate`` to name.
+    """
+    notes = []
+    if isinstance(instance, dict):
+        for key, sub in schema.get("properties", {}).items():
+            if key in instance and isinstance(sub, Mapping):
+                path = f"{where}.{key}" if where else str(key)
+                value, note = _coerced(instance[key], sub, path)
+                instance[key] = value
+                notes += note
+    elif isinstance(instance, list) and isinstance(schema.get("items"), Mapping):
+        for i, item in enumerate(instance):
+            instance[i], note = _coerced(item, schema["items"], f"{where}.{i}")
+            notes += note
+    return notes
+
+
+def _coerced(value, schema: Mapping, where: str) -> tuple[object, list[str]]:
+    """``value`` read as ``schema``'s scalar type where it is a string that reads as one
+    (and the schema admits no string), with its note; else ``value`` (coerced inside)."""
+    if not isinstance(value, str):
+        return value, coerce_strings(value, schema, where)
+    types = schema.get("type", [])
+    types = {types} if isinstance(types, str) else set(types)
+    numbers = tuple(_NUMBERS[t] for t in types & _NUMBERS.keys())
+    if "string" in types or not (numbers or "boolean" in types):
+        return value, []
+    try:
+        read = yaml.safe_load(value)
+    except yaml.YAMLError:
+        return value, []
+    ok = "boolean" in types if isinstance(read, bool) else isinstance(read, numbers)
+    if not ok:
+        return value, []
+    return read, [f"{where}: {value!r} read as {read!r}"]
 
 
 def validate(config: dict, schema: dict, label: str) -> None:

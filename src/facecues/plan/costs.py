@@ -453,10 +453,12 @@ def disk_note(study: Study) -> str:
     points = study.probed_points
     units = sum(pt.units for pt in points)
     per_set = shard_bytes(units, train_rows(study), dtype)
-    sets = len(study.networks.studied) * len(study.attributes)
+    nets = study.networks
+    sets = len(nets.probed) * len(study.attributes)
     return (
         f"facecues: {units:,} probe units per image; the training activations of one "
         f"(network, attribute) take {per_set / 1e9:.2f} GB ({dtype}), deleted once its "
-        f"{len(points)} points are probed ({sets} such sets; peak about one set per extract job "
-        "running at once, plus one)"
+        f"{len(points)} points are probed ({sets} such sets, ({len(nets.studied)} studied + "
+        f"{len(nets.controls)} untrained networks) x {len(study.attributes)} attributes; "
+        "peak about one set per extract job running at once, plus one)"
     )

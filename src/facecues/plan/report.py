@@ -107,6 +107,17 @@ class Plan:
     def gpu_hours(self) -> float:
         return sum(p.gpu_hours for p in self.rules.values())
 
+    def wall_seconds(self, cores: int, gpus: int = 1) -> tuple[float, float, float]:
+        """Estimated wall time of a local run (``snakemake --cores cores``), with its two
+        bounds: (estimate, work / cores, longest chain). The work is every job's threads x
+        time spread over the cores (GPU jobs over the GPUs); the chain, one job of each
+        rule of ``CHAIN`` in turn. Scheduling gaps and Snakemake's own time are left out."""
+        cpu = sum(r.jobs * r.threads * r.seconds_per_job for r in self.rules.values() if not r.gpus)
+        gpu = sum(r.jobs * r.gpus * r.seconds_per_job for r in self.rules.values() if r.gpus)
+        work = max(cpu / cores, gpu / max(1, gpus))
+        chain = sum(self.rules[r].seconds_per_job for r in CHAIN if self.rules[r].jobs)
+        return max(work, chain), work, chain
+
     @property
     def kept_total(self) -> int:
         """Disk of everything that stays once the study is done."""
@@ -252,6 +263,12 @@ def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts:
 # Text.
 
 
+#: The rules one (network, attribute) set passes through in turn, from the data to Table I:
+#: the longest chain of jobs of a run.
+CHAIN = ("synthesize", "train", "extract", "pls_vip", "score_val", "select", "score_test", "table1")
+#: The cores of the README's two commands (the default study, the paper preset).
+WALL_CORES = (2, 16)
+
 #: A partition's time limit many clusters set; a job asking for more is pointed out.
 PARTITION_LIMIT_H = 24
 
@@ -361,6 +378,18 @@ def format_plan(plan: Plan) -> str:
     lines.append(
         f"{'total':<20}{total_jobs:>8,}{plan.submissions:>8,}{'':>44}"
         f"{_hours(plan.cpu_hours):>9}{_hours(plan.gpu_hours):>8}"
+    )
+    walls = [(c, *plan.wall_seconds(c)) for c in WALL_CORES]
+    lines += [""] + textwrap.wrap(
+        "wall clock of a local run, estimated: "
+        + ", ".join(
+            f"~{_dur(wall)} with --cores {c} (work / cores {_dur(work)}, longest chain "
+            f"{_dur(chain)})"
+            for c, wall, work, chain in walls
+        )
+        + ("; GPU jobs on one GPU" if plan.gpu_hours else "")
+        + "; scheduling gaps and Snakemake's own time not included",
+        100,
     )
     batch = (
         f"pls_vip batched {plan.pls_vip_batch} per submission"

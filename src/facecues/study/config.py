@@ -4,7 +4,9 @@
 the Snakefile), updates them with the user's config the way Snakemake's
 ``update_config`` does (nested mappings key by key, anything else replaced),
 fills in the schema's defaults (``workflow/schemas/config.schema.yaml``),
-validates the result against the schema, then checks what a schema cannot
+reads strings as the numbers the schema asks for (``snakemake --config
+'seeds=[0,1]'`` hands the list's values over as strings; a warning names each
+key), validates the result against the schema, then checks what a schema cannot
 express (``check_config``). Every problem is one ConfigError naming the file
 or key, the value and what was expected.
 
@@ -17,6 +19,7 @@ any folder.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -27,7 +30,7 @@ from facecues.nets.layout import ERASABLE_KINDS, point_id, resnet50_points, stag
 from facecues.nets.names import CONTROL_PREFIX, Networks, control_names
 from facecues.probes.erasure import eraser_method, rows_per_class
 from facecues.probes.options import ProbeOptions
-from facecues.schema import set_defaults, update, validate
+from facecues.schema import coerce_strings, set_defaults, update, validate
 
 HERE = Path(__file__).resolve().parent
 DEFAULTS = HERE / "config.yaml"
@@ -74,7 +77,8 @@ def check_config(config: Mapping) -> None:
         value = config["figures"][key]
         if value not in attributes:
             problems.append(
-                f"figures.{key} = {value} is not among the probed attributes {attributes}"
+                f"figures.{key} = {value} is not among the probed attributes {attributes}; "
+                f"expected one of them (e.g. --config 'figures={{{key}: {attributes[0]}}}')"
             )
     networks = study_networks(config)
     reserved = [n for n in networks.checkpoints if n.startswith(CONTROL_PREFIX)]
@@ -194,13 +198,23 @@ def load_config(
     checked (``check_config``). Raises ConfigError naming the file or key.
     """
     config = read_yaml(defaults)
+    default_figures = copy.deepcopy(config.get("figures", {}))
     label = str(defaults)
+    layers = []
     if configfile is not None:
-        update(config, read_yaml(configfile))
+        layers.append(read_yaml(configfile))
+        update(config, layers[-1])
         label = str(configfile)
     if given:
+        layers.append(given)
         update(config, given)
         label = "config"
+    chosen = {  # figure settings the user gave, other than the defaults' own
+        key: value
+        for layer in layers
+        for key, value in (layer.get("figures") or {}).items()
+        if value != default_figures.get(key)
+    }
     if "studies" in config:  # a comparison file (facecues.results.architectures)
         raise ConfigError(
             f"{label}: key 'studies': this names a comparison of architectures, not a "
@@ -212,6 +226,32 @@ def load_config(
     schema["properties"]["probe"]["properties"].update(ProbeOptions.json_schema())
     schema["properties"]["synthetic"] = SyntheticConfig.json_schema()
     set_defaults(config, schema)
+    coerced = coerce_strings(config, schema)
+    if coerced:  # snakemake --config hands over the values inside a list or mapping as strings
+        logging.getLogger(__name__).warning(
+            "%s: values read as the numbers the schema asks for: %s", label, "; ".join(coerced)
+        )
     validate(config, schema, label)
+    _probed_figure_attributes(config, chosen)
     check_config(config)
     return config
+
+
+def _probed_figure_attributes(config: dict, chosen: Mapping) -> None:
+    """Figs. 4 and 5 of a probed attribute: where the default one is not probed and the
+    user chose none (``chosen``: {key: value} the user gave, the defaults' own values left
+    out), the first probed attribute, with a warning. One the user chose and does not
+    probe is ``check_config``'s error."""
+    attributes = list(config["attributes"])
+    figures = config["figures"]
+    for key in ("fig4_attribute", "fig5_attribute"):
+        if figures[key] in attributes or key in chosen:
+            continue
+        logging.getLogger(__name__).warning(
+            "figures.%s: the default %s is not probed; drawing %s (set figures.%s to choose)",
+            key,
+            figures[key],
+            attributes[0],
+            key,
+        )
+        figures[key] = attributes[0]
