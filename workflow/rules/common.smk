@@ -12,6 +12,7 @@ import yaml
 import facecues
 from facecues.errors import FacecuesError
 from facecues.nets.names import NAME_PATTERN
+from facecues.nets.spec import source_hashes
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, rule_gpus, rule_threads
 from facecues.plan.rules import job_priority as priority_of
@@ -52,6 +53,16 @@ ERASED = list(STUDY.erasure.networks)
 ARCH = asdict(STUDY.model)
 if not STUDY.built_in:
     ARCH["architecture"] = dict(STUDY.architecture)
+# The network's source files (a `file` entry's module and the modules beside it that it
+# imports; facecues.nets.spec.source_files), {path: sha256}: inputs of every job that
+# builds or loads the network (`sources`), so that an edit reruns them and what follows
+# under either rerun trigger: `mtime` (an input newer than the outputs whose checksum
+# differs from the one recorded; a touch alone reruns nothing) and `params` (their
+# hashes, `model.sources`); also hashed in provenance.json and in the manifest's name.
+NETWORK_SOURCES = source_hashes(STUDY.architecture)
+NETWORK_FILES = list(NETWORK_SOURCES)
+if NETWORK_SOURCES:
+    ARCH["sources"] = NETWORK_SOURCES
 TRAIN = {k: v for k, v in STUDY.train.items() if k not in ("threads", "gpus", "workers")}
 SAMPLE = asdict(STUDY.probe_sample)
 # The pls_vip step's options (facecues.probes.options: each declared once there).
@@ -108,6 +119,16 @@ if not SYNTHETIC:
     try:  # at start-up, before any job: every unset or wrong root in one message
         needed = ["celeba"] if NETS.checkpoints else ["celeba", "vggface2", "lfw"]
         check_real_data(STUDY.config["data"], ATTRIBUTES, needed)
+    except FacecuesError as e:
+        raise WorkflowError(str(e))
+
+if NETS.checkpoints and workflow.is_main_process:
+    # torch, only for given checkpoints: each loaded into the network, as its jobs will,
+    # before any job (not again in each cluster job, which loads its own)
+    from facecues.nets.checkpoint import check_checkpoints
+
+    try:
+        check_checkpoints(NETS.checkpoints, ARCH)
     except FacecuesError as e:
         raise WorkflowError(str(e))
 
@@ -180,6 +201,8 @@ WORKFLOW_STATE = {
     "facecues": facecues.__version__,
     "snakemake": snakemake.__version__,
 }
+if NETWORK_SOURCES:
+    WORKFLOW_STATE["network_files"] = NETWORK_SOURCES
 
 
 def shard(point):
