@@ -5,6 +5,7 @@ rule erasure:
         known_network("erasure", kinds=["trained", "checkpoint"]),
         model=network_file,
         split="results/splits/{attribute}.tsv",
+        sources=NETWORK_FILES,
     output:
         table="results/erasure/{network}/{attribute}.tsv",
         downstream="results/erasure/{network}/{attribute}_downstream.tsv",

@@ -24,6 +24,7 @@ rule score_test:
             attribute=ATTRIBUTES,
             point=NETWORK_POINTS,
         ),
+        sources=NETWORK_FILES,
     output:
         scores="results/test/{network}.tsv",
         neurons="results/test/{network}_neurons.h5",
@@ -52,6 +53,7 @@ rule finetune:
     input:
         known_network("finetune", kinds=["trained", "checkpoint"]),
         model=network_file,
+        sources=NETWORK_FILES,
     output:
         "results/multitask/{network}.tsv",
     log:

@@ -6,6 +6,7 @@ rule extract:
         known_network("extract"),
         model=network_file,
         split="results/splits/{attribute}.tsv",
+        sources=NETWORK_FILES,
     output:
         temp([shard(p) for p in POINTS]),
     log:

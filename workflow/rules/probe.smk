@@ -36,6 +36,7 @@ rule score_val:
         model=network_file,
         split="results/splits/{attribute}.tsv",
         probes=expand("results/probes/{{network}}/{{attribute}}/{point}.h5", point=POINTS),
+        sources=NETWORK_FILES,
     output:
         "results/accuracy/{network}/{attribute}.tsv",
     log:

@@ -1,6 +1,7 @@
 rule train:
     input:
         known_network("train", kinds=["trained"]),
+        sources=NETWORK_FILES,
     output:
         model="results/models/{network}/model.pt",
         history="results/models/{network}/train_log.tsv",
@@ -31,6 +32,7 @@ rule train:
 rule control_network:
     input:
         known_network("control_network", kinds=["control"]),
+        sources=NETWORK_FILES,
     output:
         "results/models/{network}/model.pt",
     log:
