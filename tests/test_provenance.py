@@ -3,6 +3,7 @@
 import hashlib
 import json
 import re
+import subprocess
 
 from facecues.results.provenance import (
     config_sha256,
@@ -20,7 +21,51 @@ from tests.conftest import ROOT
 def test_git_state_of_this_checkout_and_of_a_folder_outside_one(tmp_path):
     state = git_state(ROOT)
     assert re.fullmatch(r"[0-9a-f]{40}", state["commit"]) and state["dirty"] in (True, False)
-    assert git_state(tmp_path) == {"commit": "unknown", "dirty": "unknown"}
+    assert "source_sha256" not in state  # the commit names the code
+    empty = hashlib.sha256(b"").hexdigest()
+    assert git_state(tmp_path) == {
+        "commit": "not a git checkout",
+        "dirty": None,
+        "source_sha256": empty,
+        "source_files": 0,
+    }
+
+
+def test_an_export_without_git_is_named_by_its_source_tree(tmp_path):
+    """An export (git archive, no .git): 'not a git checkout', and the sha256 of its
+    source tree (src/facecues, workflow, Snakefile) instead, which any edit changes."""
+    export = tmp_path / "export"
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", "--format=tar", "HEAD"], capture_output=True
+    )
+    export.mkdir()
+    subprocess.run(["tar", "-x", "-C", str(export)], input=archive.stdout, check=True)
+    state = git_state(export)
+    assert state["commit"] == "not a git checkout" and state["dirty"] is None
+    files = [
+        f
+        for part in ("src/facecues", "workflow", "Snakefile")
+        for f in ([export / part] if part == "Snakefile" else (export / part).rglob("*"))
+        if f.is_file()
+    ]
+    lines = [f"{sha256_file(f)}  {f.relative_to(export).as_posix()}\n" for f in sorted(files)]
+    assert state["source_files"] == len(files) > 100
+    assert state["source_sha256"] == hashlib.sha256("".join(lines).encode()).hexdigest()
+    (export / "README.md").write_text("not code")  # outside the tree: the same hash
+    assert git_state(export) == state
+    (export / "workflow/rules/train.smk").write_text("# edited\n")
+    assert git_state(export)["source_sha256"] != state["source_sha256"]
+
+    prov = {"workflow": {**state, "facecues": "0.2.0"}, "config_sha256": "f" * 64}
+    assert stamp(prov) == (
+        f"facecues 0.2.0, not a git checkout, source tree sha256 {state['source_sha256'][:12]}"
+        ", config sha256 ffffffffffff"
+    )
+    line = provenance_lines({**prov, "environments": {}, "files": {}})[2]
+    assert line == (
+        f"| facecues | 0.2.0 (not a git checkout: source tree sha256 {state['source_sha256']}, "
+        f"{len(files)} files of src/facecues, workflow, Snakefile) |"
+    )
 
 
 def test_config_hash_ignores_key_order_and_sees_values():

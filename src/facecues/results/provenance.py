@@ -3,8 +3,12 @@
 ``results/provenance.json`` (rule ``provenance``):
 
 - ``workflow``: the facecues commit the Snakefile sits in and whether its tree
-  had changes (``dirty``; ``unknown`` outside a git checkout), the facecues
-  and Snakemake versions, read at workflow start-up;
+  had changes (``dirty``); outside a git checkout (an export) ``commit`` says
+  ``not a git checkout`` and ``source_sha256`` hashes the source tree instead
+  (``src/facecues``, ``workflow``, ``Snakefile``); the facecues and Snakemake
+  versions, and the sha256 of the network's source files (``network_files``:
+  a ``file`` entry's module and the modules beside it that it imports), read at
+  workflow start-up;
 - ``config``: the resolved config (defaults, your files, the schema's
   defaults) and its ``config_sha256`` (of its canonical JSON);
 - ``environments``: per kind of rule (``torch``, ``probe``, ``report``: one
@@ -37,9 +41,16 @@ if TYPE_CHECKING:
     from facecues.study.study import Study
 
 
+#: What the source tree's hash covers, relative to the workflow's folder (the Snakefile's).
+SOURCE_TREE = ("src/facecues", "workflow", "Snakefile")
+NOT_A_CHECKOUT = "not a git checkout"
+
+
 def git_state(folder: str | Path) -> dict:
     """The commit of the git checkout holding ``folder`` and whether its tree has
-    changes; ``unknown`` outside a checkout (or without git)."""
+    changes. Outside a checkout (an export, an unpacked archive) or without git:
+    ``commit`` says so (``not a git checkout``, or why git could not tell), ``dirty`` is
+    None, and ``source_sha256`` (``source_tree``) names the code instead."""
     try:
         commit = subprocess.run(
             ["git", "-C", str(folder), "rev-parse", "HEAD"],
@@ -53,11 +64,32 @@ def git_state(folder: str | Path) -> dict:
             text=True,
             timeout=30,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return {"commit": "unknown", "dirty": "unknown"}
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return {"commit": f"unknown (git: {type(e).__name__})", **source_tree(folder)}
     if commit.returncode != 0 or status.returncode != 0:
-        return {"commit": "unknown", "dirty": "unknown"}
+        said = (commit.stderr or status.stderr).strip().splitlines()
+        why = NOT_A_CHECKOUT if "not a git repository" in "".join(said) else f"unknown ({said})"
+        return {"commit": why, **source_tree(folder)}
     return {"commit": commit.stdout.strip(), "dirty": bool(status.stdout.strip())}
+
+
+def source_tree(folder: str | Path) -> dict:
+    """``dirty`` None and the sha256 of the source tree under ``folder`` (``SOURCE_TREE``):
+    of the sorted lines ``<sha256 of the file>  <path relative to folder>``, one per file
+    (``__pycache__`` left out), as ``sha256sum`` prints them; and the number of files."""
+    folder = Path(folder)
+    files = sorted(
+        f
+        for part in SOURCE_TREE
+        for f in ([folder / part] if (folder / part).is_file() else (folder / part).rglob("*"))
+        if f.is_file() and "__pycache__" not in f.parts
+    )
+    lines = "".join(f"{sha256_file(f)}  {f.relative_to(folder).as_posix()}\n" for f in files)
+    return {
+        "dirty": None,
+        "source_sha256": hashlib.sha256(lines.encode()).hexdigest(),
+        "source_files": len(files),
+    }
 
 
 def config_sha256(config: dict) -> str:
@@ -141,14 +173,32 @@ def finished_study(results: str | Path) -> Study:
     )
 
 
-def stamp(prov: dict) -> str:
-    """One line naming what produced a table: commit (dirty) and config hash."""
-    w = prov["workflow"]
+def code_words(w: dict) -> str:
+    """The code that ran, in a few words: ``commit <sha>`` (with uncommitted changes), or,
+    outside a git checkout, ``not a git checkout, source tree sha256 <sha>``."""
+    if w.get("source_sha256"):
+        return f"{w.get('commit')}, source tree sha256 {w['source_sha256'][:12]}"
     dirty = " with uncommitted changes" if w.get("dirty") is True else ""
+    return f"commit {str(w.get('commit'))[:12]}{dirty}"
+
+
+def stamp(prov: dict) -> str:
+    """One line naming what produced a table: version, commit (dirty) or source tree
+    hash, and config hash."""
+    w = prov["workflow"]
     return (
-        f"facecues {w.get('facecues', '?')}, commit {str(w.get('commit'))[:12]}{dirty}, "
+        f"facecues {w.get('facecues', '?')}, {code_words(w)}, "
         f"config sha256 {prov['config_sha256'][:12]}"
     )
+
+
+def _code_cell(w: dict) -> str:
+    if w.get("source_sha256"):
+        return (
+            f"{w.get('commit')}: source tree sha256 {w['source_sha256']}, "
+            f"{w.get('source_files')} files of {', '.join(SOURCE_TREE)}"
+        )
+    return f"commit {w.get('commit')}" + (", uncommitted changes" if w.get("dirty") is True else "")
 
 
 def provenance_lines(prov: dict) -> list[str]:
@@ -157,9 +207,7 @@ def provenance_lines(prov: dict) -> list[str]:
     lines = [
         "| what | value |",
         "|---|---|",
-        f"| facecues | {w.get('facecues')} (commit {w.get('commit')}"
-        + (", uncommitted changes" if w.get("dirty") is True else "")
-        + ") |",
+        f"| facecues | {w.get('facecues')} ({_code_cell(w)}) |",
         f"| Snakemake | {w.get('snakemake')} |",
         f"| config sha256 | {prov['config_sha256']} |",
     ]
