@@ -34,6 +34,16 @@ def controls_section(*args, **kwargs):
 
 
 DEPTHS = (1, 2, 3, 4, 20, 45, 46, 47, 48, 49, 50)
+#: Each network's offset from the curves, in units of ``spread`` (networks differ, so their
+#: spread is measured; a run of equal values is capped as having none).
+OFFSETS = (1.0, -1.0, 0.0, 0.5, -0.5, 0.25)
+
+
+def _offset(networks, network, spread: float) -> float:
+    """Network ``network``'s offset: by its place among the networks of its kind."""
+    control = str(network).startswith("random")
+    kind = [n for n in networks if str(n).startswith("random") == control]
+    return spread * OFFSETS[kind.index(network)]
 
 
 def _layer_table(
@@ -41,16 +51,19 @@ def _layer_table(
     networks=("0", "1"),
     identity_task=None,
     input_accuracy=None,
+    spread: float = 0.004,
 ) -> pd.DataFrame:
     """Whole-layer rows: accuracy `early` at depths <= 4, `late` from 45 on, mid in between;
-    with ``input_accuracy`` the input point L00 (depth 0) too."""
+    with ``input_accuracy`` the input point L00 (depth 0) too. Trained network i is off
+    the curves by ``spread * OFFSETS[i] * (1 + depth / 50) * (1 + 0.03 j)`` (attribute j)."""
     rows = []
     depths = DEPTHS if input_accuracy is None else (0, *DEPTHS)
     for network in networks:
-        for attr, (early, late) in curves.items():
+        off = _offset(networks, network, spread)
+        for i, (attr, (early, late)) in enumerate(curves.items()):
             for d in depths:
                 acc = early if d <= 4 else late if d >= 45 else (early + late) / 2
-                acc = input_accuracy if d == 0 else acc
+                acc = input_accuracy if d == 0 else acc + off * (1 + d / 50) * (1 + 0.03 * i)
                 for probe, rank, delta in (
                     ("layer", 0, 0.0),
                     ("filter", 1, -0.02),
@@ -76,10 +89,19 @@ def _layer_table(
     return pd.DataFrame(rows)
 
 
-def _scores(values: dict[tuple[str, str], float], networks=("0", "1"), **cols) -> pd.DataFrame:
+def _scores(
+    values: dict[tuple[str, str], float], networks=("0", "1"), spread=0.002, **cols
+) -> pd.DataFrame:
+    """Test scores: network i at ``values`` + ``spread * OFFSETS[i]``."""
     return pd.DataFrame(
         [
-            dict(network=s, attribute=a, selection=sel, test_accuracy=v, **cols)
+            dict(
+                network=s,
+                attribute=a,
+                selection=sel,
+                test_accuracy=v + _offset(networks, s, spread),
+                **cols,
+            )
             for s in networks
             for (a, sel), v in values.items()
         ]
@@ -153,11 +175,19 @@ def test_the_papers_own_table_meets_a_b_c_but_only_partly_tested():
 
 def test_claim_a_not_supported_borderline_and_partly_tested():
     scores = _paper_scores()
-    bad = scores.copy()
-    bad.loc[(bad.attribute == "Male") & (bad.selection == "neuron"), "test_accuracy"] = 0.93
+    three = pd.concat([scores.assign(network=n) for n in ("0", "1", "2")])
+    three["test_accuracy"] += three["network"].map({"0": 0.002, "1": -0.002, "2": 0.0})
+    bad = three.copy()
+    bad.loc[(bad.attribute == "Male") & (bad.selection == "neuron"), "test_accuracy"] -= 0.032
     assert _by_key(evaluate_claims(bad, MALE)).get("a").verdict == NOT_SUPPORTED
+    # one network (the paper's own mean): the same miss is capped, not a verdict
+    one = scores.copy()
+    one.loc[(one.attribute == "Male") & (one.selection == "neuron"), "test_accuracy"] = 0.93
+    c = _by_key(evaluate_claims(one, MALE))["a"]
+    assert c.verdict == PARTLY and "on what was checked: not supported" in c.why
     # two networks at 95.2% and 97.2%: the mean 96.2% is above 96%, its interval is not
     two = pd.concat([scores.assign(network="0"), scores.assign(network="1")])
+    two["test_accuracy"] += two["network"].map({"0": 0.002, "1": -0.002})
     for network, v in (("0", 0.952), ("1", 0.972)):
         two.loc[
             (two.network == network) & (two.attribute == "Male") & (two.selection == "neuron"),
@@ -165,42 +195,65 @@ def test_claim_a_not_supported_borderline_and_partly_tested():
         ] = v
     c = _by_key(evaluate_claims(two, MALE))
     assert c["a"].verdict == BORDERLINE and "Male" in c["a"].why
-    # test images make the binomial error count: 96.2% on 200 images is borderline too
-    c = _by_key(evaluate_claims(scores.assign(test_images=200), MALE))
-    assert c["a"].verdict == BORDERLINE
     # only Male probed: what was checked holds, but the claim is only partly tested
-    male = scores[scores.attribute.isin(["Male", "Smiling"])]
+    male = three[three.attribute.isin(["Male", "Smiling"])]
     c = _by_key(evaluate_claims(male, MALE))
     assert c["a"].verdict == PARTLY and "Eyeglasses" in c["a"].why
-    none = scores[scores.attribute == "Smiling"]
+    none = three[three.attribute == "Smiling"]
     assert _by_key(evaluate_claims(none, MALE))["a"].verdict == NOT_TESTABLE
 
 
 def test_claim_b_gaps():
     # two attributes of the 40: the checks hold, the claim is only partly tested
-    c = _by_key(evaluate_claims(_scores(GOOD), MALE))["b"]
-    assert c.verdict == PARTLY and "over 2 of the 40 attributes" in c.why
+    c = _by_key(evaluate_claims(_scores(GOOD), MALE))
+    assert c["b"].verdict == PARTLY and "over 2 of the 40 attributes" in c["b"].why
+    assert c["b_each"].verdict == PARTLY and "every attribute's gaps met" in c["b_each"].why
     gap = dict(GOOD)
     gap[("Male", "neuron")] = 0.85
     gap[("Eyeglasses", "neuron")] = 0.90
-    assert _by_key(evaluate_claims(_scores(gap), MALE))["b"].verdict == NOT_SUPPORTED
+    c = _by_key(evaluate_claims(_scores(gap), MALE))
+    # capped (2 of 40 attributes) either way; what was checked is said
+    assert c["b"].verdict == PARTLY and "on what was checked: not supported" in c["b"].why
+    assert c["b_each"].detail["tested"] == NOT_SUPPORTED
+
+
+ALL_C = {
+    **{a: (0.9, 0.7) for a in ("Pale_Skin", "Blurry", "Mouth_Slightly_Open", "Smiling")},
+    **{
+        a: (0.9, 0.95)
+        for a in (
+            "Eyeglasses",
+            "Wearing_Hat",
+            "Male",
+            "Black_Hair",
+            "Blond_Hair",
+            "Brown_Hair",
+            "Gray_Hair",
+        )
+    },
+}
 
 
 def test_claim_c_needs_a_level_and_a_trend():
-    curves = {"Smiling": (0.9, 0.7), "Male": (0.9, 0.95)}
-    assert _by_key(evaluate_claims(None, _layer_table(curves)))["c"].verdict == SUPPORTED
+    # every attribute the claim names, two networks: the spread pooled over 11 attributes
+    c = _by_key(evaluate_claims(None, _layer_table(ALL_C)))["c"]
+    assert c.verdict == SUPPORTED, c.why
+    assert "pooled over the attributes (11 degrees of freedom" in c.detail["spread"]
     # identity-bound at chance throughout: flat, but not "high"
-    chance = {"Smiling": (0.9, 0.7), "Male": (0.5, 0.5)}
+    chance = ALL_C | {"Male": (0.5, 0.5)}
     c = _by_key(evaluate_claims(None, _layer_table(chance)))["c"]
     assert c.verdict == NOT_SUPPORTED and "Male" in c.why
     # a per-image attribute that does not fall
-    flat = {"Smiling": (0.9, 0.9), "Male": (0.9, 0.95)}
+    flat = ALL_C | {"Smiling": (0.9, 0.9)}
     assert _by_key(evaluate_claims(None, _layer_table(flat)))["c"].verdict == NOT_SUPPORTED
-    # only one group probed
-    c = _by_key(evaluate_claims(None, MALE))["c"]
-    assert c.verdict == PARTLY
+    # two of the claim's eleven attributes: capped, either way
+    two = {"Smiling": (0.9, 0.7), "Male": (0.9, 0.95)}
+    c = _by_key(evaluate_claims(None, _layer_table(two)))["c"]
+    assert c.verdict == PARTLY and "Pale_Skin" in c.why
+    c = _by_key(evaluate_claims(None, _layer_table(two | {"Smiling": (0.9, 0.9)})))["c"]
+    assert c.verdict == PARTLY and "on what was checked: not supported" in c.why
     # a fall of 2.5 p.p. measured on 100 validation images each is within its error
-    near = {"Smiling": (0.9, 0.875), "Male": (0.9, 0.95)}
+    near = ALL_C | {"Smiling": (0.9, 0.875)}
     c = evaluate_claims(None, _layer_table(near), val_rows=100)
     assert _by_key(c)["c"].verdict == BORDERLINE
     early_only = _layer_table({"Male": (0.9, 0.95)})
@@ -224,35 +277,42 @@ def test_selections_scored_by_the_qda_fallback_are_flagged():
     assert "Male neuron (network 0)" in render_claim(c["b"])
 
 
+THREE, RANDOM2 = ("0", "1", "2"), ("random0", "random1")
+
+
 def test_claim_d_needs_a_shallow_comparison_and_reads_the_input():
-    trained = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, input_accuracy=0.8)
+    curves = {"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}
+    trained = _layer_table(curves, networks=THREE, input_accuracy=0.8, spread=0.001)
     c = _by_key(evaluate_claims(None, trained))
     assert c["d"].verdict == NOT_TESTABLE and "random" in c["d"].why
     # untrained networks only at the deep points: still no shallow comparison
-    deep = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
+    deep = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=RANDOM2)
     c = _by_key(evaluate_claims(None, pd.concat([trained, deep[deep.depth >= 45]])))
     assert c["d"].verdict == NOT_TESTABLE
-    # an untrained network as good at L01-L04, and better than the pixels (80%)
-    as_good = _layer_table(
-        {"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",), input_accuracy=0.8
-    )
+    # untrained networks as good at L01-L04, and better than the pixels (80%)
+    random = {"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}
+    as_good = _layer_table(random, networks=RANDOM2, input_accuracy=0.8, spread=0.001)
     c = _by_key(evaluate_claims(None, pd.concat([trained, as_good])))
     assert c["d"].verdict == SUPPORTED, c["d"].why
     assert "Input pixels (L00): 80.0%" in render_claim(c["d"])
-    # ... but without the input point, the second check is missing
+    # one untrained network: its spread is not measured, the verdict capped
+    one = as_good[as_good.network == "random0"]
+    c = _by_key(evaluate_claims(None, pd.concat([trained, one])))
+    assert c["d"].verdict == PARTLY and "one network on one side" in c["d"].why
+    # ... and without the input point, the second check is missing
     no_input = pd.concat([trained, as_good])
     c = _by_key(evaluate_claims(None, no_input[no_input.depth > 0]))
     assert c["d"].verdict == PARTLY and "L00" in c["d"].why
     # the pixels as good as the random layers: the accuracy is in the input, not the size
-    pixels = _layer_table({"Male": (0.9, 0.95), "Smiling": (0.9, 0.7)}, input_accuracy=0.9)
+    pixels = _layer_table(curves, networks=THREE, input_accuracy=0.9)
     c = _by_key(evaluate_claims(None, pd.concat([pixels, as_good])))
     assert c["d"].verdict == NOT_SUPPORTED and "untrained - input" in c["d"].why
     # untrained clearly worse at L01-L04: learned features
-    worse = _layer_table({"Male": (0.7, 0.6), "Smiling": (0.7, 0.6)}, networks=("random0",))
+    worse = _layer_table({"Male": (0.7, 0.6), "Smiling": (0.7, 0.6)}, networks=RANDOM2)
     c = _by_key(evaluate_claims(None, pd.concat([trained, worse])))
     assert c["d"].verdict == NOT_SUPPORTED and "trained - untrained" in c["d"].why
     # controls do not leak into the other claims
-    assert c["c"].verdict == SUPPORTED
+    assert c["c"].verdict == PARTLY and "Pale_Skin" in c["c"].why
 
 
 def test_controls_section_shows_the_input_and_the_identity_task():
@@ -262,7 +322,8 @@ def test_controls_section_shows_the_input_and_the_identity_task():
     untrained = _layer_table({"Male": (0.9, 0.6), "Smiling": (0.9, 0.6)}, networks=("random0",))
     text = "\n".join(controls_section(pd.concat([trained, untrained])))
     assert "| identity-bound | L00 | 1 | 80.0% ± 0.0 | n/a | n/a | 70.0% ± 0.0 |" in text
-    assert "| per-image | L45 | 1 | 70.0% ± 0.0 | 60.0% | +10.0 p.p. ± 0.0 | 70.0% ± 0.0 |" in text
+    # one untrained network: its spread taken as the trained networks' (t with 1 df)
+    assert "| per-image | L45 | 1 | 70.0% ± 9.9 | 60.8% | +9.2 p.p. ± 17.2 | 70.0% ± 0.0 |" in text
     assert "scores 70.0% ± 0.0 on the identity task" in text
     plain = _layer_table({"Male": (0.9, 0.95)})  # no identity task in this run
     assert "No identity control task" in "\n".join(controls_section(pd.concat([plain, untrained])))
@@ -292,7 +353,8 @@ def test_planted_truth_and_file(tmp_path):
     assert kinds == {"Smiling": "image", "Male": "identity", "Attractive": "unrendered"}
     curves = {"Smiling": (0.9, 0.75), "Male": (0.9, 0.95), "Attractive": (0.51, 0.5)}
     out = tmp_path / "results" / "summary.md"
-    claims = _by_key(write_summary(_scores(GOOD), _layer_table(curves), kinds, out))
+    table = _layer_table(curves, networks=THREE, spread=0.002)
+    claims = _by_key(write_summary(_scores(GOOD, networks=THREE), table, kinds, out))
     assert claims["planted"].verdict == RECOVERED
     text = out.read_text()
     for key in ("Claim (a)", "Claim (b)", "Claim (c)", "Claim (d)", "Planted truth"):

@@ -91,7 +91,9 @@ def test_a_wrong_format_version_names_what_to_rerun(tmp_path):
     data = json.loads(js.read_text())
     data["format_version"] = FORMAT_VERSION + 1
     js.write_text(json.dumps(data))
-    with pytest.raises(FacecuesError, match=r"format_version 2.*rerun the summary rule"):
+    with pytest.raises(
+        FacecuesError, match=rf"format_version {FORMAT_VERSION + 1}.*rerun the summary rule"
+    ):
         read_verdicts(js)
     js.write_text(json.dumps({"claims": []}))  # older than the versions
     with pytest.raises(FacecuesError, match=r"verdicts.json: format_version None"):

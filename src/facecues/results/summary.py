@@ -42,10 +42,10 @@ from facecues.results.claims import (
     evaluate,
     gather,
 )
-from facecues.results.claims.depth import controls_by_depth, depth_change, within
+from facecues.results.claims.depth import change_spread, controls_by_depth, depth_change, within
 from facecues.results.claims.store import write_verdicts
 from facecues.results.erasure import erasure_lines
-from facecues.results.estimates import TOL, average
+from facecues.results.estimates import TOL, average, detectable, quantile
 from facecues.results.provenance import provenance_lines, stamp
 from facecues.results.rendering import render
 
@@ -63,6 +63,7 @@ __all__ = [
     "combine",
     "controls_by_depth",
     "controls_section",
+    "decidable",
     "depth_change",
     "evaluate_claims",
     "fallback_counts",
@@ -88,6 +89,7 @@ def evaluate_claims(
     erasure: pd.DataFrame | None = None,
     *,
     depths: Depths,
+    provenance: dict | None = None,
 ) -> list[Verdict]:
     """Claims (a)-(d) of docs/protocol.md section 10, plus the planted truth when
     ``world_kinds`` (with the erasure check when the ``erasure`` table is given);
@@ -97,7 +99,7 @@ def evaluate_claims(
     and the planted-truth checks. ``val_rows``: validation images per attribute
     (binomial error of validation accuracies; None: unknown).
     """
-    return evaluate(gather(scores, table, depths, world_kinds, tol, val_rows, erasure))
+    return evaluate(gather(scores, table, depths, world_kinds, tol, val_rows, erasure, provenance))
 
 
 # ----------------------------------------------------------------------------------------
@@ -170,6 +172,39 @@ def fallback_counts(table: pd.DataFrame, scores: pd.DataFrame | None) -> dict:
     return {"counts": counts, "test": test}
 
 
+def decidable(ev: Evidence, more=(3, 6, 10)) -> dict | None:
+    """What the study can decide: the smallest change with depth (claim (c)'s quantity,
+    judged per attribute) a check calls with 80% power (``estimates.detectable``), from
+    the between-network spread measured here, at this run's number of networks and at
+    ``more``; with each attribute's own t and with the spread pooled over attributes.
+    None without two networks and a change with depth."""
+    spread = change_spread(ev.trained, ev.depths, ev.val_rows)
+    k = ev.trained["network"].nunique()
+    if spread is None or k < 2 or not np.isfinite(spread.sd):
+        return None
+    attributes = len(spread.estimates)
+    image = [(e.image_low + e.image_high) / 2 for e in spread.estimates.values()]
+    image_sd = float(np.mean(image)) / quantile(np.inf)
+    rows = [
+        {
+            "k": n,
+            "here": n == k,
+            "per_attribute": detectable(spread.sd, n, n - 1, image_sd),
+            "pooled": detectable(spread.sd, n, attributes * (n - 1), image_sd),
+        }
+        for n in sorted({k, *more})
+    ]
+    return {
+        "k": k,
+        "sd": spread.sd,
+        "image_sd": image_sd,
+        "attributes": attributes,
+        "pooled": spread.pooled,
+        "note": spread.note,
+        "rows": rows,
+    }
+
+
 # ----------------------------------------------------------------------------------------
 # The summary.
 
@@ -198,6 +233,8 @@ def render_summary(
         attributes=ev.trained["attribute"].nunique(),
         controls=sorted(ev.controls["network"].unique()),
         verdicts=verdicts,
+        synthetic=ev.synthetic,
+        decide=decidable(ev),
         controls_section=render("summary_controls.md.j2", **_controls_context(ev)),
         erasure=erasure,
         qda=render("summary_qda.md.j2", **fallback_counts(table, scores)),
@@ -224,7 +261,15 @@ def write_summary(
     ``erasure`` ``None`` (no erasure section: results/tables/erasure.tsv not made).
     Returns the judged claims.
     """
-    ev = gather(scores, table, depths, world_kinds, val_rows=val_rows, erasure=erasure)
+    ev = gather(
+        scores,
+        table,
+        depths,
+        world_kinds,
+        val_rows=val_rows,
+        erasure=erasure,
+        provenance=provenance,
+    )
     judged = evaluate(ev)
     section = erasure_lines(erasure, world_kinds) if erasure is not None else None
     write_text(path, render_summary(judged, ev, table, scores, provenance, section))

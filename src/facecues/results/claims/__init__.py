@@ -17,7 +17,7 @@ The paper's thresholds and the attributes its claims name come from
 
 from __future__ import annotations
 
-from facecues.results.claims import claim_a, claim_b, claim_c, claim_d, planted
+from facecues.results.claims import claim_a, claim_b, claim_b_each, claim_c, claim_d, planted
 from facecues.results.claims.evidence import Evidence, gather
 from facecues.results.claims.verdict import (
     BORDERLINE,
@@ -34,9 +34,16 @@ from facecues.results.claims.verdict import (
 )
 
 #: The claims' judges, in the summary's order.
-CLAIMS = (claim_a.judge, claim_b.judge, claim_c.judge, claim_d.judge, planted.judge)
+CLAIMS = (
+    claim_a.judge,
+    claim_b.judge,
+    claim_b_each.judge,
+    claim_c.judge,
+    claim_d.judge,
+    planted.judge,
+)
 #: Their keys, in the same order.
-KEYS = (claim_a.KEY, claim_b.KEY, claim_c.KEY, claim_d.KEY, planted.KEY)
+KEYS = (claim_a.KEY, claim_b.KEY, claim_b_each.KEY, claim_c.KEY, claim_d.KEY, planted.KEY)
 
 
 def evaluate(evidence: Evidence) -> list[Verdict]:

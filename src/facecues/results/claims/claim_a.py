@@ -13,16 +13,8 @@ from facecues.literature import (
     quoted,
 )
 from facecues.results.claims.evidence import Evidence, caps, fallback_flags, per_network
-from facecues.results.claims.verdict import (
-    PAPER,
-    Verdict,
-    because,
-    check,
-    combine,
-    outcomes,
-    untestable,
-)
-from facecues.results.estimates import Estimate, binomial_var, difference, estimate
+from facecues.results.claims.verdict import PAPER, Verdict, check, judged, untestable
+from facecues.results.estimates import Estimate, difference, estimate, image_error, pooled
 
 KEY = "a"
 #: The supervised networks' accuracies the paper compares single neurons with (fractions).
@@ -34,17 +26,18 @@ STATEMENT = (
 )
 
 
-def _attribute(acc, a: str) -> tuple[dict, list]:
-    """One attribute's row of the claim's table and its two checks."""
-    neuron, n = per_network(acc, a, "neuron")
-    est = estimate(neuron, binomial_var(neuron.mean(), n))
+def _attribute(acc, a: str, est: Estimate) -> tuple[dict, list]:
+    """One attribute's row of the claim's table and its two checks (``est``: its best
+    neuron's accuracy)."""
     high = check(f"{a}: best neuron", est, SINGLE_NEURON_ACCURACY / 100, True, PAPER)
     lit = REFERENCE.get(a, np.nan)
     gap = difference(Estimate(lit), est)
     close = check(f"{a}: {CLAIM_A_REFERENCE} - neuron", gap, SUPERVISED_GAP / 100, False, PAPER)
+    neuron, n = per_network(acc, a, "neuron")
     mt, _ = per_network(acc, a, "multitask")
-    paired = (mt - neuron).dropna()
-    mt_gap = estimate(paired, binomial_var(mt.mean(), n) + binomial_var(neuron.mean(), n))
+    mt_gap = estimate(
+        mt - neuron, image=image_error([(mt.mean(), n, 1.0), (neuron.mean(), n, -1.0)])
+    )
     row = dict(
         attribute=a,
         neuron=est,
@@ -52,7 +45,7 @@ def _attribute(acc, a: str) -> tuple[dict, list]:
         reference=lit,
         gap=gap,
         close=close.outcome,
-        multitask=estimate(mt),
+        multitask=estimate(mt, image=image_error([(mt.mean(), n, 1.0)])),
         multitask_gap=mt_gap,
     )
     return row, [high, close]
@@ -74,25 +67,29 @@ def _fails(row: dict) -> list[str]:
 
 
 def judge(ev: Evidence) -> Verdict:
-    """Claim (a) on the selected units' scores."""
+    """Claim (a) on the selected units' scores (the neurons' spread pooled over the
+    attributes where their spreads agree: ``estimates.pooled``)."""
     acc = ev.acc
-    probed = [a for a in SINGLE_NEURON_ATTRIBUTES if len(per_network(acc, a, "neuron")[0])]
+    neurons = {a: per_network(acc, a, "neuron") for a in SINGLE_NEURON_ATTRIBUTES}
+    probed = [a for a, (v, _) in neurons.items() if v.notna().any()]
     if not probed:
         why = f"none of {', '.join(SINGLE_NEURON_ATTRIBUTES)} has a best-neuron score."
         return untestable(KEY, STATEMENT, why)
+    images = {a: image_error([(neurons[a][0].mean(), neurons[a][1], 1.0)]) for a in probed}
+    spread = pooled({a: neurons[a][0] for a in probed}, images)
     rows, checks, fails = [], [], []
     for a in probed:
-        row, made = _attribute(acc, a)
+        row, made = _attribute(acc, a, spread.estimates[a])
         rows.append(row)
         checks += made
         fails += _fails(row)
     unprobed = [a for a in SINGLE_NEURON_ATTRIBUTES if a not in probed]
     missing = [f"not probed: {', '.join(unprobed)}"] if unprobed else []
-    missing += caps(acc, ev.source)
+    missing += caps(ev)
     flagged = fallback_flags(acc, probed, ["neuron"])
     if flagged:
         fails.append("QDA fallback on " + ", ".join(flagged))
-    verdict = combine(outcomes(checks), missing)
-    why = because(fails, missing, "every check met")
-    detail = dict(source=ev.source, rows=rows, flagged=flagged)
-    return Verdict(KEY, STATEMENT, verdict, why, checks, missing, detail)
+    detail = dict(
+        source=ev.source, synthetic=ev.synthetic, rows=rows, flagged=flagged, spread=spread.note
+    )
+    return judged(KEY, STATEMENT, checks, missing, fails, "every check met", detail)

@@ -6,18 +6,9 @@ from __future__ import annotations
 import pandas as pd
 
 from facecues.literature import IDENTITY_ATTRIBUTES, PER_IMAGE_ATTRIBUTES
-from facecues.results.claims.depth import depth_rows, labels
+from facecues.results.claims.depth import change_spread, depth_rows, labels
 from facecues.results.claims.evidence import Evidence
-from facecues.results.claims.verdict import (
-    NO_SPREAD,
-    PROJECT,
-    Verdict,
-    because,
-    check,
-    combine,
-    outcomes,
-    untestable,
-)
+from facecues.results.claims.verdict import PROJECT, Verdict, check, judged, untestable
 from facecues.results.estimates import CHANCE, HIGH_MARGIN
 
 KEY = "c"
@@ -70,8 +61,10 @@ def judge(ev: Evidence) -> Verdict:
     for group in GROUPS:
         made = _rows(named[group[0]], group, level, ev.tol)
         rows, checks, fails = rows + made[0], checks + made[1], fails + made[2]
-    missing = [f"no {n} attribute probed" for n, g in named.items() if g.empty]
-    missing += [NO_SPREAD] * (ev.trained["network"].nunique() == 1)
+    judged_attrs = set(ok_rows["attribute"])
+    unprobed = [a for a in (*PER_IMAGE_ATTRIBUTES, *IDENTITY_ATTRIBUTES) if a not in judged_attrs]
+    missing = [f"not judged (not probed, or without both depth ranges): {', '.join(unprobed)}"]
+    missing = (missing if unprobed else []) + list(ev.notes)
     if fails:
         fails = ["against or unsure: " + ", ".join(fails)]
     met = "every probed attribute behaves as claimed, in level and trend"
@@ -84,7 +77,7 @@ def judge(ev: Evidence) -> Verdict:
             for n, g in named.items()
         ],
         depth_rows=depth_rows(d),
+        spread=(s.note if (s := change_spread(ev.trained, depths, ev.val_rows)) else None),
         **labels(depths),
     )
-    verdict = combine(outcomes(checks), missing)
-    return Verdict(KEY, STATEMENT, verdict, because(fails, missing, met), checks, missing, detail)
+    return judged(KEY, STATEMENT, checks, missing, fails, met, detail)

@@ -4,20 +4,17 @@ against untrained networks of the same architecture and the input pixels."""
 
 from __future__ import annotations
 
-import numpy as np
-import pandas as pd
+from dataclasses import replace
 
-from facecues.results.claims.depth import INPUT, NAN, within
+import numpy as np
+
+from facecues.results.claims.depth import INPUT, NAN, controls_by_depth, within
 from facecues.results.claims.evidence import Evidence
 from facecues.results.claims.verdict import (
-    NO_SPREAD,
-    NOT_SUPPORTED,
     PROJECT,
     Verdict,
-    because,
     check,
-    combine,
-    outcomes,
+    judged,
     untestable,
 )
 from facecues.results.estimates import average, difference
@@ -48,12 +45,14 @@ def _met(learned: str, shallow_label: str) -> str:
     )
 
 
-def _first_learned(main: pd.DataFrame, tol: float) -> str | None:
-    """The first network point where trained - untrained lies above ``tol`` with its whole
-    interval (None: none)."""
-    first = main[[e.check(tol, above=True) == "yes" for e in main["selectivity"]]]
-    first = first[first["depth"] > INPUT]
-    return first["point"].iloc[0] if len(first) else None
+def learned_points(ev: Evidence, group: str) -> list[str]:
+    """Every network point (not only the table's) where trained - untrained lies above
+    ``tol`` with its whole interval, in depth order."""
+    every = controls_by_depth(
+        ev.trained, ev.controls, ev.depths, ev.world_kinds, ev.val_rows, every_point=True
+    )
+    every = every[(every["group"] == group) & (every["depth"] > INPUT)]
+    return [r.point for r in every.itertuples() if r.selectivity.check(ev.tol, above=True) == "yes"]
 
 
 def judge(ev: Evidence) -> Verdict:
@@ -78,16 +77,18 @@ def judge(ev: Evidence) -> Verdict:
     checks, missing = [learned], []
     inputs = main[main["depth"] == INPUT]
     input_est = inputs["trained"].iloc[0] if len(inputs) else NAN
+    # the input is the same for every network: one measurement, no spread between networks
+    input_est = replace(input_est, spread_se=None, networks=0, values=(), caps=())
     if np.isfinite(input_est.value):
         checks.append(
             check("untrained - input", difference(untrained_est, input_est), tol, True, PROJECT)
         )
     else:
         missing.append(NO_INPUT)
-    missing += [NO_SPREAD] * (ev.trained["network"].nunique() == 1)
+    missing += list(ev.notes)
     fails = [f"{c.what} {c.value.pp()} ({c.outcome})" for c in checks if c.outcome != "yes"]
-    verdict = combine(outcomes(checks), missing)
-    met = _met(learned.outcome, label) if verdict != NOT_SUPPORTED else ""
+    met = _met(learned.outcome, label)
+    learned_at = learned_points(ev, overall)
     detail = dict(
         group=overall,
         shallow=label,
@@ -99,6 +100,7 @@ def judge(ev: Evidence) -> Verdict:
         input=input_est,
         size=checks[1].value if len(checks) > 1 else NAN,
         size_check=checks[1].outcome if len(checks) > 1 else None,
-        first_learned=_first_learned(main, tol),
+        first_learned=learned_at[0] if learned_at else None,
+        learned_at=learned_at,
     )
-    return Verdict(KEY, said, verdict, because(fails, missing, met), checks, missing, detail)
+    return judged(KEY, said, checks, missing, fails, met, detail)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from facecues.literature import IDENTITY_ATTRIBUTES, PER_IMAGE_ATTRIBUTES
 from facecues.nets.layout import Depths, point_id
-from facecues.results.estimates import Estimate, binomial_var, difference, estimate
+from facecues.results.estimates import Estimate, Pooled, difference, estimate, image_error, pooled
 
 INPUT = 0  # the input point, L00
 NAN = Estimate(float("nan"))
@@ -34,7 +34,8 @@ def within(t: pd.DataFrame, span: tuple[int, int]) -> pd.DataFrame:
 
 
 def _per_network(t: pd.DataFrame, depths: Depths) -> pd.DataFrame:
-    """Per (attribute, network): early, late, change, best and overall accuracy."""
+    """Per (attribute, network) of every attribute and network of ``t``: early, late,
+    change, best and overall accuracy."""
 
     def mean_over(span):
         return within(t, span).groupby(["attribute", "network"])["accuracy"].mean()
@@ -43,21 +44,35 @@ def _per_network(t: pd.DataFrame, depths: Depths) -> pd.DataFrame:
     per["change"] = per["late"] - per["early"]
     per["best"] = t.groupby(["attribute", "network"])["accuracy"].max()
     per["overall"] = t.groupby(["attribute", "network"])["accuracy"].mean()
-    return per
-
-
-def _attribute_row(attr: str, g: pd.DataFrame, val_rows: int | None) -> dict:
-    """One attribute's means over networks and their estimates."""
-    e, l_ = g["early"].mean(), g["late"].mean()
-    row = {c: g[c].mean() for c in SUMMARIES}
-    row["attribute"] = attr
-    row["early_est"] = estimate(g["early"], binomial_var(e, val_rows))
-    row["late_est"] = estimate(g["late"], binomial_var(l_, val_rows))
-    row["change_est"] = estimate(
-        g["change"].dropna(), binomial_var(e, val_rows) + binomial_var(l_, val_rows)
+    full = pd.MultiIndex.from_product(
+        [sorted(t["attribute"].unique()), sorted(t["network"].unique())],
+        names=["attribute", "network"],
     )
-    row["best_est"] = estimate(g["best"], binomial_var(g["best"].mean(), val_rows))
-    return row
+    return per.reindex(full)  # NaN: a network without that attribute's points
+
+
+def _pooled_column(per: pd.DataFrame, column: str, attrs, val_rows, weights) -> Pooled:
+    """One summary column's estimates per attribute, the spread pooled over attributes;
+    ``weights``: {column: weight} of the accuracies it is made of (image error)."""
+    values, images = {}, {}
+    for a in attrs:
+        g = per.loc[a]
+        values[a] = g[column]
+        images[a] = image_error([(g[c].mean(), val_rows, w) for c, w in weights.items()])
+    return pooled(values, images)
+
+
+def change_spread(trained: pd.DataFrame, depths: Depths, val_rows=None) -> Pooled | None:
+    """The change with depth per attribute, its spread pooled over attributes (None:
+    no attribute has both depth ranges)."""
+    t = layer_rows(trained)
+    if t.empty:
+        return None
+    per = _per_network(t, depths)
+    attrs = [a for a in sorted(t["attribute"].unique()) if per.loc[a]["change"].notna().any()]
+    if not attrs:
+        return None
+    return _pooled_column(per, "change", attrs, val_rows, {"late": 1.0, "early": -1.0})
 
 
 def depth_change(
@@ -69,19 +84,31 @@ def depth_change(
     Columns: attribute, early, late, change (late - early), best (mean over
     networks of the best point's accuracy), overall (mean over all points and
     networks), and ``early_est``/``late_est``/``change_est``/``best_est``
-    (:class:`Estimate`; binomial part from ``val_rows``). Attributes lacking a
-    depth range have NaN there. The input point (L00) is not a network point:
-    it enters none of them.
+    (:class:`Estimate`, the spread pooled over attributes where their spreads
+    agree; image error from ``val_rows``). Attributes lacking a depth range have
+    NaN there. The input point (L00) is not a network point: it enters none of them.
     """
     t = layer_rows(trained)
     cols = ["attribute", *SUMMARIES]
     if t.empty:
         return pd.DataFrame(columns=cols + list(ESTIMATES))
     per = _per_network(t, depths)
+    attrs = sorted(t["attribute"].unique())
+    weights = {
+        "early": {"early": 1.0},
+        "late": {"late": 1.0},
+        "change": {"late": 1.0, "early": -1.0},
+        "best": {"best": 1.0},
+    }
+    est = {}
+    for column, w in weights.items():
+        ok = [a for a in attrs if per.loc[a][column].notna().any()]
+        est[column] = _pooled_column(per, column, ok, val_rows, w).estimates
     rows = []
-    for attr in sorted(t["attribute"].unique()):
-        g = per.loc[attr] if attr in per.index.get_level_values(0) else per.iloc[:0]
-        rows.append(_attribute_row(attr, g, val_rows))
+    for a in attrs:
+        row = {c: per.loc[a][c].mean() for c in SUMMARIES} | {"attribute": a}
+        row |= {f"{c}_est": est[c].get(a, NAN) for c in weights}
+        rows.append(row)
     return pd.DataFrame(rows)[cols + list(ESTIMATES)]
 
 
@@ -135,11 +162,8 @@ def group_estimate(rows: pd.DataFrame, attrs: list[str], value: str, val_rows) -
     r = rows[rows["attribute"].isin(attrs)].dropna(subset=[value])
     if r.empty:
         return NAN
-    bvar = (
-        sum(binomial_var(r[r.attribute == a][value].mean(), val_rows) for a in attrs)
-        / len(attrs) ** 2
-    )
-    return estimate(r.groupby("network")[value].mean(), bvar)
+    terms = [(r[r.attribute == a][value].mean(), val_rows, 1 / len(attrs)) for a in attrs]
+    return estimate(r.groupby("network")[value].mean(), image=image_error(terms))
 
 
 def _depth_entry(tt, cc, group, attrs, depth, has_task, val_rows) -> dict:
@@ -165,9 +189,11 @@ def controls_by_depth(
     depths: Depths,
     kinds: dict[str, str] | None = None,
     val_rows: int | None = None,
+    every_point: bool = False,
 ) -> pd.DataFrame:
     """Whole-layer accuracy per (attribute group, depth) of the trained networks, the
-    untrained ones and the identity control task, with the input (L00) as depth 0.
+    untrained ones and the identity control task, with the input (L00) as depth 0, at
+    the table's depths (``every_point``: at every point of the run).
 
     Mean over the group's attributes of the per-network means, each an
     :class:`Estimate`; ``selectivity`` = trained - untrained (Welch's spread),
@@ -178,8 +204,9 @@ def controls_by_depth(
     c = layer_rows(controls, network_points=False)
     has_task = "identity_task_accuracy" in t and t["identity_task_accuracy"].notna().any()
     out = []
+    points = sorted(t["depth"].unique()) if every_point else (INPUT, *depths.table_depths)
     for group, attrs in groups(t["attribute"].unique(), kinds).items():
-        for depth in (INPUT, *depths.table_depths):
+        for depth in points:
             tt, cc = t[t["depth"] == depth], c[c["depth"] == depth]
             if len(tt):
                 out.append(_depth_entry(tt, cc, group, attrs, depth, has_task, val_rows))

@@ -9,10 +9,15 @@ or empty: the claims on selected scores then fall back to the validation accurac
 the selected units (said so). ``table``: the accuracy table (``layer_accuracy.tsv``),
 with the control networks' rows (``random*``), the input point's rows (``L00``, depth
 0) and ``identity_task_accuracy`` where the run has them.
+
+Duplicate networks (the same checkpoint sha256 in ``provenance.json``'s ``files``)
+are one network: every row of all but the first is dropped, and each claim is
+capped ("partly tested") for it (``Evidence.notes``).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,7 +26,6 @@ import pandas as pd
 from facecues.nets.layout import Depths
 from facecues.nets.names import is_control
 from facecues.results.claims.depth import controls_by_depth, depth_change
-from facecues.results.claims.verdict import NO_SPREAD
 from facecues.results.estimates import TOL
 from facecues.results.selection import select_units, split_controls
 
@@ -47,6 +51,43 @@ class Evidence:
     tol: float = TOL
     val_rows: int | None = None
     erasure: pd.DataFrame | None = None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the run probed a synthetic world (its planted kinds are known)."""
+        return self.world_kinds is not None
+
+
+MODEL_FILE = re.compile(r"(?:^|/)models/([^/]+)/model\.pt$")
+
+
+def duplicate_networks(provenance: dict | None) -> list[list[str]]:
+    """Groups of networks whose checkpoints have the same sha256 in a provenance record
+    (``files``; a network's checkpoint is ``models/<name>/model.pt`` or the path the
+    config's ``model.checkpoints`` / ``model.checkpoint`` gives it)."""
+    if not provenance:
+        return []
+    files = provenance.get("files") or {}
+    model = (provenance.get("config") or {}).get("model") or {}
+    given = dict(model.get("checkpoints") or {})
+    if model.get("checkpoint"):
+        given["checkpoint"] = model["checkpoint"]
+    of_path = {str(path): name for name, path in given.items()}
+    by_sha: dict[str, list[str]] = {}
+    for path, sha in files.items():
+        name = of_path.get(path) or ((m := MODEL_FILE.search(path)) and m[1])
+        if name:
+            by_sha.setdefault(sha, []).append(name)
+    return [sorted(set(g)) for g in by_sha.values() if len(set(g)) > 1]
+
+
+def _merge_duplicates(frame, groups: list[list[str]]):
+    """``frame`` without the rows of every duplicate network but the first of its group."""
+    drop = {n for g in groups for n in g[1:]}
+    if frame is None or not len(frame) or not drop:
+        return frame
+    return frame[~frame["network"].astype(str).isin(drop)]
 
 
 def gather(
@@ -57,8 +98,15 @@ def gather(
     tol: float = TOL,
     val_rows: int | None = None,
     erasure: pd.DataFrame | None = None,
+    provenance: dict | None = None,
 ) -> Evidence:
-    """The :class:`Evidence` of a run."""
+    """The :class:`Evidence` of a run (``provenance``: its record, for duplicate networks)."""
+    groups = duplicate_networks(provenance)
+    table, scores = _merge_duplicates(table, groups), _merge_duplicates(scores, groups)
+    notes = tuple(
+        f"networks {', '.join(g)} have the same weights (equal checkpoint sha256): counted as one"
+        for g in groups
+    )
     trained, controls = split_controls(table)
     acc, source = selected_scores(scores, trained, val_rows)
     return Evidence(
@@ -73,6 +121,7 @@ def gather(
         tol,
         val_rows,
         erasure,
+        notes,
     )
 
 
@@ -106,13 +155,12 @@ def selected_scores(
     return sel[SCORE_COLUMNS], "validation"
 
 
-def caps(acc: pd.DataFrame, source: str) -> list[str]:
-    """What keeps a claim on selected scores at most 'partly tested'."""
-    out = []
-    if source == "validation":
+def caps(ev: Evidence) -> list[str]:
+    """What keeps a claim on selected scores at most 'partly tested' besides its checks'
+    own caps: no test scores, duplicate networks."""
+    out = list(ev.notes)
+    if ev.source == "validation":
         out.append("measured on the validation sample the units were chosen on (no test scores)")
-    if acc["network"].nunique() == 1:
-        out.append(NO_SPREAD)
     return out
 
 
@@ -124,6 +172,8 @@ def fallback_flags(acc: pd.DataFrame, attributes, selections) -> list[str]:
 
 
 def per_network(acc: pd.DataFrame, attribute: str, selection: str) -> tuple[pd.Series, float]:
-    """Per-network accuracy of one (attribute, selection) and its images (NaN: unknown)."""
+    """Per-network accuracy of one (attribute, selection), NaN for a network of the run
+    without it, and its images (NaN: unknown)."""
     a = acc[(acc["attribute"] == attribute) & (acc["selection"] == selection)]
-    return a.groupby("network")["accuracy"].mean(), float(a["images"].mean()) if len(a) else np.nan
+    values = a.groupby("network")["accuracy"].mean().reindex(sorted(acc["network"].unique()))
+    return values, float(a["images"].mean()) if len(a) else np.nan

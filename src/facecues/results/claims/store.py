@@ -3,9 +3,11 @@
 
 Its content: ``format_version``, ``provenance`` (what produced it, one line; None
 without), and ``claims``: per claim its key, statement, verdict, why, what is missing,
-the checks made (each with the measured estimate: value, interval, networks; the
-threshold, side, outcome and whose threshold) and ``detail`` (the numbers the summary
-shows). Fractions throughout; NaN written as null.
+the checks made (each with the measured estimate: value, interval, networks, their
+own values and what the interval lacks; the threshold, side, outcome and whose
+threshold) and ``detail`` (the numbers the summary shows). Fractions throughout; NaN
+written as null. Version 2: verdicts capped by every missing piece, either way
+(issue 31); asymmetric (Wilson) intervals.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from facecues.results.claims.verdict import WORDS, Verdict
 from facecues.results.estimates import LEVEL, Estimate
 
 #: The version of the file's layout; a reader refuses any other.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 RERUN = "rerun the summary rule (snakemake results/verdicts.json --forcerun summary)"
 
 
@@ -33,15 +35,18 @@ def _number(x: float) -> float | None:
 
 
 def estimate_data(e: Estimate) -> dict:
-    """An estimate as plain numbers: value, its ``LEVEL`` interval, networks averaged."""
+    """An estimate as plain numbers: value, its ``LEVEL`` interval, networks averaged,
+    their values, what the interval lacks."""
     finite = math.isfinite(e.value)
     return {
         "value": _number(e.value),
-        "low": _number(e.value - e.half_width) if finite else None,
-        "high": _number(e.value + e.half_width) if finite else None,
+        "low": _number(e.low) if finite else None,
+        "high": _number(e.high) if finite else None,
         "level": LEVEL,
         "networks": e.networks,
         "spread_measured": e.spread_measured,
+        "per_network": [_number(v) for v in e.values],
+        "caps": list(e.caps),
     }
 
 

@@ -3,9 +3,14 @@ interval, threshold, outcome), what could not be checked and why.
 
 A check is met ("yes") when the whole interval of its estimate lies on the claimed
 side of the threshold, missed ("no") when it lies on the other, "borderline" when the
-threshold is inside it (``Estimate.check``). A claim is "not supported" if any check
-is missed, "borderline" if none is missed but one is borderline, else "supported" or,
-where part of the claim could not be checked, "partly tested" (``combine``).
+threshold is inside it (``Estimate.check``), "n/a" without a value. A claim with no
+check made is "not testable". Every missing piece caps it at "partly tested", for a
+negative verdict as for a positive one: a part of the claim not checked, a check
+without a value, and what its estimates' intervals lack (``Estimate.caps``: one
+network, a network without a value, equal values, one network on a side of a
+difference; duplicate networks are merged before, ``claims.evidence``). Otherwise it
+is "not supported" if any check is missed, "borderline" if none is missed but one is
+borderline, else "supported" (``combine``; :func:`judged` builds the verdict).
 """
 
 from __future__ import annotations
@@ -13,7 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from facecues.results.estimates import Estimate
+from facecues.results.estimates import NO_SPREAD, Estimate
+
+__all__ = ["NO_SPREAD"]  # re-exported: the claims' cap of a one-network run
 
 SUPPORTED = "supported"
 NOT_SUPPORTED = "not supported"
@@ -27,7 +34,8 @@ WORDS = (SUPPORTED, NOT_SUPPORTED, BORDERLINE, PARTLY, NOT_TESTABLE, RECOVERED, 
 
 #: Whose threshold a check applies.
 PAPER, PROJECT = "paper", "facecues"
-NO_SPREAD = "one network only: no spread between networks measured"
+#: The planted truth's words for the claims' (the world's answer is recovered or not).
+PLANTED_WORDS = {SUPPORTED: RECOVERED, NOT_SUPPORTED: NOT_RECOVERED}
 
 
 @dataclass(frozen=True)
@@ -42,6 +50,14 @@ class Check:
     above: bool
     outcome: str
     source: str
+
+    @property
+    def by_network(self) -> str:
+        """The networks' own values, then the mean with its interval, in the check's unit
+        (an accuracy's threshold is at least chance - tol, a difference's a few p.p.)."""
+        accuracy = self.threshold >= 0.3
+        mean = self.value.pct() if accuracy else self.value.pp()
+        return f"{self.value.per_network(as_pp=not accuracy)} (mean {mean})"
 
 
 def check(what: str, value: Estimate, threshold: float, above: bool, source: str) -> Check:
@@ -66,13 +82,17 @@ class Verdict:
 
     @property
     def title(self) -> str:
-        """The claim's heading: "Claim (a)", "Planted truth"."""
-        return "Planted truth" if self.key == "planted" else f"Claim ({self.key})"
+        """The claim's heading: "Claim (a)", "Claim (b), each attribute", "Planted truth"."""
+        return TITLES.get(self.key, f"Claim ({self.key})")
 
     @property
     def short(self) -> str:
         """The claim as named in the summary's table of verdicts."""
         return "Planted truth of the synthetic world" if self.key == "planted" else self.statement
+
+
+#: The headings of claims not named "Claim (key)".
+TITLES = {"planted": "Planted truth", "b_each": "Claim (b), each attribute"}
 
 
 def outcomes(checks: list[Check]) -> list[str]:
@@ -81,15 +101,59 @@ def outcomes(checks: list[Check]) -> list[str]:
 
 
 def combine(checks: list[str], missing: list[str]) -> str:
-    """A claim's verdict from its checks ("yes"/"no"/"borderline") and its untested parts."""
+    """A claim's verdict from its checks' outcomes and its missing pieces (module
+    docstring): capped at "partly tested" by any missing piece, either way."""
     made = [c for c in checks if c in ("yes", "no", "borderline")]
     if not made:
         return NOT_TESTABLE
-    if "no" in made:
+    if missing:
+        return PARTLY
+    return tested(made)
+
+
+def tested(outcomes: list[str]) -> str:
+    """The verdict on what was checked alone: "not supported", "borderline" or "supported"."""
+    if "no" in outcomes:
         return NOT_SUPPORTED
-    if "borderline" in made:
-        return BORDERLINE
-    return PARTLY if missing else SUPPORTED
+    return BORDERLINE if "borderline" in outcomes else SUPPORTED
+
+
+def caps(checks: list[Check]) -> list[str]:
+    """The missing pieces the checks carry: a check without a value, and what its
+    estimate's interval lacks (once each)."""
+    out = []
+    for c in checks:
+        if c.outcome == "n/a":
+            out.append(f"{c.what}: not measured")
+        for cap in c.value.caps:
+            out.append(f"{c.what}: {cap}" if cap.startswith("no value") else cap)
+    return list(dict.fromkeys(out))
+
+
+def judged(
+    key: str,
+    statement: str,
+    checks: list[Check],
+    missing: list[str],
+    fails: list[str],
+    met: str,
+    detail: dict,
+    words: dict[str, str] | None = None,
+) -> Verdict:
+    """The :class:`Verdict` of a claim from its checks, the parts it could not check
+    (``missing``), what failed (``fails``) or ``met``; every cap of the checks added
+    to ``missing``; ``words``: the claim's own verdict words (``PLANTED_WORDS``)."""
+    missing = list(dict.fromkeys([*missing, *caps(checks)]))
+    verdict = combine(outcomes(checks), missing)
+    detail = dict(detail)
+    made = [c.outcome for c in checks if c.outcome in ("yes", "no", "borderline")]
+    detail["tested"] = (words or {}).get(tested(made), tested(made)) if made else None
+    why = because(fails, missing, met)
+    if verdict == PARTLY and detail["tested"] != SUPPORTED:
+        why = f"on what was checked: {detail['tested']}; " + why
+    return Verdict(
+        key, statement, (words or {}).get(verdict, verdict), why, checks, missing, detail
+    )
 
 
 def because(fails: list[str], missing: list[str], met: str) -> str:
