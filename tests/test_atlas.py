@@ -109,8 +109,8 @@ def test_atlas_from_constructed_inputs_escapes_and_links(tiny_world, tmp_path):
     atlas = tmp_path / "atlas"
     assert made["cards"] == 2 and made["pages"] == 1 + 3 * 2 + 2
     index = (atlas / "index.html").read_text()
-    assert "<th>a&amp;b</th>" in index and "href='a&amp;b/Male.html'" in index
-    assert "<th>random0 (untrained)</th>" in index and "none.h5 is missing" in index
+    assert "<th>network a&amp;b (trained)</th>" in index and "href='a&amp;b/Male.html'" in index
+    assert "<th>network random0 (untrained control)</th>" in index and "none.h5 is missing" in index
     assert "<a href='0/L01/n3/index.html'>neuron</a>" in index
     male = (atlas / "0/Male.html").read_text()
     assert "<details open><summary>L01 (layer1): whole layer 70.0% <b>(Table I neuron" in male
@@ -119,6 +119,8 @@ def test_atlas_from_constructed_inputs_escapes_and_links(tiny_world, tmp_path):
     card = (atlas / "0/L01/c3/index.html").read_text()
     assert "<h1>0 / L01 / c3</h1>" in card and "A filter's probe reads" in card
     assert "<a href='../../../index.html'>atlas</a>" in card
+    # the attribute it was chosen for links back to the network's page for it
+    assert "<b><a href='../../Male.html'>Male</a></b>" in card and (atlas / "0/Male.html").exists()
 
     celeba.image_path(int(test[0])).rename(tmp_path / "away.jpg")  # cards fail, named
     try:

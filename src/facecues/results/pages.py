@@ -43,9 +43,38 @@ def table_points(table: pd.DataFrame) -> list[tuple[str, str]]:
     return list(ordered[["point", "name"]].itertuples(index=False, name=None))
 
 
-def markdown_page(text: str, title: str) -> str:
-    """A Markdown text (summary.md, table1.md) as a self-contained HTML page."""
-    return document(title, markdown.markdown(text, extensions=["tables"]))
+# A wide table scrolls inside its own box, its label columns (``sticky`` of them) stay in
+# view, and a number with its interval never wraps ("85.6 ±" over "0.7").
+WIDE_TABLE = """
+.scroll { overflow-x: auto; max-width: 100%; }
+.scroll table { margin: 0; }
+.scroll td, .scroll th { white-space: nowrap; }
+.sticky2 tr > :nth-child(-n+2) { position: sticky; background: #fff; z-index: 1; }
+.sticky2 tr > :nth-child(1) { left: 0; box-sizing: border-box; width: 11em; min-width: 11em;
+  max-width: 11em; white-space: normal; }
+.sticky2 tr > :nth-child(2) { left: 11em; }
+.sticky2 th:nth-child(-n+2) { background: #f2f2f2; }
+"""
+
+
+# The accuracy view's cells: two digits each, so that 51 points fit a 1,400 px page.
+COMPACT = """
+.compact td, .compact th { padding: 1px 2px; font-size: 11px; }
+.compact tr > :nth-child(1) { width: 9em; min-width: 9em; max-width: 9em; }
+.compact tr > :nth-child(2) { left: 9em; }
+"""
+
+
+def markdown_page(text: str, title: str, wide: bool = False) -> str:
+    """A Markdown text (summary.md, table1.md) as a self-contained HTML page; ``wide``:
+    its tables scroll in their own box, the first two columns kept in view, cells unwrapped
+    (Table I)."""
+    body = markdown.markdown(text, extensions=["tables"])
+    if wide:
+        body = body.replace("<table>", "<div class='scroll sticky2'><table>").replace(
+            "</table>", "</table></div>"
+        )
+    return document(title, body, WIDE_TABLE if wide else "")
 
 
 def _colour(acc: float) -> str:
@@ -86,6 +115,7 @@ def accuracy_page(table: pd.DataFrame) -> str:
         "label per person). L00 is the input pixels; hover a point for its place in the "
         "network. Colour: white at chance (50%), blue at 100%. Every probe of every network "
         "is in <code>results/tables/layer_accuracy.tsv</code>.</p>",
+        "<div class='scroll sticky2 compact'>"
         f"<table style='text-align:right'><tr><th>attribute</th><th>probe of</th>{head}</tr>",
     ]
     for attr in attributes:
@@ -103,5 +133,5 @@ def accuracy_page(table: pd.DataFrame) -> str:
                 cells.append(f"<td style='background:{_colour(acc)}'>{text}</td>")
             name = html.escape(attr.replace("_", " ")) if label == "trained" else ""
             parts.append(f"<tr><td>{name}</td><td>{label}</td>{''.join(cells)}</tr>")
-    parts.append("</table>")
-    return document("Whole-layer accuracy over depth", "\n".join(parts))
+    parts.append("</table></div>")
+    return document("Whole-layer accuracy over depth", "\n".join(parts), WIDE_TABLE + COMPACT)

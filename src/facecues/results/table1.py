@@ -1,4 +1,5 @@
-"""Table I: CelebA test accuracy of the selected layer, filter and neuron (docs/protocol.md §8).
+"""Table I: test accuracy (CelebA's, or the synthetic world's) of the selected layer,
+filter and neuron (docs/protocol.md §8).
 
 Input: a test-score table, one row per (network, attribute, selection), columns
 ``network``, ``attribute``, ``selection`` (``multitask``, ``layer``, ``filter`` or
@@ -198,6 +199,15 @@ def format_mean_std(mean: float, std: float, tex: bool = False) -> str:
     return f"${mean:.1f} \\pm {std:.1f}$" if tex else f"{mean:.1f} ± {std:.1f}"
 
 
+#: The test set of a study on CelebA; ``data_label`` names the synthetic world's.
+CELEBA = "CelebA"
+
+
+def data_label(source: str) -> str:
+    """The name of the test set Table I's "this run" rows were scored on (``data.source``)."""
+    return CELEBA if source != "synthetic" else "The synthetic world's (CelebA-format)"
+
+
 def _grid(frame: pd.DataFrame, tex: bool) -> tuple[list[str], list[tuple[str, str, list[str]]]]:
     columns = _column_order(frame["column"])
     index = {(s, r, c): (m, d) for s, r, c, m, d in frame[TIDY_COLUMNS[:5]].itertuples(False)}
@@ -219,9 +229,10 @@ def _header(col: str) -> str:
     return col.replace("_", " ")
 
 
-def to_markdown(frame: pd.DataFrame, produced_by: str | None = None) -> str:
+def to_markdown(frame: pd.DataFrame, produced_by: str | None = None, data: str = CELEBA) -> str:
     """Markdown rendering of a tidy Table I (``produced_by``: a last line naming the
-    commit and config hash, facecues.results.provenance.stamp)."""
+    commit and config hash, facecues.results.provenance.stamp; ``data``: the test set's
+    name, ``data_label``)."""
     columns, rows = _grid(frame, tex=False)
     labels = dict(SOURCE_LABELS, **{RUN: _networks_label(frame)})
     lines = [
@@ -230,7 +241,7 @@ def to_markdown(frame: pd.DataFrame, produced_by: str | None = None) -> str:
     ]
     for source, row, cells in rows:
         lines.append(f"| {labels[source]} | {row} | " + " | ".join(cells) + " |")
-    lines += ["", _NOTE.format(n=_n_probed(columns))]
+    lines += ["", _NOTE.format(n=_n_probed(columns), data=data)]
     if produced_by:
         lines += ["", f"Produced by {produced_by}."]
     return "\n".join(lines) + "\n"
@@ -241,7 +252,7 @@ def _n_probed(columns: list[str]) -> int:
 
 
 _NOTE = (
-    "CelebA test accuracy (%). This run: mean ± std over networks. "
+    "{data} test accuracy (%). This run: mean ± std (standard deviation) over networks. "
     "Quoted rows are copied from Diniz & Schwartz (FG 2020), Table I; blank where the paper "
     "gives no number. Average (probed): mean over the {n} attributes probed here (quoted rows: "
     "only where the paper reports all of them). Average (all 40): over all 40 attributes."
@@ -255,13 +266,13 @@ def _tex_escape(s: str) -> str:
     return s
 
 
-def to_latex(frame: pd.DataFrame) -> str:
+def to_latex(frame: pd.DataFrame, data: str = CELEBA) -> str:
     """LaTeX (booktabs) rendering of a tidy Table I: a ``tabular`` to ``\\input``."""
     columns, rows = _grid(frame, tex=True)
     labels = dict(SOURCE_LABELS, **{RUN: _networks_label(frame)})
     out = [
         "% Table I, written by facecues.results.table1; needs \\usepackage{booktabs,graphicx}",
-        "% " + _NOTE.format(n=_n_probed(columns)),
+        "% " + _NOTE.format(n=_n_probed(columns), data=data),
         r"\begin{tabular}{l" + "r" * len(columns) + "}",
         r"\toprule",
         "Method & "
@@ -288,10 +299,12 @@ def write_table1(
     csv_path: str | Path,
     tex_path: str | Path,
     produced_by: str | None = None,
+    data: str = CELEBA,
 ) -> pd.DataFrame:
     """Write Table I as Markdown, CSV (tidy, see :func:`read_table1`) and LaTeX;
     ``produced_by`` (the commit and config hash) closes the Markdown, opens the LaTeX as
-    a comment and fills the CSV's ``produced_by`` column.
+    a comment and fills the CSV's ``produced_by`` column; ``data`` names the test set in
+    the notes (``data_label``).
 
     Returns the tidy table.
     """
@@ -300,7 +313,7 @@ def write_table1(
         Path(p).parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(csv_path) as tmp:
         frame.assign(produced_by=produced_by or "").to_csv(tmp, index=False)
-    write_text(md_path, to_markdown(frame, produced_by))
-    tex = to_latex(frame)
+    write_text(md_path, to_markdown(frame, produced_by, data))
+    tex = to_latex(frame, data)
     write_text(tex_path, f"% Produced by {produced_by}\n{tex}" if produced_by else tex)
     return frame
