@@ -55,10 +55,11 @@ if not STUDY.built_in:
     ARCH["architecture"] = dict(STUDY.architecture)
 # The network's source files (a `file` entry's module and the modules beside it that it
 # imports; facecues.nets.spec.source_files), {path: sha256}: inputs of every job that
-# builds or loads the network (`sources`), so that an edit reruns them and what follows
-# under either rerun trigger: `mtime` (an input newer than the outputs whose checksum
-# differs from the one recorded; a touch alone reruns nothing) and `params` (their
-# hashes, `model.sources`); also hashed in provenance.json and in the manifest's name.
+# builds or loads the network (`sources`), so that an edit reruns them and what follows:
+# as an input newer than the outputs whose checksum differs from the one Snakemake
+# recorded (a touch alone reruns nothing), and through their sha256 in params
+# (`model.sources`: an edited file put back with an older mtime reruns too, under the
+# default rerun triggers); also hashed in provenance.json and in the manifest's name.
 NETWORK_SOURCES = source_hashes(STUDY.architecture)
 NETWORK_FILES = list(NETWORK_SOURCES)
 if NETWORK_SOURCES:
