@@ -1,5 +1,6 @@
 """The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``, and
-``facecues points SPEC [--input-size N] [--kwargs JSON] [--points P ...]`` and
+``facecues points [--configfile F]`` (the study's network) or ``facecues points SPEC
+[--input-size N] [--kwargs JSON] [--points P ...]`` and
 ``facecues compare RESULTS ... --out PNG`` and ``facecues architectures FILE [--no-run]
 [-- SNAKEMAKE_ARGS]``."""
 
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 
 from facecues.errors import FacecuesError
+from facecues.nets.spec import describe
 from facecues.plan.report import format_plan, format_points_plan, plan
 from facecues.plan.rules import SLURM_PLS_VIP_BATCH
 from facecues.study.study import load_study
@@ -76,19 +78,31 @@ def _add_plan(sub) -> None:
 def _add_points(sub) -> None:
     p = sub.add_parser(
         "points",
-        help="the probe points discovered in a network (torchvision, timm, your own module)",
-        description="Build a network (untrained; no download) and list its probe points in "
-        "forward order: id, name, kind, stage, per-image shape and units "
-        "(docs/protocol.md section 4).",
+        help="the probe points of the study's network, or of any network (torchvision, "
+        "timm, your own module)",
+        description="List a network's probe points in forward order: id, name, kind, stage, "
+        "per-image shape and units (docs/protocol.md section 4). With no SPEC, the network "
+        "of the configured study (config.yaml, or --configfile as for plan), as its jobs "
+        "probe it; with a SPEC, that network built untrained (no download).",
     )
     p.add_argument(
         "spec",
+        nargs="?",
         help="resnet50 (built in), torchvision:<builder>, timm:<model> or "
-        "path/to/file.py:<factory>",
+        "path/to/file.py:<factory> (default: the study's network)",
     )
-    p.add_argument("--input-size", type=_positive, default=224, metavar="N", help="pixels (224)")
-    p.add_argument("--kwargs", default="{}", metavar="JSON", help="the builder's keyword arguments")
-    p.add_argument("--points", nargs="+", metavar="P", help="names or patterns (default: all)")
+    p.add_argument(
+        "--configfile",
+        metavar="F",
+        help="with no SPEC: the config overriding the workflow's config.yaml, as plan reads it",
+    )
+    p.add_argument(
+        "--input-size", type=_positive, metavar="N", help="with a SPEC: pixels (default 224)"
+    )
+    p.add_argument("--kwargs", metavar="JSON", help="with a SPEC: the builder's keyword arguments")
+    p.add_argument(
+        "--points", nargs="+", metavar="P", help="with a SPEC: names or patterns (default: all)"
+    )
     p.add_argument("--manifest", metavar="F", help="also write the manifest (JSON) to F")
 
 
@@ -159,24 +173,61 @@ def _plan(args) -> int:
 
 
 def _points(args) -> int:
-    from facecues.nets.manifest import discover_manifest, write_manifest
-    from facecues.nets.spec import parse_spec
+    from facecues.nets.manifest import write_manifest
 
     try:
-        kwargs = json.loads(args.kwargs)
-        if not isinstance(kwargs, dict):
-            raise FacecuesError(f"--kwargs {args.kwargs!r}: expected a JSON object")
-        manifest = discover_manifest(parse_spec(args.spec, kwargs), args.input_size, args.points)
-    except json.JSONDecodeError as e:
-        print(f"facecues points: --kwargs {args.kwargs!r} is not JSON ({e})", file=sys.stderr)
-        return 2
+        manifest, said = _study_manifest(args) if args.spec is None else _spec_manifest(args)
     except FacecuesError as e:
         print(f"facecues points: {e}", file=sys.stderr)
         return 2
-    print(format_points(manifest))
+    print(said + format_points(manifest))
     if args.manifest:
         write_manifest(manifest, args.manifest)
     return 0
+
+
+def _study_manifest(args):
+    """The configured study's manifest (``--configfile``, as ``plan``), and a line naming
+    its network."""
+    given = [f"--{k.replace('_', '-')}" for k in ("input_size", "kwargs", "points")]
+    given = [flag for flag in given if getattr(args, flag[2:].replace("-", "_")) is not None]
+    if given:
+        raise FacecuesError(
+            f"{' and '.join(given)}: options of a SPEC; with none, the study's network is "
+            "listed as its config sets it (model.*): give a SPEC, or leave them out"
+        )
+    where = args.configfile or "config.yaml"
+    try:
+        study = load_study(args.configfile, write=False)
+    except FacecuesError as e:
+        raise FacecuesError(e if str(e).startswith(str(where)) else f"{where}: {e}") from None
+    entry = study.architecture
+    kwargs = json.dumps(dict(entry.get("kwargs") or {}))
+    said = (
+        f"the study's network ({where}): {describe(entry)}, kwargs {kwargs}, "
+        f"{study.model.input_size} px input\n"
+    )
+    return study.manifest, said
+
+
+def _spec_manifest(args):
+    """The manifest of the network of ``args.spec`` (built untrained)."""
+    from facecues.nets.manifest import discover_manifest
+    from facecues.nets.spec import parse_spec
+
+    if args.configfile:
+        raise FacecuesError(
+            f"--configfile names a study; the network listed is {args.spec!r}: give one"
+        )
+    text = args.kwargs or "{}"
+    try:
+        kwargs = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise FacecuesError(f"--kwargs {text!r} is not JSON ({e})") from None
+    if not isinstance(kwargs, dict):
+        raise FacecuesError(f"--kwargs {text!r}: expected a JSON object")
+    entry = parse_spec(args.spec, kwargs)
+    return discover_manifest(entry, args.input_size or 224, args.points), ""
 
 
 def _compare(args) -> int:
@@ -228,7 +279,11 @@ def format_points(manifest) -> str:
         for r in rows
     ]
     total = sum(p.units for p in manifest.points)
-    how = {"fx": "FX tracing", "hooks": "forward hooks (tracing failed)"}[manifest.method]
+    how = {
+        "fx": "FX tracing",
+        "hooks": "forward hooks (tracing failed)",
+        "layout": "the built-in topology's layout (docs/protocol.md section 4)",
+    }[manifest.method]
     lines.append(
         f"{len(manifest.points)} points, {total:,} units per {manifest.input_size}x"
         f"{manifest.input_size} image; found by {how}"
