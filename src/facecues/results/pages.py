@@ -47,21 +47,23 @@ def table_points(table: pd.DataFrame) -> list[tuple[str, str]]:
 # view, and a number with its interval never wraps ("85.6 ±" over "0.7").
 WIDE_TABLE = """
 .scroll { overflow-x: auto; max-width: 100%; }
-.scroll table { margin: 0; }
-.scroll td, .scroll th { white-space: nowrap; }
+.scroll table { margin: 0; border-collapse: separate; border-spacing: 0;
+  border-top: 1px solid #ccc; border-left: 1px solid #ccc; }
+.scroll td, .scroll th { white-space: nowrap; border-width: 0 1px 1px 0; }
 .sticky2 tr > :nth-child(-n+2) { position: sticky; background: #fff; z-index: 1; }
-.sticky2 tr > :nth-child(1) { left: 0; box-sizing: border-box; width: 11em; min-width: 11em;
-  max-width: 11em; white-space: normal; }
-.sticky2 tr > :nth-child(2) { left: 11em; }
+.sticky2 tr > :nth-child(1) { left: 0; box-sizing: border-box; width: 14em; min-width: 14em;
+  max-width: 14em; white-space: normal; }
+.sticky2 tr > :nth-child(2) { left: 14em; }
 .sticky2 th:nth-child(-n+2) { background: #f2f2f2; }
 """
 
 
 # The accuracy view's cells: two digits each, so that 51 points fit a 1,400 px page.
 COMPACT = """
-.compact td, .compact th { padding: 1px 2px; font-size: 11px; }
-.compact tr > :nth-child(1) { width: 9em; min-width: 9em; max-width: 9em; }
-.compact tr > :nth-child(2) { left: 9em; }
+.compact td, .compact th { padding: 0 1px; font-size: 10px; }
+.compact tr > :nth-child(1) { box-sizing: border-box; width: 10em; min-width: 10em;
+  max-width: 10em; }
+.compact tr > :nth-child(2) { left: 10em; }
 """
 
 
