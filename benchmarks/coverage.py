@@ -1,13 +1,18 @@
-"""Benchmark: how often the summary's intervals hold the truth (results/estimates.py).
+"""Benchmark: how often the summary's verdicts are right (results/estimates.py), every
+image's outcome a Bernoulli draw (results/simulation.py).
 
-For k = 2, 3 and 6 networks and several ratios of the spread between
-networks to the image error, draws the estimator from a known truth and
-prints the measured coverage of the 95% interval beside the nominal rate,
-and the rate of a false "above" at a threshold equal to the truth
-(nominally 2.5%). For comparison, the same draws judged by the summary's
-earlier interval (mean ± 2 SE, SE² = s² / k + p (1 - p) / n).
+Prints, for k = 2, 3 and 6 networks:
 
-    python benchmarks/coverage.py [--sims 20000]
+1. a mean accuracy against a threshold, at p = 0.5 to 0.99: coverage of the 95%
+   interval, wrong "above" and wrong "below" at a threshold equal to the truth (a false
+   "yes" for one side's claim, a false "no" for the other's; nominal <= 2.5% each),
+   power at a true effect of 5 p.p.; the Wald image error beside the Wilson one;
+2. a difference of two groups (trained minus untrained) with 1 or k networks on the
+   untrained side; a network's value missing;
+3. per-attribute means of 8 attributes with each attribute's own t and with the spread
+   pooled over attributes, equal and unequal network spreads (the worst attribute).
+
+    python benchmarks/coverage.py [--sims 2000]
 """
 
 from __future__ import annotations
@@ -20,45 +25,77 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from facecues.results.estimates import LEVEL, simulate_coverage  # noqa: E402
+from facecues.results import simulation as sim  # noqa: E402
+from facecues.results.estimates import estimate  # noqa: E402
 
-CASES = [(0.01, 0.0), (0.01, 0.003), (0.01, 0.01), (0.002, 0.01)]
+PS = (0.5, 0.8, 0.9, 0.96, 0.99)
+KS = (2, 3, 6)
 
 
-def old_coverage(k: int, network_sd: float, image_sd: float, sims: int, seed: int = 0):
-    """The earlier estimator on the same draws: mean ± 2 sqrt(s² / k + image_sd²)."""
-    rng = np.random.default_rng(seed)
-    image = rng.normal(0, image_sd, size=(sims, 1))
-    v = rng.normal(0, network_sd, size=(sims, k)) + image
-    half = 2 * np.sqrt(v.var(axis=1, ddof=1) / k + image_sd**2)
-    m = v.mean(axis=1)
-    return float(np.mean(np.abs(m) <= half)), float(np.mean(m - half > 0))
+def _cells(r: dict) -> str:
+    return f"{r['coverage']:6.1%} {r['wrong_above']:6.1%} {r['wrong_below']:6.1%} {r['power']:6.1%}"
+
+
+def wald(k, p, sd, sims, shared):
+    """The earlier image error (Wald, symmetric) on the same draws as ``mean_check``."""
+    rng = np.random.default_rng(0)
+    acc = sim.bernoulli_accuracies(rng, sims, k, p, sd, 1024, shared)
+    out = [estimate(a, a.mean() * (1 - a.mean()) / 1024) for a in acc]
+    return sim._rates(out, sim.true_mean(p, sd), 0.05)
+
+
+def means(sims: int) -> None:
+    print("1. A mean accuracy over k networks vs a threshold (n = 1,024 images)")
+    head = f"{'cover':>6} {'w.abv':>6} {'w.blw':>6} {'power':>6}"
+    print(f"{'k':>2} {'p':>5} {'net sd':>6} {'shared':>6}  {'Wilson: ' + head:>36}  Wald: {head}")
+    for k in KS:
+        for p in PS:
+            for sd, shared in ((0.005, 0.5), (0.002, 1.0)):
+                r = sim.mean_check(k, p, sd, shared=shared, sims=sims)
+                w = wald(k, p, sd, sims, shared)
+                print(
+                    f"{k:>2} {p:>5} {100 * sd:>4.1f}pp {shared:>6.0%}  {_cells(r):>36}  "
+                    f"      {_cells(w)}"
+                )
+
+
+def differences(sims: int) -> None:
+    print("\n2. Trained minus untrained (true difference 2 p.p.), and a missing value")
+    print(f"{'k':>2} {'untrained':>9}  cover  w.abv  w.blw  power  capped")
+    for k in KS:
+        for other in (1, k):
+            r = sim.difference_check(k, other, 0.80, 0.78, 0.01, sims=sims)
+            print(f"{k:>2} {other:>9}  {_cells(r)} {r['capped']:6.0%}")
+        r = sim.mean_check(k, 0.9, 0.005, missing=1, sims=sims)
+        print(f"{k:>2} {'1 NaN':>9}  {_cells(r)} {r['capped']:6.0%}  (mean of k - 1)")
+
+
+def pooled(sims: int) -> None:
+    print("\n3. 8 attributes, per-attribute means (worst attribute; power at 5 p.p.)")
+    print(f"{'k':>2} {'spreads':>22}  {'own t':>27}  {'pooled':>27}  pooled in")
+    for k in KS:
+        for name, sds in (
+            ("equal 1 p.p.", [0.01] * 8),
+            ("one at 2x", [0.01] * 7 + [0.02]),
+            ("one at 3x", [0.01] * 7 + [0.03]),
+            ("0.5-2 p.p.", list(np.linspace(0.005, 0.02, 8))),
+        ):
+            r = sim.pooled_check(k, 0.8, sds, sims=sims // 2)
+            print(
+                f"{k:>2} {name:>22}  {_cells(r['per_attribute'])}  {_cells(r['pooled'])}  "
+                f"{r['pooled_share']:6.0%}"
+            )
 
 
 def main() -> None:
     a = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    a.add_argument("--sims", type=int, default=20_000)
+    a.add_argument("--sims", type=int, default=2000)
     args = a.parse_args()
-    print(f"nominal coverage {LEVEL:.0%}, false 'above' {(1 - LEVEL) / 2:.1%}; {args.sims:,} draws")
-    print(
-        f"{'k':>2} {'network sd':>10} {'image sd':>9}  {'shared images':>20}  "
-        f"{'per-network images':>20}  {'earlier ±2 SE':>20}"
-    )
-    sub = f"{'cover  false above':>20}"
-    print(f"{'':>24}  {sub}  {sub}  {sub}")
-    for k in (2, 3, 6):
-        for network_sd, image_sd in CASES:
-            cells = []
-            for shared in (True, False):
-                r = simulate_coverage(k, network_sd, image_sd, shared_images=shared, sims=args.sims)
-                cells.append(f"{r['coverage']:6.1%} {r['false_above']:11.1%}")
-            cover, above = old_coverage(k, network_sd, image_sd, args.sims)
-            cells.append(f"{cover:6.1%} {above:11.1%}")
-            print(
-                f"{k:>2} {100 * network_sd:>8.1f}pp {100 * image_sd:>7.1f}pp  "
-                + "  ".join(f"{c:>20}" for c in cells)
-            )
-    print("(quantiles: t with 1 df 12.71, 2 df 4.30, 5 df 2.57; normal 1.96)")
+    print(f"nominal: coverage 95%, wrong above / below <= 2.5% each; {args.sims:,} draws")
+    means(args.sims)
+    differences(args.sims)
+    pooled(args.sims)
+    print(f"(quantiles: {sim.quantile_note()})")
 
 
 if __name__ == "__main__":
