@@ -75,10 +75,12 @@ def test_vit_token_maps_are_channels_first():
     model = _net("torchvision:vit_b_16", 32, image_size=32)
     found = discover(model, 32)
     names = [p.name for p in found.points]
-    assert len(names) == 25
-    assert names[:2] == ["encoder.layers.encoder_layer_0.mlp.1", "encoder.layers.encoder_layer_0"]
-    assert found.points[1].shape == (768, 5)  # D x (class token + 2x2 patches)
-    assert found.points[0].shape == (3072, 5)
+    assert len(names) == 26  # the stem (the encoder's input), 12 blocks and their GELUs
+    assert (names[0], found.points[0].kind) == ("encoder.dropout", "stem")
+    assert names[1:3] == ["encoder.layers.encoder_layer_0.mlp.1", "encoder.layers.encoder_layer_0"]
+    assert found.points[2].shape == (768, 5)  # D x (class token + 2x2 patches)
+    assert found.points[1].shape == (3072, 5)
+    assert {p.layout for p in found.points[:-1]} == {"tokens"}
     assert (names[-1], found.points[-1].shape) == ("embedding", (768,))
     x = torch.randn(2, 3, 32, 32)
     got = _captured(model, found, x)
@@ -133,6 +135,18 @@ def test_users_iresnet_file():
     torch.testing.assert_close(got["features"], model(x))
 
 
+class Unit(nn.Module):
+    """A block: conv and ReLU; ``copy`` returns a new tensor equal to the ReLU's output."""
+
+    def __init__(self, copy=False):
+        super().__init__()
+        self.conv, self.relu, self.copy = nn.Conv2d(4, 4, 1), nn.ReLU(), copy
+
+    def forward(self, x):
+        y = self.relu(self.conv(x))
+        return y * 1.0 if self.copy else y
+
+
 class Untraceable(nn.Module):
     """Data-dependent control flow (FX cannot trace it) and an in-place op after a ReLU."""
 
@@ -140,7 +154,7 @@ class Untraceable(nn.Module):
         super().__init__()
         self.conv = nn.Conv2d(3, 4, 3, padding=1)
         self.act = nn.ReLU(inplace=True)
-        self.blocks = nn.Sequential(*[nn.Sequential(nn.Conv2d(4, 4, 1), nn.ReLU()) for _ in "ab"])
+        self.blocks = nn.Sequential(Unit(), Unit(copy=True))
         self.fc = nn.Linear(4, 7)
 
     def forward(self, x):
@@ -156,16 +170,50 @@ def test_untraceable_model_goes_through_hooks():
     model = Untraceable().eval()
     found = discover(model, 16)
     assert found.method == "hooks" and "symbolically traced variables" in found.trace_error
-    assert [(p.name, p.kind) for p in found.points] == [
-        ("act", "stem"),
-        ("blocks.0.1", "output"),
-        ("blocks.1.1", "output"),
-        ("embedding", "pool"),
+    # a block ending in its ReLU is one point (the same tensor); a block returning an
+    # equal copy is two (never merged by value)
+    assert [(p.name, p.kind, p.layout) for p in found.points] == [
+        ("act", "stem", "chw"),
+        ("blocks.0.relu", "output", "chw"),
+        ("blocks.1.relu", "inner", "chw"),
+        ("blocks.1", "output", "chw"),
+        ("embedding", "pool", "vector"),
     ]
     x = torch.randn(2, 3, 16, 16)
     got = _captured(model, found, x)
     with torch.no_grad():
         torch.testing.assert_close(got["act"], torch.relu(model.conv(x)))  # before the mul_
+        torch.testing.assert_close(got["blocks.1"], got["blocks.1.relu"])
+
+
+class Branching(nn.Module):
+    """Takes block ``a`` or ``b`` by the sign of its input's mean (untraceable)."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.a, self.b = nn.ModuleList([Unit(), Unit()]), nn.ModuleList([Unit(), Unit()])
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        branch = self.a if x.mean() > 0 else self.b
+        for unit in branch:
+            x = unit(self.conv(x) if x.shape[1] == 3 else x)
+        return self.fc(x.mean((2, 3)))
+
+
+def test_a_batch_taking_another_branch_is_named():
+    torch.manual_seed(0)
+    model = Branching().eval()
+    found = discover(model, 8)  # noise of mean > 0 (seed 0): branch a
+    assert found.method == "hooks"
+    assert [p.name for p in found.points] == ["stem", "a.0.relu", "a.1.relu", "embedding"]
+    with pytest.raises(FacecuesError) as e, torch.no_grad(), capture(model, found) as (run, _):
+        run(-torch.ones(2, 3, 8, 8))  # mean < 0: branch b
+    msg = str(e.value)
+    assert "probe point L02 (a.0.relu) was not computed for this batch" in msg
+    assert "another branch than at discovery" in msg
+    assert "this batch ran the points stem, b.0.relu, b.1.relu, embedding" in msg
 
 
 def test_user_point_patterns():

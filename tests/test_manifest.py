@@ -54,7 +54,9 @@ def test_discovered_once_then_read_without_torch(tmp_path):
 
 def test_a_broken_manifest_is_named(tmp_path):
     bad = tmp_path / "x.json"
-    bad.write_text(json.dumps({"format_version": 1, "points": [{"id": "L02"}]}))
+    bad.write_text(
+        json.dumps({"format_version": MANIFEST_FORMAT_VERSION, "points": [{"id": "L02"}]})
+    )
     with pytest.raises(FacecuesError, match=r"x\.json: not a facecues probe-point manifest"):
         read_manifest(bad)
 

@@ -44,6 +44,7 @@ import numpy as np
 
 from facecues.errors import DataFormatError, FacecuesError
 from facecues.io import REWRITE, open_h5
+from facecues.nets.layout import POINT_ID
 
 if TYPE_CHECKING:
     import h5py
@@ -61,7 +62,7 @@ SHARD_FORMAT_VERSION = 1
 #: What to do with a shard of another version.
 SHARD_RERUN = "delete it (or results/activations) and rerun snakemake: rule extract writes it again"
 FLOAT_DTYPES = (np.dtype(np.float16), np.dtype(np.float32))
-_POINT_NAME = re.compile(r"^L\d\d$")
+_POINT_NAME = re.compile(POINT_ID)
 #: Bytes of one HDF5 chunk: whole rows, about 1 MiB.
 CHUNK_BYTES = 1 << 20
 #: Disk reserved per shard beyond its data, for HDF5's metadata and chunk index (the
@@ -174,8 +175,9 @@ def expect_attrs(
 
 
 def point_from_name(path: Path) -> str | None:
-    """The point id a file's name gives (``L07.h5`` -> ``L07``), else None."""
-    return path.stem if _POINT_NAME.match(path.stem) else None
+    """The point id a file's name gives (``L07.h5`` -> ``L07``, ``L100.h5`` -> ``L100``),
+    else None."""
+    return path.stem if _POINT_NAME.fullmatch(path.stem) else None
 
 
 def map_units(meta) -> int:

@@ -8,6 +8,7 @@ import torch
 from torch import nn
 
 from facecues.nets.checkpoint import load_network
+from facecues.nets.manifest import job_manifest
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,9 @@ def pick_device(requested: str | None = None) -> torch.device:
 
 def job_network(path, model_cfg: dict, threads: int) -> tuple[nn.Module, torch.device]:
     """Load the network at ``path`` (config key ``model`` describes state dicts that are
-    not facecues checkpoints), limit torch to the job's ``threads`` and pick the device."""
+    not facecues checkpoints), limit torch to the job's ``threads`` and pick the device.
+    A discovered network carries its manifest (``model.manifest``): the points its
+    capture must find (``facecues.nets.probe_points``)."""
     torch.set_num_threads(threads)
     model = load_network(
         path,
@@ -33,6 +36,7 @@ def job_network(path, model_cfg: dict, threads: int) -> tuple[nn.Module, torch.d
         architecture=model_cfg.get("architecture"),
         input_size=model_cfg["input_size"],
     )
+    model.manifest = job_manifest(model_cfg)
     device = pick_device()
     log.info("network %s on %s, %d threads", path, device, threads)
     return model, device

@@ -24,6 +24,7 @@ middle L23 (the first point of layer3).
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -38,9 +39,37 @@ INPUT = "input"  # the input point's name, kind and stage
 SHALLOW_UP_TO, DEEP_FROM = 0.08, 0.9
 
 
+#: A point id as ``point_id`` writes it: ``L`` and at least two digits, no other leading
+#: zero (``L00`` ... ``L99``, ``L100`` ...). The one pattern of every reader of point ids:
+#: the Snakefile's ``{point}`` wildcard, the shard reader, the config schema (a test
+#: checks the schema's copy) and ``point_index``.
+POINT_ID = r"L(?:\d\d|[1-9]\d{2,})"
+_POINT_ID = re.compile(POINT_ID)
+
+#: How a point's values are laid out in the network (``ProbePoint.layout``). Whatever the
+#: layout, a point is stored channels first, so that a filter is one channel: a map as
+#: (C, H, W), a token map as (D, T), a vector as (D,).
+CHW, HWC, TOKENS, VECTOR = "chw", "hwc", "tokens", "vector"
+LAYOUTS = {
+    CHW: "channels-first map (C, H, W)",
+    HWC: "channels-last map (H, W, C), stored as (C, H, W)",
+    TOKENS: "token map (T, D), stored as (D, T)",
+    VECTOR: "vector (D,)",
+}
+
+
 def point_id(index: int) -> str:
-    """``7 -> 'L07'``: the file and figure name of probe point ``index`` (1-based)."""
+    """``7 -> 'L07'``, ``100 -> 'L100'``: the file and figure name of probe point
+    ``index`` (1-based; 0 is the input)."""
     return f"L{index:02d}"
+
+
+def point_index(text: str) -> int:
+    """``'L07' -> 7``, ``'L100' -> 100``: the number of a point id (``POINT_ID``); anything
+    else is a ValueError naming it."""
+    if not _POINT_ID.fullmatch(str(text)):
+        raise ValueError(f"{text!r} is not a probe point id (L00, L01, ..., L99, L100, ...)")
+    return int(str(text)[1:])
 
 
 @dataclass(frozen=True)
@@ -49,15 +78,29 @@ class ProbePoint:
     per-image shape.
 
     ``kind``: ``input`` (the image itself, ``L00``), ``stem``, ``inner`` (relu1/relu2
-    inside a block), ``output`` (a block output) or ``pool``; ``stage``: ``input``,
-    ``stem``, ``layer1`` ... ``layer4`` or ``pool``.
+    inside a block), ``output`` (a block output) or ``pool``; a discovered network's
+    points may also be ``transition`` (between blocks, outside any) or ``post`` (after
+    the last block); ``stage``: ``input``, ``stem``, ``layer1`` ... ``layer4`` or
+    ``pool``. ``layout``: how the network lays the values out (``LAYOUTS``; by default
+    ``chw`` for a map, ``tokens`` for a 2-d shape, ``vector``); ``shape`` is the stored,
+    channels-first one whatever the layout.
     """
 
     index: int
     name: str
     kind: str
-    shape: tuple[int, ...]  # (C, H, W); (C,) for the pool
+    shape: tuple[int, ...]  # (C, H, W); (D, T) for tokens; (C,) for the pool
     stage: str = ""
+    layout: str = ""
+
+    def __post_init__(self):
+        if not self.layout:
+            default = {1: VECTOR, 2: TOKENS}.get(len(self.shape), CHW)
+            object.__setattr__(self, "layout", default)
+        if self.layout not in LAYOUTS:
+            raise ValueError(
+                f"point {self.id}: layout {self.layout!r}, expected one of {', '.join(LAYOUTS)}"
+            )
 
     @property
     def id(self) -> str:

@@ -10,14 +10,19 @@ architecture and a hash of what determines the points (the entry, the input
 size, the point patterns and a user file's bytes): a later call reads the
 file.
 
-The file (``MANIFEST_FORMAT_VERSION`` 1; files written before the key was named
-``format_version`` name it ``format``, read the same)::
+The file (``MANIFEST_FORMAT_VERSION`` 2: each point's ``layout``, its shape stored
+channels first; version 1 had neither and is refused; files written before the key
+was named ``format_version`` name it ``format``, read the same)::
 
-    {"format_version": 1, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
+    {"format_version": 2, "architecture": {"source": ..., "name": ..., "kwargs": {...}},
      "input_size": 224, "patterns": null, "method": "fx", "trace_error": "",
      "flops": 8174272512, "parameters": 23508032, "state_values": 23561152,
      "points": [{"id": "L01", "name": "relu", "kind": "stem", "stage": "stem",
-                 "shape": [64, 112, 112], "units": 802816}, ...]}
+                 "shape": [64, 112, 112], "units": 802816, "layout": "chw"}, ...]}
+
+Every job that probes a discovered network checks that the points it finds
+on the loaded network are the manifest's (``check_points``): it refuses to
+run otherwise, naming both.
 """
 
 from __future__ import annotations
@@ -25,17 +30,17 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from facecues.errors import DataFormatError, FacecuesError
 from facecues.io import atomic_path
-from facecues.nets.layout import ProbePoint, resnet50_points
+from facecues.nets.layout import ProbePoint, point_index, resnet50_points
 from facecues.nets.spec import describe, entry_key
 
 #: The manifest file's format version (key ``format_version``), written by
 #: ``write_manifest``, checked by ``read_manifest``.
-MANIFEST_FORMAT_VERSION = 1
+MANIFEST_FORMAT_VERSION = 2
 CACHE = Path("results/manifests")
 
 
@@ -53,6 +58,7 @@ class Manifest:
     flops: int = 0  # one image's forward pass (0: not counted, the built-in topology)
     parameters: int = 0
     state_values: int = 0
+    path: str = field(default="", compare=False)  # the file it was read from, if any
 
 
 def is_built_in(entry: Mapping) -> bool:
@@ -134,6 +140,7 @@ def write_manifest(manifest: Manifest, path: str | Path) -> None:
                 "stage": p.stage,
                 "shape": list(p.shape),
                 "units": p.units,
+                "layout": p.layout,
             }
             for p in manifest.points
         ],
@@ -163,7 +170,14 @@ def read_manifest(path: str | Path) -> Manifest:
         )
     try:
         points = tuple(
-            ProbePoint(int(p["id"][1:]), p["name"], p["kind"], tuple(p["shape"]), p["stage"])
+            ProbePoint(
+                point_index(p["id"]),
+                p["name"],
+                p["kind"],
+                tuple(p["shape"]),
+                p["stage"],
+                p["layout"],
+            )
             for p in doc["points"]
         )
         if [p.index for p in points] != list(range(1, len(points) + 1)):
@@ -178,9 +192,45 @@ def read_manifest(path: str | Path) -> Manifest:
             int(doc["flops"]),
             int(doc["parameters"]),
             int(doc["state_values"]),
+            str(path),
         )
     except (ValueError, KeyError, TypeError) as e:
         raise FacecuesError(
             f"{path}: not a facecues probe-point manifest ({type(e).__name__}: {e}); delete it "
             "and it is discovered again"
         ) from None
+
+
+def job_manifest(model_cfg: Mapping, cache: Path = CACHE) -> Manifest | None:
+    """The manifest a job's network must match (config key ``model``, as the workflow
+    passes it): the one cached at workflow start-up (discovered again, not written, where
+    it is missing); None for the built-in topology, whose points are the layout's."""
+    entry = model_cfg.get("architecture")
+    if not entry or is_built_in(entry):
+        return None
+    return network_points(entry, model_cfg["input_size"], entry.get("points"), cache, False)
+
+
+def _point_line(p: ProbePoint) -> str:
+    return f"{p.id} {p.name} ({p.kind}, {p.layout}, {'x'.join(map(str, p.shape))})"
+
+
+def check_points(manifest: Manifest, found: Sequence[ProbePoint], where: str) -> None:
+    """FacecuesError unless the points ``found`` on a job's network (``where``: the job)
+    are the manifest's, with the first difference, from both, in the message."""
+    want, have = list(manifest.points), list(found)
+    if want == have:
+        return
+    k = next((i for i, (a, b) in enumerate(zip(want, have, strict=False)) if a != b), None)
+    if k is None:
+        k = min(len(want), len(have))
+    theirs = _point_line(want[k]) if k < len(want) else "no such point"
+    ours = _point_line(have[k]) if k < len(have) else "no such point"
+    source = manifest.path or "the manifest discovered at start-up"
+    raise FacecuesError(
+        f"{where}: the network's probe points differ from its manifest {source}: the "
+        f"manifest has {len(want)} points, this job finds {len(have)}; first difference: "
+        f"manifest {theirs} vs job {ours}. The job does not run: its shards would not be "
+        "the points the tables name. Delete the manifest (results/manifests) and rerun "
+        "snakemake, or name the points by hand (model.architecture.points)"
+    )

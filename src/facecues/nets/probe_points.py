@@ -2,7 +2,10 @@
 
 ``probe_points`` and ``point_capture`` serve every network: the built-in
 ResNet-50 topology by the hooks below, any other by
-``facecues.nets.discovery``. The rest of this docstring is the built-in one.
+``facecues.nets.discovery``, checked against the manifest a job's network
+carries (``model.manifest``, set by ``facecues.nets.device.job_network``): a
+job whose points differ from it does not run. The rest of this docstring is
+the built-in one.
 
 Every post-ReLU activation in forward order: the stem (relu(bn1(conv1)),
 before max-pool); for each of the 16 Bottleneck blocks relu(bn1(conv1)),
@@ -29,6 +32,7 @@ from facecues.nets.architectures import network_input
 from facecues.nets.discovery import capture as discovery_capture
 from facecues.nets.discovery import discover
 from facecues.nets.layout import N_POINTS, ProbePoint, input_point
+from facecues.nets.manifest import check_points
 from facecues.nets.resnet import Bottleneck, FaceResNet
 
 __all__ = ["ProbePoint", "capture", "hook_sites", "point_capture", "probe_points"]
@@ -95,7 +99,7 @@ def probe_points(model: nn.Module, input_size: int, with_input: bool = False) ->
     each in forward order; another network's by discovery (the user's point names or
     patterns: its ``probe_patterns``, set by ``load_network``)."""
     if not isinstance(model, FaceResNet):
-        points = discover(model, input_size, _patterns(model)).probe_points()
+        points = _discovered(model, input_size).probe_points()
         return [input_point(input_size), *points] if with_input else points
     sites = hook_sites(model)
     if len(sites) != N_POINTS:
@@ -136,7 +140,7 @@ def point_capture(
         with capture(model, indices) as acts:
             yield model, acts
         return
-    found = discover(model, input_size, _patterns(model))
+    found = _discovered(model, input_size)
     inner = [i for i in indices if i != 0]
     with discovery_capture(model, found, inner) as (run, acts):
 
@@ -149,8 +153,15 @@ def point_capture(
         yield run_with_input, acts
 
 
-def _patterns(model: nn.Module):
-    return getattr(model, "probe_patterns", None)
+def _discovered(model: nn.Module, input_size: int):
+    """The discovery of ``model``'s points (the user's names or patterns: its
+    ``probe_patterns``, set by ``load_network``), checked against ``model.manifest``
+    where the model carries one."""
+    found = discover(model, input_size, getattr(model, "probe_patterns", None))
+    manifest = getattr(model, "manifest", None)
+    if manifest is not None:
+        check_points(manifest, found.probe_points(), f"the {type(model).__name__} of this job")
+    return found
 
 
 def _stage(name: str) -> str:
