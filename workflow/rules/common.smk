@@ -11,6 +11,7 @@ import yaml
 
 import facecues
 from facecues.errors import FacecuesError
+from facecues.nets.layout import POINT_ID
 from facecues.nets.names import NAME_PATTERN
 from facecues.nets.spec import source_hashes
 from facecues.plan.costs import disk_note, itemsize, rule_resources, shard_probe_mem_mb
@@ -111,7 +112,7 @@ FACE_FIGURES = {
 wildcard_constraints:
     network=NAME_PATTERN,
     attribute=r"[A-Za-z0-9_]+",
-    point=r"L\d\d",
+    point=POINT_ID,  # L00 ... L99, L100 ... (facecues.nets.layout)
 
 
 if not SYNTHETIC:
