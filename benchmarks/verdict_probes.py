@@ -21,7 +21,7 @@ sys.path.append(str(ROOT))
 
 from facecues.nets.layout import resnet50_depths  # noqa: E402
 from facecues.results import summary  # noqa: E402
-from tests.test_summary import GOOD, _layer_table, _paper_scores, _scores  # noqa: E402
+from tests.test_summary import _layer_table, _paper_scores, _scores  # noqa: E402
 
 R50 = resnet50_depths()
 SIX = tuple(str(i) for i in range(6))
@@ -67,14 +67,13 @@ def probes():
     trained = _table(flat, SIX, spread=0.002, input_accuracy=0.8)
     one = _table({"Male": (0.895, 0.6), "Smiling": (0.895, 0.6)}, ("random0",), input_accuracy=0.8)
     yield "2 (d): 6 trained vs 1 untrained", "d", judge(None, pd.concat([trained, one]))
-    # 2b: one network's Male neuron missing (NaN), judged from the other
-    nan = _scores(GOOD | {("Male", "neuron"): 0.99})
+    # 2b: one network's Male neuron missing (NaN), judged from the other alone
+    high = {(a, sel): 0.99 for a in ("Male", "Eyeglasses", "Wearing_Hat") for sel in ("neuron",)}
+    nan = _scores(high, spread=0.001)
     nan.loc[(nan.network == "1") & (nan.attribute == "Male"), "test_accuracy"] = np.nan
-    wide = _paper_scores()[lambda s: s.attribute.isin(["Wearing_Hat"])].assign(network="0")
-    nan = pd.concat([nan, wide, wide.assign(network="1", test_accuracy=wide.test_accuracy - 0.002)])
     yield "2 (a): Male neuron NaN for network 1", "a", judge(nan, _table(flat, ("0", "1")))
     # 2c: two networks with the same weights (equal checkpoint sha256)
-    same = _scores(GOOD, spread=0.0)
+    same = _scores(high, spread=0.0)
     prov = {
         "files": {"results/models/0/model.pt": "ab" * 32, "results/models/1/model.pt": "ab" * 32}
     }

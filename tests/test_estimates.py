@@ -16,12 +16,15 @@ from facecues.results.estimates import (
     LEVEL,
     NO_SPREAD,
     ONE_SIDE,
+    POWER,
     Estimate,
     average,
+    detectable,
     difference,
     estimate,
     image_error,
     pooled,
+    power,
     wilson,
 )
 
@@ -120,3 +123,14 @@ def test_average_over_points_keeps_the_largest_uncertainty():
     assert m.spread_se == pytest.approx((a.spread_se + b.spread_se) / 2)
     assert m.image_low == pytest.approx(1.96 * 0.005, rel=1e-3) and m.spread_df == 2
     assert math.isnan(average([Estimate(float("nan"))]).value)
+
+
+@pytest.mark.parametrize(("k", "image_sd"), [(2, 0.0), (3, 0.005), (6, 0.01)])
+def test_the_stated_power_is_the_simulated_one(k, image_sd):
+    """``detectable``: the effect a check calls with 80% power, checked by drawing it."""
+    effect = detectable(0.01, k, k - 1, image_sd)
+    rng = np.random.default_rng(k)
+    draws = rng.normal(effect, 0.01, (SIMS, k)) + rng.normal(0, image_sd, (SIMS, 1))
+    called = np.mean([estimate(v, image_sd**2).check(0.0, True) == "yes" for v in draws])
+    assert abs(called - POWER) < 0.035, (effect, called)
+    assert power(0.05, 0.05, 2, 1) < 0.12 and power(0.05, 0.005, 2, 1) > 0.6  # issue 31: 8-68%

@@ -391,23 +391,30 @@ def pooled(per_attribute: dict[str, pd.Series], images: dict | None = None) -> P
     return Pooled(out, True, math.sqrt(var), df, p)
 
 
-@cache
-def _noncentrality(df: float, power: float) -> float:
-    """The noncentrality at which a one-sided t test at (1 - LEVEL) / 2 with ``df``
-    degrees of freedom has ``power``."""
-    critical = quantile(df)
-    lo, hi = 0.0, 1000.0
-    for _ in range(80):
-        mid = (lo + hi) / 2
-        p = stats.nct.sf(critical, df, mid) if math.isfinite(df) else stats.norm.sf(critical - mid)
-        lo, hi = (mid, hi) if p < power else (lo, mid)
-    return hi
+def power(effect: float, network_sd: float, k: int, df: float, image_sd: float = 0.0) -> float:
+    """The probability that a check on the mean of ``k`` networks calls "yes" when the
+    truth lies ``effect`` beyond its threshold: the mean is normal about the truth (sd
+    sqrt(network_sd² / k + image_sd²)) and the spread's estimate s is network_sd ·
+    sqrt(chi²_df / df), independent of it; "yes" when the mean minus the interval's
+    half-width, sqrt((t · s / sqrt(k))² + (z · image_sd)²), clears the threshold. The
+    chi² is averaged over 400 equally likely quantiles."""
+    if math.isfinite(df):
+        q = (np.arange(400) + 0.5) / 400
+        s = network_sd * np.sqrt(stats.chi2.ppf(q, df) / df)
+    else:
+        s = np.array([network_sd])
+    half = np.hypot(quantile(df) * s / math.sqrt(k), quantile(math.inf) * image_sd)
+    sd = math.sqrt(network_sd**2 / k + image_sd**2)
+    return float(np.mean(stats.norm.sf((half - effect) / sd))) if sd > 0 else float(effect > 0)
 
 
 def detectable(network_sd: float, k: int, df: float, image_sd: float = 0.0) -> float:
     """The smallest true distance from a threshold that a check on the mean of ``k``
-    networks (network sd ``network_sd``, spread with ``df`` degrees of freedom, a known
-    image error of sd ``image_sd``) calls "yes" with probability ``POWER``: the
-    noncentral t's, the image error added to the spread (an approximation)."""
-    se = math.sqrt(network_sd**2 / k + image_sd**2)
-    return _noncentrality(df, POWER) * se
+    networks (network sd ``network_sd``, its spread estimated with ``df`` degrees of
+    freedom, a known image error of sd ``image_sd``) calls "yes" with probability
+    ``POWER`` (:func:`power`, by bisection)."""
+    lo, hi = 0.0, 1.0
+    for _ in range(60):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if power(mid, network_sd, k, df, image_sd) < POWER else (lo, mid)
+    return hi
