@@ -19,6 +19,7 @@ from facecues.interventions.erasure import (  # noqa: E402
     extra_fit_rows,
 )
 from facecues.nets.device import job_network  # noqa: E402
+from facecues.nets.layout import point_index  # noqa: E402
 from facecues.probes.fit import probe_stream  # noqa: E402
 from facecues.results.tables import write_table  # noqa: E402
 
@@ -39,7 +40,7 @@ rows, downstream = erase_attribute(
     train=([celeba.image_path(i) for i in split.train], split.train_y),
     val=([celeba.image_path(i) for i in split.val], split.val_y),
     pairs=load_lfw_pairs(snakemake.params.lfw),
-    points=[int(p[1:]) for p in snakemake.params.points],
+    points=[point_index(p) for p in snakemake.params.points],
     input_size=m["input_size"],
     lfw_crop=snakemake.params.lfw_crop,
     device=device,

@@ -12,6 +12,7 @@ from facecues.activations.extract import extract_shards  # noqa: E402
 from facecues.data.celeba import load_celeba  # noqa: E402
 from facecues.data.splits import identity_task_of, read_split  # noqa: E402
 from facecues.nets.device import job_network  # noqa: E402
+from facecues.nets.layout import point_index  # noqa: E402
 
 m, p = snakemake.params.model, snakemake.params.probe
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
@@ -22,7 +23,7 @@ model, device = job_network(snakemake.input.model, snakemake.params.model, snake
 extract_shards(
     model,
     {"train": ([celeba.image_path(i) for i in split.train], split.train_y)},
-    {int(Path(f).stem[1:]): Path(f) for f in snakemake.output},
+    {point_index(Path(f).stem): Path(f) for f in snakemake.output},
     input_size=m["input_size"],
     dtype=p["dtype"],
     batch_size=p["batch_size"],

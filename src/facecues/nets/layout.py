@@ -42,8 +42,9 @@ SHALLOW_UP_TO, DEEP_FROM = 0.08, 0.9
 #: A point id as ``point_id`` writes it: ``L`` and at least two digits, no other leading
 #: zero (``L00`` ... ``L99``, ``L100`` ...). The one pattern of every reader of point ids:
 #: the Snakefile's ``{point}`` wildcard, the shard reader, the config schema (a test
-#: checks the schema's copy) and ``point_index``.
-POINT_ID = r"L(?:\d\d|[1-9]\d{2,})"
+#: checks the schema's copy) and ``point_index``. No ``{m,n}``: a wildcard constraint
+#: of Snakemake's cannot hold braces (``L\d{2,}`` matches nothing there).
+POINT_ID = r"L(?:[0-9][0-9]|[1-9][0-9][0-9]+)"
 _POINT_ID = re.compile(POINT_ID)
 
 #: How a point's values are laid out in the network (``ProbePoint.layout``). Whatever the
