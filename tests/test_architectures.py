@@ -78,7 +78,7 @@ def test_the_commands_of_a_comparison(tmp_path, monkeypatch):
     last; relative paths as given (relative to where the command runs)."""
     monkeypatch.chdir(ROOT)
     studies, out = read_comparison(ROOT / "configs/architectures.yaml")
-    assert [s.name for s in studies] == ["resnet50", "small_vit"]
+    assert [s.name for s in studies] == ["resnet50", "small_vit", "iresnet50"]
     assert str(out) == "results/architectures"
     cmd = snakemake_command(studies[1], ["--profile", "profiles/slurm"], dry_run=True)
     assert cmd[1:] == [
@@ -134,3 +134,37 @@ def test_snakemake_refuses_a_comparison_file_as_a_config(tmp_path):
     assert run.returncode != 0
     assert "key 'studies': this names a comparison of architectures" in run.stdout + run.stderr
     assert "facecues architectures FILE -- --cores 2" in run.stdout + run.stderr
+
+
+def test_the_presets_iresnet50_builds_is_discovered_and_runs(tmp_path):
+    """configs/iresnet50.yaml: ArcFace's iResNet-50 ([3, 4, 14, 3] IBasicBlock units, PReLU,
+    the BN-Dropout-FC-BN embedding) at the default study's input size: built as the study
+    builds it, its 50 points discovered (stem, each unit's PReLU and output, embedding) in
+    forward order, and a forward pass gives the embedding and the identity logits."""
+    import torch
+
+    from facecues.nets.architectures import build_network, embed
+    from facecues.study.study import load_study
+
+    study = load_study(ROOT / "configs/iresnet50.yaml", write=False, root=ROOT)
+    entry, size = study.architecture, study.model.input_size
+    assert size == load_study(write=False).model.input_size == 64
+    assert entry["name"] == f"{ROOT / 'configs/networks/iresnet50.py'}:iresnet50"
+    points = study.network_points
+    units = [3, 4, 14, 3]
+    assert len(points) == 1 + 2 * sum(units) + 1 == 50
+    assert (points[0].name, points[0].kind, points[0].shape) == ("prelu", "stem", (6, 64, 64))
+    unit_names = [f"layer{s + 1}.{u}" for s, n in enumerate(units) for u in range(n)]
+    assert [p.name for p in points[1:-1]] == [
+        name for unit in unit_names for name in (f"{unit}.prelu", unit)
+    ]
+    assert points[2].shape == (6, 32, 32) and points[-2].shape == (48, 4, 4)
+    assert (points[-1].name, points[-1].shape) == ("features", (128,))
+    assert study.manifest.flops < 50e6  # about the default ResNet's 43 MFLOPs
+
+    torch.manual_seed(0)
+    net = build_network(entry, size, num_classes=5).eval()
+    x = torch.randn(3, 3, size, size)
+    with torch.no_grad():
+        assert embed(net, x).shape == (3, 128) and net(x).shape == (3, 5)
+    assert not net.backbone.features.weight.requires_grad  # ArcFace's fixed scale
