@@ -147,3 +147,37 @@ def test_atlas_index_leads_to_an_attribute_page_and_a_unit_card(tiny_study, brow
     assert network == "0" and point.startswith("L") and unit.startswith("n"), card.url
     assert f"{network} / {point} / {unit}" in text and "excite it most" in text
     assert _not_blank(png)
+
+
+@pytest.mark.workflow
+def test_accuracy_view_fits_1400_px_and_keeps_its_labels_when_scrolled(tiny_study, browser):
+    """The 51 points of the accuracy view fit a 1,400 px page; in the report's 1,050 px
+    frame the table scrolls in its own box and its two label columns stay in view."""
+    workdir, _, run = tiny_study
+    assert run.returncode == 0, run.stderr[-3000:]
+    view = (workdir / "results/tables/layer_accuracy.html").as_uri()
+    measure = """() => {
+        const box = document.querySelector('.scroll');
+        const first = box.querySelector('tr:nth-child(2) > :nth-child(1)').getBoundingClientRect();
+        const second = box.querySelector('tr:nth-child(2) > :nth-child(2)').getBoundingClientRect();
+        return {page: document.documentElement.scrollWidth, view: window.innerWidth,
+                box: box.scrollWidth, shown: box.clientWidth, first: first.left,
+                firstRight: first.right, second: second.left};
+    }"""
+    for width in (1400, 1920):
+        page = browser.new_page(viewport={"width": width, "height": 800})
+        page.goto(view)
+        m = page.evaluate(measure)
+        assert m["page"] <= m["view"] and m["box"] <= m["shown"], (width, m)
+        page.close()
+    page = browser.new_page(viewport={"width": 1050, "height": 800})
+    page.goto(view)
+    before = page.evaluate(measure)
+    assert before["page"] <= before["view"] and before["box"] > before["shown"], before
+    page.evaluate("document.querySelector('.scroll').scrollLeft = 400")
+    after = page.evaluate(measure)
+    page.close()
+    # in place to the pixel (the table's own left border scrolls away: 1 px)
+    assert abs(after["first"] - before["first"]) <= 1, (before, after)
+    assert abs(after["second"] - before["second"]) <= 1, (before, after)
+    assert after["second"] >= after["firstRight"] - 1, after  # side by side, not overlapping

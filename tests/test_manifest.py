@@ -166,8 +166,9 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     assert rows["vit"][1:4] == ["small_vit.py:small_vit, 32 px", "5", f"{vit_units:,}"]
     for name, folder in (("resnet", resnet), ("vit", vit)):
         verdicts = read_verdicts(folder / "results/verdicts.json")
-        assert set(verdicts) == {"a", "b", "c", "d", "planted"}
-        assert rows[name][-5:] == [*(verdicts[k] for k in "abcd"), verdicts["planted"] + " |"]
+        claims = ("a", "b", "b_each", "c", "d")
+        assert set(verdicts) == {*claims, "planted"}
+        assert rows[name][-6:] == [*(verdicts[k] for k in claims), verdicts["planted"] + " |"]
         lfw = pd.read_csv(folder / "results/models/0/train_log.tsv", sep="\t")["lfw_acc"]
         assert rows[name][4] == f"{100 * lfw.iloc[-1]:.1f}%"
 
