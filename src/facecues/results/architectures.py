@@ -199,6 +199,10 @@ def _mean_sd(values: Sequence[float]) -> str:
     return f"{100 * s.mean():.1f}%" + (f" ± {100 * s.std():.1f}" if len(s) > 1 else "")
 
 
+# Column heads of the claims whose key is not their name in the summary.
+_CLAIM_HEADS = {"b_each": "claim (b), each attribute", "planted": "planted truth"}
+
+
 def render_comparison(rows: Sequence[dict]) -> str:
     """Markdown: the studies side by side (their networks, sizes, accuracies, verdicts)."""
     heads = [
@@ -208,7 +212,7 @@ def render_comparison(rows: Sequence[dict]) -> str:
         "units per image",
         "LFW verification",
         *(f"best {r} (Table I avg.)" for r in ("layer", "filter", "neuron")),
-        *(f"claim ({c})" if c != "planted" else "planted truth" for c in CLAIMS),
+        *(_CLAIM_HEADS.get(c, f"claim ({c})") for c in CLAIMS),
     ]
     lines = [
         "# Architectures compared",
