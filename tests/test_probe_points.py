@@ -130,3 +130,35 @@ def test_the_input_point_is_the_image_as_the_network_receives_it():
     assert torch.equal(acts[0], x) and acts[1].shape == (2, 4, 16, 16)
     # not a point of the network: the depth landmarks are the same with it
     assert resnet50_depths() == depths(resnet50_points(with_input=True))
+
+
+def test_a_job_whose_points_differ_from_the_manifest_does_not_run(tmp_path, monkeypatch):
+    """The manifest cached at start-up is what a job's network must have: a stale one
+    (here another network's, written where this entry's belongs) stops the job, naming
+    the manifest file and the first point that differs on either side."""
+    from facecues.errors import FacecuesError
+    from facecues.nets.architectures import build_backbone
+    from facecues.nets.device import job_network
+    from facecues.nets.manifest import CACHE, cache_path, discover_manifest, write_manifest
+    from facecues.nets.probe_points import point_capture
+    from facecues.nets.spec import parse_spec
+
+    monkeypatch.chdir(tmp_path)
+    entry = parse_spec("torchvision:resnet34")
+    torch.save(build_backbone(entry, 32).state_dict(), tmp_path / "net.pt")
+    cfg = {"base_width": 64, "stride_in_1x1": True, "input_size": 32, "architecture": entry}
+    model, _ = job_network(tmp_path / "net.pt", cfg, 1)
+    assert len(probe_points(model, 32)) == 34  # the manifest discovered (not written) agrees
+    stale = cache_path(entry, 32, None, CACHE)
+    write_manifest(discover_manifest(parse_spec("torchvision:resnet18"), 32), stale)
+    model, _ = job_network(tmp_path / "net.pt", cfg, 1)
+    for job in (
+        lambda: probe_points(model, 32),
+        lambda: point_capture(model, [1], input_size=32).__enter__(),
+    ):
+        with pytest.raises(FacecuesError) as e:
+            job()
+        msg = str(e.value)
+        assert str(stale) in msg and "the manifest has 18 points, this job finds 34" in msg
+        assert "manifest L06 layer2.0.relu1 (inner, chw, 128x4x4)" in msg
+        assert "vs job L06 layer1.2.relu1 (inner, chw, 64x8x8)" in msg
