@@ -74,17 +74,19 @@ def git_state(folder: str | Path) -> dict:
 
 
 def source_tree(folder: str | Path) -> dict:
-    """``dirty`` None and the sha256 of the source tree under ``folder`` (``SOURCE_TREE``):
-    of the sorted lines ``<sha256 of the file>  <path relative to folder>``, one per file
-    (``__pycache__`` left out), as ``sha256sum`` prints them; and the number of files."""
+    """``dirty`` None and the sha256 of the source tree under ``folder`` (``SOURCE_TREE``),
+    and its number of files: of the lines ``<sha256 of the file>  <path relative to
+    folder>``, one per file (links followed, ``__pycache__`` left out), in the byte order
+    of the paths, as ``find -L src/facecues workflow Snakefile -type f -not -path
+    '*__pycache__*' | LC_ALL=C sort | xargs sha256sum | sha256sum`` computes it."""
     folder = Path(folder)
     files = sorted(
-        f
+        f.relative_to(folder).as_posix()
         for part in SOURCE_TREE
         for f in ([folder / part] if (folder / part).is_file() else (folder / part).rglob("*"))
         if f.is_file() and "__pycache__" not in f.parts
     )
-    lines = "".join(f"{sha256_file(f)}  {f.relative_to(folder).as_posix()}\n" for f in files)
+    lines = "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files)
     return {
         "dirty": None,
         "source_sha256": hashlib.sha256(lines.encode()).hexdigest(),
