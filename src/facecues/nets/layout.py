@@ -16,9 +16,10 @@ Depth landmarks (``depths``) are the project's own choice, not the paper's,
 computed from a network's points rather than written down: over its map
 points (every point but pooled vectors) at relative depth r = 0 (first) to 1
 (last), *shallow* points have r <= 0.08 and *deep* ones r >= 0.9; the
-*middle* point is the first point of the stage holding r = 0.5. For the
+*middle* point is the first point of the block holding r = 0.5 (blocks:
+``facecues.nets.blocks``; the point itself where it is in no block). For the
 ResNet-50 topology: shallow L01-L04 (stem and first block), deep L45-L49,
-middle L23 (the first point of layer3).
+middle L23 (the first point of block layer3.0, which holds L25 at r = 0.5).
 """
 
 from __future__ import annotations
@@ -210,8 +211,7 @@ def depths(points: Sequence[ProbePoint]) -> Depths:
     for p in points:
         starts.setdefault(p.stage or p.name, p.index)
     halfway = next(i for i, r in relative.items() if r >= 0.5)
-    stage_of = {p.index: p.stage or p.name for p in points}
-    middle = starts[stage_of[halfway]]
+    middle = _block_start(points, next(k for k, p in enumerate(points) if p.index == halfway))
     last = points[-1].index
     ticks = [points[0].index]
     for start in [*sorted(starts.values()), last]:
@@ -225,6 +225,15 @@ def depths(points: Sequence[ProbePoint]) -> Depths:
         stage_starts=starts,
         ticks=tuple(ticks),
     )
+
+
+def _block_start(points: Sequence[ProbePoint], k: int) -> int:
+    """The first point of the block holding ``points[k]`` (its inner points come before
+    its output); ``points[k]`` itself where it is in no block."""
+    if points[k].kind in ("inner", "output"):
+        while k > 0 and points[k - 1].kind == "inner" and points[k - 1].stage == points[k].stage:
+            k -= 1
+    return points[k].index
 
 
 def depths_of_rows(rows: Sequence[Sequence]) -> Depths:
