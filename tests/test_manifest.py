@@ -139,19 +139,21 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     assert len(manifests) == 1
     points = read_manifest(manifests[0]).points
     assert [p.name for p in points] == [
+        "encoder.dropout",  # the stem's output: the first block's input
         "encoder.layers.encoder_layer_0.mlp.1",
         "encoder.layers.encoder_layer_0",
         "encoder.layers.encoder_layer_1.mlp.1",
         "encoder.layers.encoder_layer_1",
         "embedding",
     ]
-    assert points[1].shape == (32, 17)  # channels x (class token + 4 x 4 patches)
+    assert points[2].shape == (32, 17)  # channels x (class token + 4 x 4 patches)
+    assert {p.layout for p in points} == {"tokens", "vector"}
     table = pd.read_csv(vit / "results/tables/layer_accuracy.tsv", sep="\t")
-    assert sorted(table["point"].unique()) == ["L00", "L01", "L02", "L03", "L04", "L05"]
+    assert sorted(table["point"].unique()) == ["L00", "L01", "L02", "L03", "L04", "L05", "L06"]
     assert set(table["network"].astype(str)) == {"0", "random0"}
-    assert table.loc[table["point"] == "L02", "name"].iloc[0] == "encoder.layers.encoder_layer_0"
+    assert table.loc[table["point"] == "L03", "name"].iloc[0] == "encoder.layers.encoder_layer_0"
     summary = (vit / "results/summary.md").read_text()
-    assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L04" in summary
+    assert "shallow layers (L01)" in summary and "mean over L01 vs mean over L05" in summary
     for figure in ("fig3", "fig4", "fig5", "fig1"):
         assert (vit / f"results/figures/{figure}.png").stat().st_size > 10_000
 
@@ -163,7 +165,7 @@ def test_tiny_study_of_a_vision_transformer(tmp_path, tiny_study, capsys):
     resnet_units = sum(p.units for p in resnet50_points(4, 32))
     assert rows["resnet"][1:4] == ["ResNet-50 topology, 32 px", "50", f"{resnet_units:,}"]
     vit_units = sum(p.units for p in points)
-    assert rows["vit"][1:4] == ["small_vit.py:small_vit, 32 px", "5", f"{vit_units:,}"]
+    assert rows["vit"][1:4] == ["small_vit.py:small_vit, 32 px", "6", f"{vit_units:,}"]
     for name, folder in (("resnet", resnet), ("vit", vit)):
         verdicts = read_verdicts(folder / "results/verdicts.json")
         claims = ("a", "b", "b_each", "c", "d")

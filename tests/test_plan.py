@@ -183,32 +183,33 @@ def test_model_parameters_match_the_network():
 
 
 def test_plan_of_another_network_reads_its_discovered_points(tmp_path):
-    """A torchvision ViT-B/16 at 224 px on the paper's data sizes: its 25 points (+ L00)
+    """A torchvision ViT-B/16 at 224 px on the paper's data sizes: its 26 points (+ L00)
     with their shard sizes, parameters and compute from the discovery."""
     config = yaml.safe_load(PAPER.read_text())
     config["model"]["architecture"] = {"source": "torchvision", "name": "vit_b_16"}
     (tmp_path / "vit.yaml").write_text(yaml.safe_dump(config))
     run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"))
     assert run.returncode == 0, run.stderr
-    assert "x 26 probe points (the input L00 included)" in run.stdout
+    assert "x 27 probe points (the input L00 included)" in run.stdout
     assert (
-        "network: torchvision:vit_b_16 (25 points found by FX tracing; 85.8 M parameters, "
-        "22.5 GFLOPs per image), 224 px input: 9,229,056 probe units per image"
+        "network: torchvision:vit_b_16 (26 points found by FX tracing; 85.8 M parameters, "
+        "22.5 GFLOPs per image), 224 px input: 9,380,352 probe units per image"
     ) in run.stdout
-    assert re.search(r"^pls_vip\s+8,320\s", run.stdout, re.M)  # 320 sets x 26 points
-    assert "one shard per point: 2.48 GB (L01) to 3.15 MB (L25)" in run.stdout
+    assert re.search(r"^pls_vip\s+8,640\s", run.stdout, re.M)  # 320 sets x 27 points
+    assert "one shard per point: 2.48 GB (L02) to 3.15 MB (L26)" in run.stdout
     run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"), "--points")
     rows = run.stdout.split("probe points\n")[1].splitlines()
     assert rows[0].split() == ["id", "name", "kind", "shape", "units", "shard", "pls_vip", "mem_mb"]
-    assert rows[2].split()[:6] == [
-        "L01",
+    assert rows[2].split()[:3] == ["L01", "encoder.dropout", "stem"]  # the first block's input
+    assert rows[3].split()[:6] == [
+        "L02",
         "encoder.layers.encoder_layer_0.mlp.1",
         "inner",
         "3072x197",
         "605,184",
         "2.48",
     ]
-    assert rows[26].split()[:2] == ["L25", "embedding"] and len(rows) == 28
+    assert rows[27].split()[:2] == ["L26", "embedding"] and len(rows) == 29
     config["erasure"] = {"enabled": True}
     (tmp_path / "vit.yaml").write_text(yaml.safe_dump(config))
     run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"))
