@@ -29,10 +29,9 @@ if STUDY.manifest.method == "hooks":
         file=sys.stderr,
     )
 # The network's probe points (the manifest's), and every point probed: the input L00 too
-# (a control), and the points as plain rows for the scripts that draw depth axes and
-# judge depth ranges (facecues.nets.layout.depths_of_rows).
+# (a control). The scripts that draw depth axes and judge depth ranges read the points
+# from results/tables/points.tsv (rule points).
 NETWORK_POINTS = [p.id for p in STUDY.network_points]
-POINT_ROWS = STUDY.point_rows
 POINTS = STUDY.point_ids
 ATTRIBUTES = STUDY.attributes
 SYNTHETIC = STUDY.synthetic

@@ -69,9 +69,25 @@ rule accuracy_view:
         "../scripts/accuracy_view.py"
 
 
+# The network's probe points, a table the figures and the summary read their depth
+# landmarks from (facecues.results.tables.write_points), and a reader's key to L23.
+rule points:
+    output:
+        "results/tables/points.tsv",
+    log:
+        "results/logs/points.log",
+    conda:
+        "../../envs/report.yaml"
+    params:
+        rows=STUDY.point_rows,
+    script:
+        "../scripts/points.py"
+
+
 rule fig3:
     input:
         "results/tables/layer_accuracy.tsv",
+        points="results/tables/points.tsv",
     output:
         png=report("results/figures/fig3.png", caption="../report/fig3.rst", category="Figures"),
         pdf="results/figures/fig3.pdf",
@@ -79,8 +95,6 @@ rule fig3:
         "results/logs/fig3.log",
     conda:
         "../../envs/report.yaml"
-    params:
-        points=POINT_ROWS,
     script:
         "../scripts/fig3.py"
 
@@ -107,6 +121,7 @@ rule table1:
 rule fig4:
     input:
         "results/tables/layer_accuracy.tsv",
+        points="results/tables/points.tsv",
     output:
         png=report("results/figures/fig4.png", caption="../report/fig4.rst", category="Figures"),
         pdf="results/figures/fig4.pdf",
@@ -116,7 +131,6 @@ rule fig4:
         "../../envs/report.yaml"
     params:
         attribute=FIGURES.fig4_attribute,
-        points=POINT_ROWS,
     script:
         "../scripts/fig4.py"
 
@@ -177,6 +191,7 @@ rule summary:
         table="results/tables/layer_accuracy.tsv",
         scores="results/tables/test_scores.tsv",
         provenance="results/provenance.json",
+        points="results/tables/points.tsv",
         erasure=["results/tables/erasure.tsv"] if ERASED else [],
     output:
         md="results/summary.md",
@@ -188,7 +203,6 @@ rule summary:
         "../../envs/report.yaml"
     params:
         val_rows=2 * STUDY.probe_sample.val_per_class,
-        points=POINT_ROWS,
     script:
         "../scripts/summary.py"
 

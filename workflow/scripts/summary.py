@@ -11,7 +11,7 @@ from facecues.nets.layout import depths_of_rows
 from facecues.results.pages import markdown_page
 from facecues.results.provenance import read_provenance
 from facecues.results.summary import world_kinds_from_json, write_summary
-from facecues.results.tables import read_tables
+from facecues.results.tables import read_point_rows, read_tables
 
 log_to(snakemake.log[0])
 table = read_tables(snakemake.input.table)
@@ -27,7 +27,7 @@ write_summary(
     val_rows=snakemake.params.val_rows,
     provenance=read_provenance(snakemake.input.provenance),
     erasure=erasure,
-    depths=depths_of_rows(snakemake.params.points),
+    depths=depths_of_rows(read_point_rows(snakemake.input.points)),
     verdicts=snakemake.output.verdicts,
 )
 write_text(

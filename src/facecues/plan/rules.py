@@ -18,16 +18,16 @@ if TYPE_CHECKING:
 RULES = (
     "synthesize", "splits", "train", "control_network", "finetune", "extract", "pls_vip",
     "score_val", "select", "score_test", "environment_torch", "environment_probe",
-    "environment_report", "provenance", "aggregate", "accuracy_view", "table1", "fig3", "fig4",
-    "fig5", "average_faces_fig1", "average_faces_fig6", "erasure", "erasure_table",
+    "environment_report", "provenance", "aggregate", "accuracy_view", "points", "table1", "fig3",
+    "fig4", "fig5", "average_faces_fig1", "average_faces_fig6", "erasure", "erasure_table",
     "fig_erasure", "summary", "atlas", "all",
 )  # fmt: skip
 #: Seconds of work each: on a cluster they run on the submitting host (``localrules``;
 #: environment_torch runs where the probing jobs run, to see their GPUs).
 LOCAL_RULES = (
     "all", "splits", "select", "environment_probe", "environment_report", "provenance",
-    "aggregate", "accuracy_view", "table1", "fig3", "fig4", "fig5", "average_faces_fig1",
-    "average_faces_fig6", "erasure_table", "fig_erasure", "summary", "atlas",
+    "aggregate", "accuracy_view", "points", "table1", "fig3", "fig4", "fig5",
+    "average_faces_fig1", "average_faces_fig6", "erasure_table", "fig_erasure", "summary", "atlas",
 )  # fmt: skip
 #: The rules whose jobs are sized from the config (``mem_mb``, ``runtime``).
 HEAVY_RULES = (

@@ -264,9 +264,11 @@ class Study:
 
     @property
     def point_rows(self) -> list[list]:
-        """The network's points as plain rows (index, name, kind, shape, stage), as the
-        scripts get them (``facecues.nets.layout.depths_of_rows``)."""
-        return [[p.index, p.name, p.kind, list(p.shape), p.stage] for p in self.network_points]
+        """The network's points as plain rows (id, name, kind, layout, shape, stage), as the
+        points table is written from them (``facecues.results.tables.write_points``)."""
+        return [
+            [p.id, p.name, p.kind, p.layout, list(p.shape), p.stage] for p in self.network_points
+        ]
 
     def section(self, name: str) -> dict:
         """A copy of config section ``name`` (for the sections passed whole to a job)."""
