@@ -108,3 +108,22 @@ def test_control_networks_dropped_and_errors():
     with pytest.raises(ValueError, match="lacks columns"):
         table1(s.drop(columns="test_accuracy"))
     assert math.isnan(frame.loc[frame["source"] == PAPER, "std"].iloc[0])
+
+
+def test_points_table_gives_back_the_studys_depth_landmarks(tmp_path):
+    from facecues.errors import DataFormatError
+    from facecues.nets.layout import depths_of_rows
+    from facecues.results.tables import read_point_rows, write_points
+    from facecues.study.study import load_study
+
+    study = load_study(write=False)
+    path = tmp_path / "points.tsv"
+    write_points(study.point_rows, path)
+    table = pd.read_csv(path, sep="\t")
+    assert list(table["point"][[0, 49]]) == ["L01", "L50"]
+    assert table.loc[22, "name"] == "layer3.0.relu1" and table.loc[0, "shape"] == "16x32x32"
+    assert table["units"].sum() == sum(p.units for p in study.network_points)
+    assert depths_of_rows(read_point_rows(path)) == study.depths
+    path.write_text("point\tname\nL01\trelu\n")
+    with pytest.raises(DataFormatError, match="not a points table"):
+        read_point_rows(path)
