@@ -67,8 +67,12 @@ def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
 
 @pytest.mark.workflow
 def test_given_checkpoints_and_float32_jobs_equal_the_dry_run(tmp_path):
-    (tmp_path / "a.pt").write_bytes(b"")  # a dry run only needs the file to exist
-    (tmp_path / "b.pt").write_bytes(b"")
+    import torch
+
+    from facecues.nets.resnet import FaceResNet
+
+    for name in ("a", "b"):  # start-up loads given checkpoints: real ones, at the default width
+        torch.save(FaceResNet(0, base_width=16).state_dict(), tmp_path / f"{name}.pt")
     override = {
         "seeds": [3],
         "attributes": ["Male", "Smiling", "Bald"],
