@@ -109,6 +109,9 @@ def test_editing_the_network_file_reruns_what_loads_it(tmp_path):
     assert after["train"].startswith("Updated input files:") and str(blocks) in after["train"]
     assert str(blocks) in after["control_network"]
     assert set(after) == set(before) | {"train", "control_network"}
+    # the same with only the mtime trigger: the checksum of a newer input decides
+    mtime_only = _jobs(snakemake(tmp_path, "-n", "--rerun-triggers", "mtime"))
+    assert mtime_only["train"].startswith("Updated input files:")
 
     # edited, then given an older time (copied back, say): the hashes in params rerun it
     os.utime(blocks, (0, 0))
