@@ -137,20 +137,26 @@ def test_points_with_no_network_lists_the_configured_studys(capsys):
         f"{m['input_size']} px input"
     )
     points = resnet50_points(m["base_width"], m["input_size"], m["stride_in_1x1"])
-    assert [line.split()[:2] for line in out[2:-1]] == [[p.id, p.name] for p in points]
+    assert [line.split()[:2] for line in out[2:-2]] == [[p.id, p.name] for p in points]
     assert [p.id for p in points] == [p.id for p in study.network_points]
     units = sum(p.units for p in points)
     v15 = sum(p.units for p in resnet50_points(m["base_width"], m["input_size"], False))
     assert units != v15
-    assert out[-1] == (
-        f"50 points, {units:,} units per {m['input_size']}x{m['input_size']} image; found by "
+    size = m["input_size"]
+    assert out[-2] == (
+        f"50 points, {units:,} units per {size}x{size} image; found by "
         "the built-in topology's layout (docs/protocol.md section 4)"
+    )
+    pixels = 3 * size * size  # and the input, probed too: the counts facecues plan gives
+    assert out[-1] == (
+        f"the study probes the input L00 too (3x{size}x{size}, {pixels:,} units; "
+        f"controls.input_point): 51 points, {units + pixels:,} units per image"
     )
 
     assert main(["points", "--configfile", str(ROOT / "configs/small_vit.yaml")]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("the study's network (") and "small_vit.py:small_vit" in out[0]
-    assert "64 px input" in out[0] and out[-1].endswith("found by FX tracing")
+    assert "64 px input" in out[0] and out[-2].endswith("found by FX tracing")
 
     assert main(["points", "--kwargs", "{}"]) == 2
     assert "--kwargs: options of a SPEC" in capsys.readouterr().err

@@ -176,19 +176,19 @@ def _points(args) -> int:
     from facecues.nets.manifest import write_manifest
 
     try:
-        manifest, said = _study_manifest(args) if args.spec is None else _spec_manifest(args)
+        manifest, head, foot = _study_manifest(args) if args.spec is None else _spec_manifest(args)
     except FacecuesError as e:
         print(f"facecues points: {e}", file=sys.stderr)
         return 2
-    print(said + format_points(manifest))
+    print("\n".join([*head, format_points(manifest), *foot]))
     if args.manifest:
         write_manifest(manifest, args.manifest)
     return 0
 
 
 def _study_manifest(args):
-    """The configured study's manifest (``--configfile``, as ``plan``), and a line naming
-    its network."""
+    """The configured study's manifest (``--configfile``, as ``plan``), a line naming its
+    network and one naming the input point the study probes besides."""
     given = [f"--{k.replace('_', '-')}" for k in ("input_size", "kwargs", "points")]
     given = [flag for flag in given if getattr(args, flag[2:].replace("-", "_")) is not None]
     if given:
@@ -203,11 +203,20 @@ def _study_manifest(args):
         raise FacecuesError(e if str(e).startswith(str(where)) else f"{where}: {e}") from None
     entry = study.architecture
     kwargs = json.dumps(dict(entry.get("kwargs") or {}))
-    said = (
+    head = [
         f"the study's network ({where}): {describe(entry)}, kwargs {kwargs}, "
-        f"{study.model.input_size} px input\n"
-    )
-    return study.manifest, said
+        f"{study.model.input_size} px input"
+    ]
+    foot = []
+    if study.controls.input_point:
+        first = study.probed_points[0]
+        units = sum(p.units for p in study.probed_points)
+        foot.append(
+            f"the study probes the input {first.id} too ({'x'.join(map(str, first.shape))}, "
+            f"{first.units:,} units; controls.input_point): {len(study.probed_points)} points, "
+            f"{units:,} units per image"
+        )
+    return study.manifest, head, foot
 
 
 def _spec_manifest(args):
@@ -227,7 +236,7 @@ def _spec_manifest(args):
     if not isinstance(kwargs, dict):
         raise FacecuesError(f"--kwargs {text!r}: expected a JSON object")
     entry = parse_spec(args.spec, kwargs)
-    return discover_manifest(entry, args.input_size or 224, args.points), ""
+    return discover_manifest(entry, args.input_size or 224, args.points), [], []
 
 
 def _compare(args) -> int:
