@@ -628,7 +628,8 @@ def test_workflow_n_components_larger_than_the_training_rows(real_study, tmp_pat
         ("probe", "n_components", 0, "0 is less than the minimum of 1"),
         ("probe", "dtype", "float64", "'float64' is not one of ['float16', 'float32']"),
         ("probe", "split_seed", -1, "-1 is less than the minimum of 0"),
-        ("synthetic", "vgg_identities", "6", "'6' is not of type 'integer'"),
+        # a number as a string is read as the number (tests/test_config_overrides.py)
+        ("synthetic", "vgg_identities", "six", "'six' is not of type 'integer'"),
         ("synthetic", "jpeg_quality", [60, 101], "101 is greater than the maximum of 100"),
         ("figures", "fig4_attribute", "Smilng", "'Smilng' is not one of"),
     ],
