@@ -45,8 +45,9 @@ filter is one channel.
 from __future__ import annotations
 
 import dataclasses
+import io
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 
 import torch
@@ -159,7 +160,7 @@ def _fx_found(model, graph: fx.Graph, names, wanted: dict[str, fx.Node], x) -> l
     other = {}
     try:  # the layout probe, on a copy of the graph returning the points' values
         wide = probe_input(model, *other_sizes(x.shape[-1]))
-        with torch.no_grad():
+        with torch.no_grad(), redirect_stderr(io.StringIO()):  # FX prints failed code
             values = copy_graph(model, graph, wanted)(wide)
         other = {n: tuple(v.shape[1:]) for n, v in values.items()}
     except Exception:  # noqa: BLE001 - a network that takes one input size only
