@@ -160,3 +160,146 @@ def test_the_default_worlds_images_are_unchanged():
                 img = render_image(job.person, job.states[k], job.canvases[k], job.boxes[k], 3)
                 found[rel] = hashlib.sha256(jpeg_bytes(img, job.states[k]["jpeg"])).hexdigest()
     assert found == DEFAULT_WORLD_IMAGES
+
+
+# --- the effect on recognition (facecues.interventions.counterfactual) ---------------
+
+
+@pytest.fixture(scope="module")
+def tiny_run():
+    """An untrained tiny network measured on 12 new people x 3 images, at FMR = 5%."""
+    import torch
+
+    from facecues.interventions.counterfactual import counterfactual_effects
+    from facecues.nets.resnet import FaceResNet
+
+    torch.manual_seed(0)
+    model = FaceResNet(0, base_width=4).eval()
+    people = cf.new_people(CFG, 12, 3)
+    rows, depth = counterfactual_effects(
+        model,
+        people,
+        CFG,
+        attributes=["Wearing_Hat"],
+        input_size=32,
+        crop=0.6,
+        fmr=0.05,
+        n_boot=200,
+        depth=True,
+    )
+    return model, people, rows, depth
+
+
+def _brute_force(model, people, variant, fmr):
+    """The estimands counted pair by pair (the embeddings from the module's own pass: the
+    counting, the pairs' selection and the threshold are what is checked)."""
+    from facecues.interventions.counterfactual import embeddings, image_tensors
+
+    def emb(face):
+        e = embeddings(model, image_tensors([face], CFG, 32, 0.6), "cpu", 1)[0]
+        return e / np.linalg.norm(e)
+
+    faces = [f for person in people for f in person]
+    control = variant in cf.CONTROLS
+    twins = [
+        cf.nuisance_control(variant, f, CFG) if control else cf.flip(variant, f) for f in faces
+    ]
+    e = [emb(f) for f in faces]
+    t_e = [emb(t) if t is not None else None for t in twins]
+    pid = [f.person["pid"] for f in faces]
+    j_attr = CELEBA_ATTRIBUTES.index(variant) if not control else 0
+    y = [f.labels()[j_attr] for f in faces]
+    n = len(faces)
+    impostors = sorted(
+        (float(e[i] @ e[j]) for i in range(n) for j in range(i + 1, n) if pid[i] != pid[j]),
+        reverse=True,
+    )
+    # the lowest impostor score whose FMR is at most fmr
+    t = min(s for s in impostors if np.mean(np.array(impostors) >= s) <= fmr)
+    out = {"threshold": t}
+    for kind in ("genuine", "impostor"):
+        before, after = [], []
+        for i in range(n):
+            for j in range(n):
+                if i == j or t_e[j] is None or (pid[i] == pid[j]) != (kind == "genuine"):
+                    continue
+                if not control and (y[i] == y[j]) != (kind == "genuine"):
+                    continue
+                s, c = float(e[i] @ e[j]), float(e[i] @ t_e[j])
+                before.append(s < t if kind == "genuine" else s >= t)
+                after.append(c < t if kind == "genuine" else c >= t)
+        out[f"{kind}_pairs"] = len(before)
+        key = "fnmr" if kind == "genuine" else "fmr"
+        out[key], out[f"{key}_changed"] = np.mean(before), np.mean(after)
+    return out
+
+
+@pytest.mark.parametrize("variant", ["Wearing_Hat", "pose"])
+def test_the_rises_are_the_pairs_counted_one_by_one(tiny_run, variant):
+    model, people, rows, _ = tiny_run
+    row = next(r for r in rows if r["variant"] == variant)
+    truth = _brute_force(model, people, variant, 0.05)
+    assert row["threshold"] == pytest.approx(truth["threshold"], abs=1e-6)
+    for key, value in truth.items():
+        assert row[key] == pytest.approx(value, abs=1e-6), key
+    assert row["fnmr_rise"] == pytest.approx(row["fnmr_changed"] - row["fnmr"])
+    assert row["fnmr_rise_lo"] <= row["fnmr_rise"] <= row["fnmr_rise_hi"]
+    assert row["fmr_rise_lo"] <= row["fmr_rise"] <= row["fmr_rise_hi"]
+    assert row["genuine_pairs"] > 0 and row["impostor_pairs"] > 0
+
+
+def test_too_few_impostor_pairs_for_the_fmr_is_one_clear_error():
+    from facecues.interventions.counterfactual import fixed_fmr_threshold
+
+    impostors = np.linspace(0, 1, 594)  # 12 people x 3 images
+    with pytest.raises(FacecuesError, match=r"594 impostor pairs put 5.9 false matches"):
+        fixed_fmr_threshold(impostors, 0.01)
+    t = fixed_fmr_threshold(impostors, 0.05)
+    assert np.mean(impostors >= t) <= 0.05 < np.mean(impostors >= impostors[impostors < t][-1])
+
+
+def test_depth_sensitivity_at_the_pool_is_the_embedding_distance(tiny_run):
+    """At the pool (L50, the embedding) the change distance is the mean distance between
+    each face's embedding and its twin's; every point of the network has a row."""
+    import torch
+
+    from facecues.data.images import center_crop, probe_input
+
+    model, people, _, depth = tiny_run
+    rows = [r for r in depth if r["variant"] == "light"]
+    assert [r["point"] for r in rows] == [f"L{i:02d}" for i in range(1, 51)]
+    faces = [f for person in people for f in person]
+
+    def emb(face):
+        x = probe_input(center_crop(cf.render(face, CFG), 0.6), 32)[None]
+        with torch.no_grad():
+            return model.embed(x)[0].double().numpy()
+
+    d = [np.linalg.norm(emb(f) - emb(cf.nuisance_control("light", f, CFG))) for f in faces]
+    pool = rows[-1]
+    assert pool["faces"] == len(faces)
+    assert pool["change_distance"] == pytest.approx(np.mean(d), rel=1e-5)
+    assert pool["sensitivity"] == pytest.approx(pool["change_distance"] / pool["genuine_distance"])
+
+
+def test_the_bootstrap_interval_covers_the_true_rise():
+    """Simulated coverage of the 95% interval over people, genuine (one person a pair)
+    and impostor (two people a pair) pairs, with person-level heterogeneity."""
+    from facecues.interventions.counterfactual import Pairs, rise
+
+    rng = np.random.default_rng(0)
+    n_people, per = 40, 3
+    person = np.repeat(np.arange(n_people), per)
+    hits = {True: 0, False: 0}
+    reps = 150
+    for _ in range(reps):
+        p_after = rng.beta(2, 6, n_people)  # each person's own rate after the change
+        for genuine in (True, False):
+            same = person[:, None] == person[None, :]
+            i, j = np.nonzero((same if genuine else ~same) & ~np.eye(len(person), dtype=bool))
+            before = rng.random(len(i)) < 0.1
+            after = rng.random(len(i)) < p_after[person[j]]
+            _, _, _, lo, hi = rise(before, after, Pairs(i, j, person), genuine, 300, rng)
+            hits[genuine] += lo <= 0.25 - 0.1 <= hi  # E[beta(2, 6)] = 0.25
+    for genuine, h in hits.items():
+        assert 0.88 <= h / reps <= 1.0, (genuine, h / reps)
