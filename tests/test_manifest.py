@@ -240,3 +240,13 @@ def test_input_normalisation_of_an_entry(tmp_path):
     assert "expected both (the input normalisation per RGB channel) or neither" in (
         run.stdout + run.stderr
     )
+
+
+def test_a_version_1_manifest_says_what_else_to_redo(tmp_path):
+    """Version 1 stored channels-last points as they came: its study's probes are named."""
+    path = tmp_path / "m.json"
+    path.write_text(json.dumps({"format_version": 1, "points": []}))
+    with pytest.raises(DataFormatError) as e:
+        read_manifest(path)
+    assert "format_version 1, expected 2" in str(e.value)
+    assert "delete that study's results/probes as well" in str(e.value)

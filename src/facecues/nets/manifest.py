@@ -42,6 +42,13 @@ from facecues.nets.spec import describe, entry_key
 #: ``write_manifest``, checked by ``read_manifest``.
 MANIFEST_FORMAT_VERSION = 2
 CACHE = Path("results/manifests")
+#: What a version-1 manifest's study must redo: channels-last points were stored as they
+#: came, (H, W, C), and are stored (C, H, W) since version 2.
+LAYOUT_CHANGE = (
+    ". Version 1 stored channels-last points (Swin, ConvNeXt's MLPs) as (H, W, C): the "
+    "probes of such a network were fitted on its units in another order; delete that "
+    "study's results/probes as well, so that they are fitted again"
+)
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,7 @@ def read_manifest(path: str | Path) -> Manifest:
             f"{path}: format_version {have}, expected {MANIFEST_FORMAT_VERSION}: a probe-point "
             "manifest in another format (another facecues version wrote it); delete it (or "
             "results/manifests) and rerun snakemake (or facecues points): it is discovered again"
+            + (LAYOUT_CHANGE if found == 1 else "")
         )
     try:
         points = tuple(
