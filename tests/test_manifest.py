@@ -243,7 +243,8 @@ def test_input_normalisation_of_an_entry(tmp_path):
 
 
 def test_a_version_1_manifest_says_what_else_to_redo(tmp_path):
-    """Version 1 stored channels-last points as they came: its study's probes are named."""
+    """Version 1 had another block rule and stored channels-last points as they came: its
+    study's probes are named."""
     path = tmp_path / "m.json"
     path.write_text(json.dumps({"format_version": 1, "points": []}))
     with pytest.raises(DataFormatError) as e:

@@ -42,12 +42,13 @@ from facecues.nets.spec import describe, entry_key
 #: ``write_manifest``, checked by ``read_manifest``.
 MANIFEST_FORMAT_VERSION = 2
 CACHE = Path("results/manifests")
-#: What a version-1 manifest's study must redo: channels-last points were stored as they
-#: came, (H, W, C), and are stored (C, H, W) since version 2.
+#: What a version-1 manifest's study must redo: version 2 has the block rule of
+#: ``facecues.nets.blocks`` (points, and so their ids, can differ) and stores channels-last
+#: points (C, H, W), which version 1 stored as they came, (H, W, C).
 LAYOUT_CHANGE = (
-    ". Version 1 stored channels-last points (Swin, ConvNeXt's MLPs) as (H, W, C): the "
-    "probes of such a network were fitted on its units in another order; delete that "
-    "study's results/probes as well, so that they are fitted again"
+    ". Version 1 found other blocks (a point's id can now name another point) and stored "
+    "channels-last points (Swin, ConvNeXt's MLPs) as (H, W, C): delete that study's "
+    "results/probes as well, so that its probes are fitted again on the points named now"
 )
 
 
