@@ -343,11 +343,17 @@ def test_cli_names_a_missing_or_broken_config_and_exits_2(tmp_path):
     run = _cli("plan", "--configfile", str(invalid))
     assert run.returncode == 2 and str(invalid) in run.stderr and "Mael" in run.stderr
 
-    unprobed = tmp_path / "unprobed.yaml"  # the default Fig. 4 attribute is not probed
-    unprobed.write_text("attributes: [Male, Smiling]\n")
+    unprobed = tmp_path / "unprobed.yaml"  # a Fig. 4 attribute the user names, not probed
+    unprobed.write_text("attributes: [Male, Smiling]\nfigures: {fig4_attribute: Blurry}\n")
     run = _cli("plan", "--configfile", str(unprobed))
     assert run.returncode == 2 and str(unprobed) in run.stderr
-    assert "figures.fig4_attribute = Pale_Skin" in run.stderr
+    assert "figures.fig4_attribute = Blurry" in run.stderr
+
+    smaller = tmp_path / "smaller.yaml"  # the default one, not probed: a probed one instead
+    smaller.write_text("attributes: [Male, Smiling]\n")
+    run = _cli("plan", "--configfile", str(smaller))
+    assert run.returncode == 0, run.stderr
+    assert "the default Pale_Skin is not probed; drawing Male" in run.stderr
 
 
 def test_cli_help_lists_the_subcommands():

@@ -51,8 +51,10 @@ def test_the_config_gives_the_options_and_their_constraints():
     assert list(o.params()) == [*FORMER_SCHEMA, "identity_task"]  # the rule's params
     with pytest.raises(FacecuesError, match=r"probe.top_k: 0 is less than the minimum of 1"):
         load_config(given={"probe": {"top_k": 0}})
-    with pytest.raises(FacecuesError, match=r"probe.scale: 'yes' is not of type 'boolean'"):
-        load_config(given={"probe": {"scale": "yes"}})
+    # a string is read as YAML reads it where the schema asks for a boolean ('yes' is true)
+    assert load_config(given={"probe": {"scale": "no"}})["probe"]["scale"] is False
+    with pytest.raises(FacecuesError, match=r"probe.scale: 'maybe' is not of type 'boolean'"):
+        load_config(given={"probe": {"scale": "maybe"}})
     with pytest.raises(ValueError, match="vip_neurons = -1: expected >= 0"):
         ProbeOptions(vip_neurons=-1)
     with pytest.raises(TypeError, match="scale = 1: expected a bool"):
