@@ -303,3 +303,51 @@ def test_the_bootstrap_interval_covers_the_true_rise():
             hits[genuine] += lo <= 0.25 - 0.1 <= hi  # E[beta(2, 6)] = 0.25
     for genuine, h in hits.items():
         assert 0.88 <= h / reps <= 1.0, (genuine, h / reps)
+
+
+# --- the workflow's rule (workflow/rules/counterfactual.smk) -------------------------
+
+
+def _study_config(tmp_path, **counterfactual):
+    import yaml
+
+    from tests.conftest import TINY_STUDY
+
+    cfg = {**TINY_STUDY, "counterfactual": {"enabled": True, **counterfactual}}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(cfg))
+    return tmp_path / "config.yaml"
+
+
+@pytest.mark.workflow
+def test_the_rule_writes_each_networks_table(tmp_path):
+    """A real Snakemake run of the rule on an untrained control of the tiny study: a row
+    per studied attribute with a flip and per control, 50 depth rows each."""
+    import pandas as pd
+
+    from facecues.interventions.counterfactual import COLUMNS, DEPTH_COLUMNS
+    from tests.conftest import snakemake
+
+    configfile = _study_config(tmp_path, people=16, fmr=0.05, bootstrap=200)
+    target = "results/counterfactual/random0.tsv"
+    run = snakemake(tmp_path, "--cores", "2", target, configfile=configfile)
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = pd.read_csv(tmp_path / "results/counterfactual/random0.tsv", sep="\t")
+    assert list(table.columns) == COLUMNS
+    assert list(table.variant) == ["Male", "Smiling", *cf.CONTROLS]
+    assert (table.people == 16).all() and (table.genuine_pairs > 0).all()
+    depth = pd.read_csv(tmp_path / "results/counterfactual/random0_depth.tsv", sep="\t")
+    assert list(depth.columns) == DEPTH_COLUMNS and len(depth) == 5 * 50
+
+
+@pytest.mark.workflow
+def test_a_real_data_study_asking_for_counterfactuals_is_one_clear_error(tiny_world, tmp_path):
+    from tests.conftest import snakemake
+
+    configfile = _study_config(tmp_path)
+    roots = ", ".join(f"{n}_root: {tiny_world / n}" for n in ("celeba", "vggface2", "lfw"))
+    run = snakemake(
+        tmp_path, "-n", "--config", f"data={{source: real, {roots}}}", configfile=configfile
+    )
+    assert run.returncode != 0
+    assert "counterfactual faces need the synthetic world's renderer" in run.stdout + run.stderr
+    assert not (tmp_path / "results").exists()
