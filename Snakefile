@@ -49,6 +49,7 @@ include: "workflow/rules/extract.smk"
 include: "workflow/rules/probe.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/erasure.smk"
+include: "workflow/rules/counterfactual.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -76,3 +77,4 @@ rule all:
         "results/atlas",
         expand("results/tables/erasure{part}.tsv", part=["", "_downstream"] if ERASED else []),
         expand("results/figures/erasure.{ext}", ext=["png", "pdf"] if ERASED else []),
+        expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS),

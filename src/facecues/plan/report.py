@@ -136,6 +136,7 @@ def job_counts(study: Study) -> dict[str, int]:
     n, c = len(networks.studied), len(networks.controls)
     probed = n + c
     erased = study.erasure.networks
+    counterfactual = study.synthetic and study.config["counterfactual"]["enabled"]
     return {
         "synthesize": 1 if study.synthetic else 0,
         "splits": a,
@@ -150,6 +151,7 @@ def job_counts(study: Study) -> dict[str, int]:
         "erasure": len(erased) * a,
         "erasure_table": 1 if erased else 0,
         "fig_erasure": 1 if erased else 0,
+        "counterfactual": probed if counterfactual else 0,
     }
 
 
