@@ -171,32 +171,27 @@ def tiny_run():
     import torch
 
     from facecues.interventions.counterfactual import counterfactual_effects
+    from facecues.interventions.counterfactual_faces import render_faces
     from facecues.nets.resnet import FaceResNet
 
     torch.manual_seed(0)
     model = FaceResNet(0, base_width=4).eval()
     people = cf.new_people(CFG, 12, 3)
+    faces = render_faces(people, CFG, ["Wearing_Hat"], input_size=32, crop=0.6)
     rows, depth = counterfactual_effects(
-        model,
-        people,
-        CFG,
-        attributes=["Wearing_Hat"],
-        input_size=32,
-        crop=0.6,
-        fmr=0.05,
-        n_boot=200,
-        depth=True,
+        model, faces, input_size=32, fmr=0.05, n_boot=200, depth=True
     )
     return model, people, rows, depth
 
 
 def _brute_force(model, people, variant, fmr):
-    """The estimands counted pair by pair (the embeddings from the module's own pass: the
-    counting, the pairs' selection and the threshold are what is checked)."""
-    from facecues.interventions.counterfactual import embeddings, image_tensors
+    """The estimands counted pair by pair, from faces rendered and flipped again and
+    embedded one at a time."""
+    from facecues.interventions.counterfactual import embeddings
+    from facecues.interventions.counterfactual_faces import as_input, input_image
 
-    def emb(face):
-        e = embeddings(model, image_tensors([face], CFG, 32, 0.6), "cpu", 1)[0]
+    def emb(face):  # rendered and flipped again, one at a time
+        e = embeddings(model, as_input(input_image(face, CFG, 32, 0.6)[None]), "cpu", 1)[0]
         return e / np.linalg.norm(e)
 
     faces = [f for person in people for f in person]
@@ -248,6 +243,40 @@ def test_the_rises_are_the_pairs_counted_one_by_one(tiny_run, variant):
     assert row["genuine_pairs"] > 0 and row["impostor_pairs"] > 0
 
 
+def test_the_face_file_round_trips_and_is_the_networks_input(tmp_path):
+    from facecues.data.images import center_crop, probe_input
+    from facecues.interventions.counterfactual_faces import (
+        as_input,
+        load_faces,
+        render_faces,
+        save_faces,
+    )
+
+    people = cf.new_people(CFG, 3, 2)
+    faces = render_faces(people, CFG, ["Male", "Bangs"], input_size=32, crop=0.6)
+    save_faces(faces, tmp_path / "faces.npz")
+    back = load_faces(tmp_path / "faces.npz")
+    assert list(back.variants) == ["Male", "Bangs", *cf.CONTROLS]
+    assert np.array_equal(back.images, faces.images) and np.array_equal(back.labels, faces.labels)
+    for name, v in faces.variants.items():
+        w = back.variants[name]
+        assert (w.kind, w.exact) == (v.kind, v.exact)
+        assert np.array_equal(w.changed, v.changed) and np.array_equal(w.images, v.images)
+    assert back.variants["Male"].exact is False and back.variants["pose"].kind == "control"
+    face = people[1][0]  # the stored input is the study's preprocessing of the render
+    expected = probe_input(center_crop(cf.render(face, CFG), 0.6), 32)
+    assert torch_equal(as_input(back.images[2:3])[0], expected)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(FacecuesError, match="bad.npz: unreadable counterfactual-faces file"):
+        load_faces(tmp_path / "bad.npz")
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return bool(torch.equal(a, b))
+
+
 def test_too_few_impostor_pairs_for_the_fmr_is_one_clear_error():
     from facecues.interventions.counterfactual import fixed_fmr_threshold
 
@@ -261,9 +290,8 @@ def test_too_few_impostor_pairs_for_the_fmr_is_one_clear_error():
 def test_depth_sensitivity_at_the_pool_is_the_embedding_distance(tiny_run):
     """At the pool (L50, the embedding) the change distance is the mean distance between
     each face's embedding and its twin's; every point of the network has a row."""
-    import torch
-
-    from facecues.data.images import center_crop, probe_input
+    from facecues.interventions.counterfactual import embeddings
+    from facecues.interventions.counterfactual_faces import as_input, input_image
 
     model, people, _, depth = tiny_run
     rows = [r for r in depth if r["variant"] == "light"]
@@ -271,9 +299,7 @@ def test_depth_sensitivity_at_the_pool_is_the_embedding_distance(tiny_run):
     faces = [f for person in people for f in person]
 
     def emb(face):
-        x = probe_input(center_crop(cf.render(face, CFG), 0.6), 32)[None]
-        with torch.no_grad():
-            return model.embed(x)[0].double().numpy()
+        return embeddings(model, as_input(input_image(face, CFG, 32, 0.6)[None]), "cpu", 1)[0]
 
     d = [np.linalg.norm(emb(f) - emb(cf.nuisance_control("light", f, CFG))) for f in faces]
     pool = rows[-1]
@@ -337,6 +363,7 @@ def test_the_rule_writes_each_networks_table(tmp_path):
     assert (table.people == 16).all() and (table.genuine_pairs > 0).all()
     depth = pd.read_csv(tmp_path / "results/counterfactual/random0_depth.tsv", sep="\t")
     assert list(depth.columns) == DEPTH_COLUMNS and len(depth) == 5 * 50
+    assert not (tmp_path / "results/counterfactual/faces.npz").exists()  # temp(): rendered once
 
 
 @pytest.mark.workflow

@@ -34,17 +34,8 @@ import torch
 from sklearn.metrics import roc_curve
 
 from facecues.data.celeba import CELEBA_ATTRIBUTES
-from facecues.data.images import center_crop, probe_input
-from facecues.data.synthetic.config import SyntheticConfig
-from facecues.data.synthetic.counterfactual import (
-    CONTROLS,
-    Face,
-    flip,
-    flip_for,
-    nuisance_control,
-    render,
-)
 from facecues.errors import FacecuesError
+from facecues.interventions.counterfactual_faces import FaceSet, as_input
 from facecues.nets.architectures import embed
 from facecues.nets.layout import point_id
 from facecues.nets.probe_points import point_capture, probe_points
@@ -188,30 +179,6 @@ def variant_effect(emb, twin, person, y, changed, threshold, control, n_boot, rn
     return out
 
 
-def variants_of(attributes: list[str]) -> list[tuple[str, str]]:
-    """(variant, kind) for the attributes' flips (checked: one clear error for an
-    attribute without one) and then the nuisance controls."""
-    for a in attributes:
-        flip_for(a)
-    return [(a, "flip") for a in attributes] + [(c, "control") for c in CONTROLS]
-
-
-def changed_faces(variant: str, kind: str, faces: list[Face], cfg) -> list[Face | None]:
-    """Each face changed by ``variant`` (None where the flip does not apply)."""
-    if kind == "control":
-        return [nuisance_control(variant, f, cfg) for f in faces]
-    return [flip(variant, f) for f in faces]
-
-
-def image_tensors(faces, cfg: SyntheticConfig, input_size: int, crop: float) -> torch.Tensor:
-    """The faces rendered as LFW images and preprocessed as the study's LFW pairs are."""
-    out = []
-    for face in faces:
-        img = render(face, cfg)
-        out.append(probe_input(center_crop(img, crop) if crop < 1 else img, input_size))
-    return torch.stack(out)
-
-
 @torch.no_grad()
 def embeddings(model, x: torch.Tensor, device, batch_size: int) -> np.ndarray:
     """Pooled embeddings (n, d) of the preprocessed images ``x``, in eval mode."""
@@ -224,12 +191,9 @@ def embeddings(model, x: torch.Tensor, device, batch_size: int) -> np.ndarray:
 
 def counterfactual_effects(
     model,
-    people: list[list[Face]],
-    cfg: SyntheticConfig,
+    faces: FaceSet,
     *,
-    attributes: list[str],
     input_size: int,
-    crop: float,
     fmr: float = 0.01,
     device="cpu",
     batch_size: int = 128,
@@ -238,48 +202,41 @@ def counterfactual_effects(
     network: str = "",
     depth: bool = False,
 ) -> tuple[list[dict], list[dict]]:
-    """The rows of the effect table (``COLUMNS``) for each attribute's flip and each
-    nuisance control, and with ``depth`` those of the depth table (``DEPTH_COLUMNS``)."""
+    """The rows of the effect table (``COLUMNS``) for each variant of ``faces`` (flips
+    and nuisance controls), and with ``depth`` those of the depth table
+    (``DEPTH_COLUMNS``)."""
     model = model.to(device).eval()
-    variants = variants_of(attributes)
-    faces = [f for person in people for f in person]
-    person = np.array([f.person["pid"] for f in faces])
-    labels = np.stack([f.labels() for f in faces])
-    x = image_tensors(faces, cfg, input_size, crop)
+    person, labels = faces.person, faces.labels
+    x = as_input(faces.images)
     emb = embeddings(model, x, device, batch_size)
     s = _cosines(emb, emb)
-    iu = np.triu_indices(len(faces), 1)
+    iu = np.triu_indices(len(person), 1)
     threshold = fixed_fmr_threshold(s[iu][person[iu[0]] != person[iu[1]]], fmr)
     rng = np.random.default_rng(seed)
     run = dict(device=device, batch_size=batch_size, input_size=input_size)
     if depth:
         points = [p.index for p in probe_points(model, input_size)]
-        same = np.triu(person[:, None] == person[None, :], 1)
-        gi, gj = np.nonzero(same)
-        genuine = {
-            p: float(d.mean())
-            for p, d in twin_distances(model, x[gi], x[gj], points, **run).items()
-        }
-    head = dict(network=network, people=len(people), fmr_target=fmr, threshold=threshold)
+        gi, gj = np.nonzero(np.triu(person[:, None] == person[None, :], 1))
+        genuine = twin_distances(model, x[gi], x[gj], points, **run)
+        genuine = {p: float(d.mean()) for p, d in genuine.items()}
+    n_people = len(np.unique(person))
+    head = dict(network=network, people=n_people, fmr_target=fmr, threshold=threshold)
     rows, depth_rows = [], []
-    for variant, kind in variants:
-        twins = changed_faces(variant, kind, faces, cfg)
-        changed = np.array([t is not None for t in twins])
-        tx = image_tensors([t for t in twins if t is not None], cfg, input_size, crop)
+    for name, v in faces.variants.items():
+        tx = as_input(v.images)
         twin = np.zeros_like(emb)
-        twin[changed] = embeddings(model, tx, device, batch_size)
-        control = kind == "control"
-        y = None if control else labels[:, CELEBA_ATTRIBUTES.index(variant)]
-        effect = variant_effect(emb, twin, person, y, changed, threshold, control, n_boot, rng)
-        exact = control or flip_for(variant).exact
-        rows.append(dict(head, variant=variant, kind=kind, exact=exact, **effect))
+        twin[v.changed] = embeddings(model, tx, device, batch_size)
+        control = v.kind == "control"
+        y = None if control else labels[:, CELEBA_ATTRIBUTES.index(name)]
+        effect = variant_effect(emb, twin, person, y, v.changed, threshold, control, n_boot, rng)
+        rows.append(dict(head, variant=name, kind=v.kind, exact=v.exact, **effect))
         if depth:
-            dist = twin_distances(model, x[torch.from_numpy(changed)], tx, points, **run)
+            dist = twin_distances(model, x[torch.from_numpy(v.changed)], tx, points, **run)
             depth_rows += [
                 dict(
                     network=network,
-                    variant=variant,
-                    kind=kind,
+                    variant=name,
+                    kind=v.kind,
                     point=point_id(p),
                     faces=len(d),
                     change_distance=float(d.mean()),
