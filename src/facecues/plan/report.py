@@ -151,6 +151,7 @@ def job_counts(study: Study) -> dict[str, int]:
         "erasure": len(erased) * a,
         "erasure_table": 1 if erased else 0,
         "fig_erasure": 1 if erased else 0,
+        "counterfactual_faces": 1 if counterfactual else 0,
         "counterfactual": probed if counterfactual else 0,
     }
 
