@@ -177,7 +177,7 @@ def tiny_run():
     torch.manual_seed(0)
     model = FaceResNet(0, base_width=4).eval()
     people = cf.new_people(CFG, 12, 3)
-    faces = render_faces(people, CFG, ["Wearing_Hat"], input_size=32, crop=0.6)
+    faces = render_faces(people, CFG, ["Wearing_Hat", "Smiling"], input_size=32, crop=0.6)
     rows, depth = counterfactual_effects(
         model, faces, input_size=32, fmr=0.05, n_boot=200, depth=True
     )
@@ -241,6 +241,19 @@ def test_the_rises_are_the_pairs_counted_one_by_one(tiny_run, variant):
     assert row["fnmr_rise_lo"] <= row["fnmr_rise"] <= row["fnmr_rise_hi"]
     assert row["fmr_rise_lo"] <= row["fmr_rise"] <= row["fmr_rise_hi"]
     assert row["genuine_pairs"] > 0 and row["impostor_pairs"] > 0
+
+
+def test_the_planted_contrast_is_the_difference_of_the_kinds_rises(tiny_run):
+    """Identity-bound (Wearing_Hat) minus per-image (Smiling), its interval from the same
+    resamples as the rows'."""
+    rows = {r["variant"]: r for r in tiny_run[2]}
+    c = rows["identity_bound_minus_per_image"]
+    hat, smile = rows["Wearing_Hat"], rows["Smiling"]
+    for key in ("fnmr", "fmr"):
+        assert c[f"{key}_rise"] == pytest.approx(hat[f"{key}_rise"] - smile[f"{key}_rise"])
+        assert c[f"{key}_rise_lo"] <= c[f"{key}_rise"] <= c[f"{key}_rise_hi"]
+    assert c["kind"] == "contrast" and c["exact"]
+    assert c["genuine_pairs"] == hat["genuine_pairs"] + smile["genuine_pairs"]
 
 
 def test_the_face_file_round_trips_and_is_the_networks_input(tmp_path):
@@ -311,7 +324,7 @@ def test_depth_sensitivity_at_the_pool_is_the_embedding_distance(tiny_run):
 def test_the_bootstrap_interval_covers_the_true_rise():
     """Simulated coverage of the 95% interval over people, genuine (one person a pair)
     and impostor (two people a pair) pairs, with person-level heterogeneity."""
-    from facecues.interventions.counterfactual import Pairs, rise
+    from facecues.interventions.counterfactual import Pairs, bootstrap_weights, interval, rise
 
     rng = np.random.default_rng(0)
     n_people, per = 40, 3
@@ -325,7 +338,8 @@ def test_the_bootstrap_interval_covers_the_true_rise():
             i, j = np.nonzero((same if genuine else ~same) & ~np.eye(len(person), dtype=bool))
             before = rng.random(len(i)) < 0.1
             after = rng.random(len(i)) < p_after[person[j]]
-            _, _, _, lo, hi = rise(before, after, Pairs(i, j, person), genuine, 300, rng)
+            w = bootstrap_weights(person, 300, rng)
+            lo, hi = interval(rise(before, after, Pairs(i, j, person), genuine, w)[3])
             hits[genuine] += lo <= 0.25 - 0.1 <= hi  # E[beta(2, 6)] = 0.25
     for genuine, h in hits.items():
         assert 0.88 <= h / reps <= 1.0, (genuine, h / reps)
@@ -347,7 +361,8 @@ def _study_config(tmp_path, **counterfactual):
 @pytest.mark.workflow
 def test_the_rule_writes_each_networks_table(tmp_path):
     """A real Snakemake run of the rule on an untrained control of the tiny study: a row
-    per studied attribute with a flip and per control, 50 depth rows each."""
+    per studied attribute with a flip and per control, and their planted contrast; 50
+    depth rows each."""
     import pandas as pd
 
     from facecues.interventions.counterfactual import COLUMNS, DEPTH_COLUMNS
@@ -359,7 +374,8 @@ def test_the_rule_writes_each_networks_table(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     table = pd.read_csv(tmp_path / "results/counterfactual/random0.tsv", sep="\t")
     assert list(table.columns) == COLUMNS
-    assert list(table.variant) == ["Male", "Smiling", *cf.CONTROLS]
+    contrast = "identity_bound_minus_per_image"  # Male minus Smiling
+    assert list(table.variant) == ["Male", "Smiling", *cf.CONTROLS, contrast]
     assert (table.people == 16).all() and (table.genuine_pairs > 0).all()
     depth = pd.read_csv(tmp_path / "results/counterfactual/random0_depth.tsv", sep="\t")
     assert list(depth.columns) == DEPTH_COLUMNS and len(depth) == 5 * 50

@@ -18,7 +18,10 @@ similarity of originals i and j and ``C[i, j]`` that of original i and the chang
 - for a nuisance control every genuine and impostor pair counts;
 - **intervals**: percentile bootstrap over people, the threshold held fixed: genuine
   pairs resampled with their person, impostor pairs weighted by the product of their two
-  people's draw counts.
+  people's draw counts; the same resamples for every variant;
+- **the planted contrast** (row ``identity_bound_minus_per_image``): the mean rise of the
+  identity-bound attributes' flips minus that of the per-image ones, its interval from
+  those same resamples.
 
 **Where in depth** (``depth_sensitivity``): at each probe point, the mean Euclidean
 distance between a face's activations and its changed twin's, in units of the mean
@@ -34,12 +37,14 @@ import torch
 from sklearn.metrics import roc_curve
 
 from facecues.data.celeba import CELEBA_ATTRIBUTES
+from facecues.data.synthetic.people import ATTRIBUTES, IDENTITY, IMAGE
 from facecues.errors import FacecuesError
 from facecues.interventions.counterfactual_faces import FaceSet, as_input
 from facecues.nets.architectures import embed
 from facecues.nets.layout import point_id
 from facecues.nets.probe_points import point_capture, probe_points
 
+CONTRAST = "identity_bound_minus_per_image"
 MIN_FALSE_MATCHES = 10  # impostor pairs above the threshold it rests on (facecues)
 COLUMNS = [
     "network",
@@ -120,33 +125,45 @@ def pairs_of(person, y, changed, genuine: bool, differ_after: bool | None) -> Pa
     return Pairs(i, j, person)
 
 
-def _people(person: np.ndarray) -> tuple[np.ndarray, int]:
-    _, code = np.unique(person, return_inverse=True)
-    return code, int(code.max()) + 1
+def bootstrap_weights(person, n_boot: int, rng) -> np.ndarray:
+    """(n_boot, people) draw counts of each person (in ``np.unique`` order) in each of
+    ``n_boot`` resamples of the people with replacement: one set for every variant, so
+    that differences between variants have intervals too."""
+    n = len(np.unique(person))
+    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
 
 
-def rise(before, after, pairs: Pairs, genuine: bool, n_boot: int, rng) -> tuple[float, ...]:
-    """(rate before, rate after, rise, 95% interval of the rise) of the 0/1 outcomes
-    ``before``/``after`` of ``pairs``, the interval by the bootstrap over people."""
+def rise(before, after, pairs: Pairs, genuine: bool, weights: np.ndarray):
+    """(rate before, rate after, rise, the rise in each bootstrap resample) of the 0/1
+    outcomes ``before``/``after`` of ``pairs``, the people resampled by ``weights``
+    (``bootstrap_weights``; NaN where a resample holds none of the pairs)."""
     before, after = np.asarray(before, float), np.asarray(after, float)
     if len(pairs) == 0:
-        return (np.nan,) * 5
-    code, n_people = _people(pairs.person)
+        return np.nan, np.nan, np.nan, np.full(len(weights), np.nan)
+    _, code = np.unique(pairs.person, return_inverse=True)
+    n_people = weights.shape[1]
     a, b = code[pairs.i], code[pairs.j]
-    w = rng.multinomial(n_people, np.full(n_people, 1 / n_people), size=n_boot).astype(float)
     d = after - before
     if genuine:  # one person per pair
-        num = w @ np.bincount(a, d, n_people)
-        den = w @ np.bincount(a, minlength=n_people).astype(float)
+        num = weights @ np.bincount(a, d, n_people)
+        den = weights @ np.bincount(a, minlength=n_people).astype(float)
     else:  # two people per pair: weight w_a * w_b
         sums, counts = np.zeros((n_people, n_people)), np.zeros((n_people, n_people))
         np.add.at(sums, (a, b), d)
         np.add.at(counts, (a, b), 1.0)
-        num = np.einsum("bp,pq,bq->b", w, sums, w)
-        den = np.einsum("bp,pq,bq->b", w, counts, w)
-    boot = num[den > 0] / den[den > 0]
+        num = np.einsum("bp,pq,bq->b", weights, sums, weights)
+        den = np.einsum("bp,pq,bq->b", weights, counts, weights)
+    boot = np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
+    return float(before.mean()), float(after.mean()), float(d.mean()), boot
+
+
+def interval(boot: np.ndarray) -> tuple[float, float]:
+    """The 95% percentile interval of bootstrap values (NaN ones left out)."""
+    boot = boot[np.isfinite(boot)]
+    if not len(boot):
+        return np.nan, np.nan
     lo, hi = np.percentile(boot, [2.5, 97.5])
-    return float(before.mean()), float(after.mean()), float(d.mean()), float(lo), float(hi)
+    return float(lo), float(hi)
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -155,28 +172,46 @@ def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return a @ b.T
 
 
-def variant_effect(emb, twin, person, y, changed, threshold, control, n_boot, rng) -> dict:
+def variant_effect(emb, twin, person, y, changed, threshold, control, weights):
     """FNMR and FMR rise (``rise``) of one variant from the originals' embeddings ``emb``,
     the changed twins' ``twin`` (rows where ``changed``), the labels ``y`` of the
-    attribute, at the fixed ``threshold``; every pair counts for a ``control``."""
+    attribute, at the fixed ``threshold``; every pair counts for a ``control``. The row's
+    values, and the rises' bootstrap values {"fnmr": ..., "fmr": ...}."""
     s = _cosines(emb, emb)
     c = _cosines(emb, twin)
-    out = {}
+    out, boots = {}, {}
     for genuine, key, outcome in ((True, "fnmr", np.less), (False, "fmr", np.greater_equal)):
         differ = None if control else genuine
         pairs = pairs_of(person, y, changed, genuine, differ)
         before = outcome(s[pairs.i, pairs.j], threshold)
         after = outcome(c[pairs.i, pairs.j], threshold)
-        r = rise(before, after, pairs, genuine, n_boot, rng)
+        r0, r1, r, boots[key] = rise(before, after, pairs, genuine, weights)
         out[f"{'genuine' if genuine else 'impostor'}_pairs"] = len(pairs)
-        out.update(
-            zip(
-                (key, f"{key}_changed", f"{key}_rise", f"{key}_rise_lo", f"{key}_rise_hi"),
-                r,
-                strict=True,
-            )
-        )
-    return out
+        out.update({key: r0, f"{key}_changed": r1, f"{key}_rise": r})
+        out[f"{key}_rise_lo"], out[f"{key}_rise_hi"] = interval(boots[key])
+    return out, boots
+
+
+def contrast(rows: list[dict], boots: dict[str, dict], head: dict) -> list[dict]:
+    """The planted contrast: the mean rise of the identity-bound attributes' flips minus
+    that of the per-image ones (``people.ATTRIBUTES`` kinds), with its interval from the
+    same resamples; none unless both kinds were flipped."""
+    groups = {IDENTITY: [], IMAGE: []}
+    for r in rows:
+        if r["kind"] == "flip":
+            groups[ATTRIBUTES[r["variant"]].kind].append(r)
+    if not (groups[IDENTITY] and groups[IMAGE]):
+        return []
+    row = dict(head, variant=CONTRAST, kind="contrast")
+    row["exact"] = all(r["exact"] for g in groups.values() for r in g)
+    for key, pairs in (("fnmr", "genuine_pairs"), ("fmr", "impostor_pairs")):
+        row[pairs] = sum(r[pairs] for g in groups.values() for r in g)
+        mean = {k: np.mean([r[f"{key}_rise"] for r in g]) for k, g in groups.items()}
+        boot = {k: np.mean([boots[r["variant"]][key] for r in g], 0) for k, g in groups.items()}
+        row.update({key: np.nan, f"{key}_changed": np.nan})
+        row[f"{key}_rise"] = float(mean[IDENTITY] - mean[IMAGE])
+        row[f"{key}_rise_lo"], row[f"{key}_rise_hi"] = interval(boot[IDENTITY] - boot[IMAGE])
+    return [row]
 
 
 @torch.no_grad()
@@ -212,7 +247,7 @@ def counterfactual_effects(
     s = _cosines(emb, emb)
     iu = np.triu_indices(len(person), 1)
     threshold = fixed_fmr_threshold(s[iu][person[iu[0]] != person[iu[1]]], fmr)
-    rng = np.random.default_rng(seed)
+    weights = bootstrap_weights(person, n_boot, np.random.default_rng(seed))
     run = dict(device=device, batch_size=batch_size, input_size=input_size)
     if depth:
         points = [p.index for p in probe_points(model, input_size)]
@@ -221,14 +256,16 @@ def counterfactual_effects(
         genuine = {p: float(d.mean()) for p, d in genuine.items()}
     n_people = len(np.unique(person))
     head = dict(network=network, people=n_people, fmr_target=fmr, threshold=threshold)
-    rows, depth_rows = [], []
+    rows, depth_rows, boots = [], [], {}
     for name, v in faces.variants.items():
         tx = as_input(v.images)
         twin = np.zeros_like(emb)
         twin[v.changed] = embeddings(model, tx, device, batch_size)
         control = v.kind == "control"
         y = None if control else labels[:, CELEBA_ATTRIBUTES.index(name)]
-        effect = variant_effect(emb, twin, person, y, v.changed, threshold, control, n_boot, rng)
+        effect, boots[name] = variant_effect(
+            emb, twin, person, y, v.changed, threshold, control, weights
+        )
         rows.append(dict(head, variant=name, kind=v.kind, exact=v.exact, **effect))
         if depth:
             dist = twin_distances(model, x[torch.from_numpy(v.changed)], tx, points, **run)
@@ -245,7 +282,7 @@ def counterfactual_effects(
                 )
                 for p, d in dist.items()
             ]
-    return rows, depth_rows
+    return rows + contrast(rows, boots, head), depth_rows
 
 
 @torch.no_grad()
