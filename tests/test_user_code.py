@@ -147,6 +147,8 @@ def test_points_with_no_network_lists_the_configured_studys(capsys):
         f"50 points, {units:,} units per {size}x{size} image; found by "
         "the built-in topology's layout (docs/protocol.md section 4)"
     )
+    assert out[1].split() == ["id", "name", "kind", "stage", "layout", "shape", "units"]
+    assert out[2].split()[4] == "chw" and out[-3].split()[4] == "vector"  # L01, the pool
     pixels = 3 * size * size  # and the input, probed too: the counts facecues plan gives
     assert out[-1] == (
         f"the study probes the input L00 too (3x{size}x{size}, {pixels:,} units; "

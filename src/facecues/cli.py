@@ -81,7 +81,9 @@ def _add_points(sub) -> None:
         help="the probe points of the study's network, or of any network (torchvision, "
         "timm, your own module)",
         description="List a network's probe points in forward order: id, name, kind, stage, "
-        "per-image shape and units (docs/protocol.md section 4). With no SPEC, the network "
+        "layout (how the network lays the values out: chw, hwc a channels-last map, tokens, "
+        "vector), per-image shape as stored (channels first, whatever the layout) and units "
+        "(docs/protocol.md section 4). With no SPEC, the network "
         "of the configured study (config.yaml, or --configfile as for plan), as its jobs "
         "probe it; with a SPEC, that network built untrained (no download).",
     )
@@ -274,15 +276,15 @@ def _architectures(args) -> int:
 
 def format_points(manifest) -> str:
     """The manifest as a table, with its totals and how the points were found."""
-    rows = [("id", "name", "kind", "stage", "shape", "units")]
+    rows = [("id", "name", "kind", "stage", "layout", "shape", "units")]
     rows += [
-        (p.id, p.name, p.kind, p.stage, "x".join(map(str, p.shape)), f"{p.units:,}")
+        (p.id, p.name, p.kind, p.stage, p.layout, "x".join(map(str, p.shape)), f"{p.units:,}")
         for p in manifest.points
     ]
-    widths = [max(len(r[i]) for r in rows) for i in range(6)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = [
         "  ".join(
-            c.rjust(w) if i == 5 else c.ljust(w)
+            c.rjust(w) if i == len(widths) - 1 else c.ljust(w)
             for i, (c, w) in enumerate(zip(r, widths, strict=True))
         ).rstrip()
         for r in rows
