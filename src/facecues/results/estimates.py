@@ -72,7 +72,7 @@ PLANTED_MARGIN = 0.005
 WORKED_SHARE = 0.5
 
 NO_SPREAD = "one network only: no spread between networks measured"
-EQUAL_VALUES = "every network has the same value: a spread of 0 is not a measured spread"
+EQUAL_VALUES = "a value equal in every network (a spread of 0 is not a measured spread)"
 ONE_SIDE = "one network on one side of a difference: its spread taken equal to the other side's"
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from facecues.results.estimates import NO_SPREAD, Estimate
+from facecues.results.estimates import EQUAL_VALUES, NO_SPREAD, Estimate
 
 __all__ = ["NO_SPREAD"]  # re-exported: the claims' cap of a one-network run
 
@@ -126,7 +126,8 @@ def caps(checks: list[Check]) -> list[str]:
         if c.outcome == "n/a":
             out.append(f"{c.what}: not measured")
         for cap in c.value.caps:
-            out.append(f"{c.what}: {cap}" if cap.startswith("no value") else cap)
+            named = cap.startswith("no value") or cap == EQUAL_VALUES  # of this check only
+            out.append(f"{c.what}: {cap}" if named else cap)
     return list(dict.fromkeys(out))
 
 
