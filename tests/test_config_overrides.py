@@ -92,3 +92,20 @@ def test_the_user_path_overrides_and_start_up_count(tmp_path):
     assert jobs["train"] == "3" and jobs["extract"] == "10"  # (3 + 2 controls) x 2
     sets = re.search(r"\((\d+) such sets, \(3 studied \+ 2 untrained networks\) x 2", out)
     assert sets and sets.group(1) == jobs["extract"], out
+
+
+def test_plan_estimates_a_local_runs_wall_clock():
+    """``facecues plan``: the wall clock of a local run, the larger of the work spread over
+    the cores and the longest chain of jobs, printed for the README's 2 and 16 cores."""
+    from facecues.plan.report import CHAIN, format_plan, plan
+    from facecues.study.study import load_study
+
+    p = plan(load_study(write=False))
+    cpu = sum(r.jobs * r.threads * r.seconds_per_job for r in p.rules.values())
+    chain = sum(p.rules[r].seconds_per_job for r in CHAIN if p.rules[r].jobs)
+    for cores in (2, 16):
+        assert p.wall_seconds(cores) == (max(cpu / cores, chain), cpu / cores, chain)
+    assert p.wall_seconds(2)[0] > p.wall_seconds(16)[0] >= chain
+    text = " ".join(format_plan(p).split())
+    assert "wall clock of a local run, estimated: ~" in text and "with --cores 16" in text
+    assert "GPU jobs on one GPU" not in text  # the default study has none

@@ -38,11 +38,13 @@ GPU_COPY_BYTES_S = GPU_EXTRACT_IMAGES_S * 9_083_904 * 2
 # Jobs that run the network without AMP (extract, score_*, finetune) in float32 (TF32
 # convs): assumed twice as slow per image as the AMP training figure (not measured).
 GPU_FP32_FACTOR = 2.0
-# README.md "Where the time goes": training the default networks (width 16, 64 px, batch
-# 64, 2 threads, workers 0 so image loading included) at ~330 images/s on the 2-core machine
-# (a later run's train_log.tsv: 301-431 images/s in its quiet epochs).
-CPU_TRAIN_IMAGES_S = 330.0
-CPU_TRAIN_REF = (16, 64, 2)  # width, input size, threads of that figure
+# README.md "Where the time goes": a quiet clean-export run of the default study (issue
+# 33), its two train jobs side by side on the 2-core machine, 1 thread each (width 16,
+# 64 px, batch 64, workers 0 so image loading included): 116.5 s for 10 epochs of 4,000
+# images and LFW's 240 per epoch, i.e. ~358 training images/s on one thread.  (An earlier
+# figure, ~330 images/s on 2 threads, was timed on a busy machine.)
+CPU_TRAIN_IMAGES_S = 358.0
+CPU_TRAIN_REF = (16, 64, 1)  # width, input size, threads of that figure
 # A forward pass costs about a third of a training step (backward ~ two forwards; assumed,
 # the calib timings on the shared machine were too noisy to tell).
 FORWARD_FRACTION = 1 / 3
@@ -67,17 +69,20 @@ PLS_CORE_S_PER_ELEMENT = 8.2e-9
 # calib: unit_features (the whole-map PLS + top filters' PLS + VIP + unit choices) took
 # 2.81 s where the whole-map fit alone took 1.78 s: 1.6x.
 PLS_FIT_FACTOR = 1.6
-# README.md: 800 pls_vip jobs of the default study ~0.45 s each, mostly process start-up.
-PLS_JOB_START_S = 0.45
-# Start-up of a torch job: imports 2.9 s (measured on the 2-core machine), the network, the
-# CelebA lists.
-TORCH_JOB_START_S = 5.0
+# The same quiet run: 1,632 pls_vip jobs at 0.23 s each, of which ~0.05 s is the work of
+# the mean point (the rest: the process, numpy, h5py; README.md).
+PLS_JOB_START_S = 0.18
+# Start-up of a torch job: the extract job's imports took 2.5 s on the quiet 2-core machine
+# (issue 33; torch, torchvision, facecues), then the network and the CelebA lists (~0.1 s).
+TORCH_JOB_START_S = 2.5
 # load_vggface2 (calib): 30 s to parse 3,141,890 rows; + a stat of every listed image.
 VGG_INDEX_S_PER_IMAGE = 2e-5
-# QDA fits of score_val / score_test (facecues.qda on 1-8 features; calib: 0.8-5 ms per fit
-# at 512 + 1,024 rows, 1.5-2.1 ms at 2,048 + 6,144; the default study's score_val jobs,
-# ~14 s for ~3,500 fits and 1,024 streamed images (README.md), leave ~2 ms a fit).
-QDA_S_PER_FIT = 1.5e-3
+# QDA fits of score_val / score_test, batched (facecues.qda on 1-8 features): a fixed part
+# and a part per row.  With the rows' part (2e-7 s a row) a fit at 2,048 + 6,144 rows takes
+# 1.7 ms (calib, unbatched: 1.5-2.1 ms); at the default study's 512 + 1,024, 0.4 ms, where
+# its quiet run's score_val jobs (5.7 s for ~3,500 fits and 1,024 streamed images; README.md
+# "Where the time goes": the fits batched in ~0.3 s) leave at most ~1 ms a fit.
+QDA_S_PER_FIT = 1e-4
 QDA_S_PER_ROW = 2e-7
 # Projections of streamed activations onto the saved probes (numpy float32, 1 thread):
 # calib 0.62 ns per unit and row for X @ A at m = 802,816; x2.5 for the filter probes'
@@ -86,9 +91,10 @@ PROJECT_S_PER_UNIT = 1.5e-9
 # synthesize: the default world (10,000 images) in 22.4 s on 2 workers
 # (results/benchmarks/synthesize.tsv of a default run), i.e. 4.5 ms per image and core.
 SYNTH_CORE_S_PER_IMAGE = 22.4 * 2 / 10_000
-# Light rules (splits, select, aggregate, tables, figures): splits and select took 0-1 s in a
-# default run (its log's time stamps), the figure rules import matplotlib; "all" does nothing.
-LIGHT_JOB_S = 10.0
+# Light rules (splits, select, aggregate, tables, figures): 0-3 s each in the quiet default
+# run of issue 33 (its log's time stamps; the figure rules import matplotlib: 2-3 s);
+# "all" does nothing.
+LIGHT_JOB_S = 3.0
 
 # ----------------------------------------------------------------------------------------
 # Measured memory (MB = 2^20 bytes; peak RSS on the 2-core machine: Snakemake's
