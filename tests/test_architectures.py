@@ -2,6 +2,8 @@
 The comparison of two real studies runs in tests/test_manifest.py (the tiny ViT)."""
 
 import copy
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -168,3 +170,31 @@ def test_the_presets_iresnet50_builds_is_discovered_and_runs(tmp_path):
     with torch.no_grad():
         assert embed(net, x).shape == (3, 128) and net(x).shape == (3, 5)
     assert not net.backbone.features.weight.requires_grad  # ArcFace's fixed scale
+
+
+def test_the_iresnet_trains_as_the_train_job_trains_it():
+    """Two SGD steps of the train job's loop (``build_trainer``, ``train_one_epoch``) on the
+    preset's iResNet-50, on the CPU: in a process of their own, as torch 2.14.1's CPU
+    backward crashed (SIGSEGV) on these units in channels_last, the format the loop kept
+    for every network before; the built-in ResNet keeps channels_last."""
+    script = f"""
+import sys, torch
+sys.path.insert(0, {str(ROOT / "src")!r})
+from facecues.study.study import load_study
+from facecues.training.train import TrainConfig, build_trainer, train_one_epoch
+study = load_study({str(ROOT / "configs/iresnet50.yaml")!r}, write=False, root={str(ROOT)!r})
+cpu = torch.device("cpu")
+cfg = TrainConfig(input_size=64, architecture=study.architecture, batch_size=16, epochs=1)
+trainer = build_trainer(cfg, n_ids=5, steps=2, seed=0, dev=cpu)
+assert trainer.memory_format == torch.contiguous_format
+g = torch.Generator().manual_seed(0)
+batches = [(torch.randn(16, 3, 64, 64, generator=g), torch.randint(0, 5, (16,), generator=g))
+           for _ in range(2)]
+seen, correct, loss = train_one_epoch(trainer, batches, cpu, "test")
+assert seen == 32 and loss == loss, (seen, loss)
+builtin = build_trainer(TrainConfig(base_width=4, input_size=32), 5, 2, 0, cpu)
+assert builtin.memory_format == torch.channels_last
+print("trained", seen)
+"""
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert run.returncode == 0 and "trained 32" in run.stdout, (run.returncode, run.stderr[-2000:])

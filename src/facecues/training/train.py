@@ -147,6 +147,7 @@ class Trainer:
     sched: torch.optim.lr_scheduler.LRScheduler
     scaler: torch.amp.GradScaler
     criterion: nn.Module
+    memory_format: torch.memory_format = torch.contiguous_format
 
 
 def load_data(
@@ -182,23 +183,32 @@ def load_data(
 
 
 def build_trainer(cfg: TrainConfig, n_ids: int, steps: int, seed: int, dev) -> Trainer:
-    """The network (initialised from ``torch.manual_seed(seed)``), channels_last, and
-    its optimiser, learning-rate schedule (per step), AMP scaler (CUDA only) and loss."""
+    """The network (initialised from ``torch.manual_seed(seed)``), channels_last where it
+    helps and is safe, and its optimiser, learning-rate schedule (per step), AMP scaler
+    (CUDA only) and loss."""
     torch.manual_seed(seed)
     if cfg.architecture is None:
         model = FaceResNet(n_ids, cfg.base_width, cfg.stride_in_1x1).to(dev)
     else:
         model = build_network(cfg.architecture, cfg.input_size, n_ids).to(dev)
-    # channels_last on the CPU too: 1.4x the images/s of NCHW with one thread, 1.15x with
-    # two (default study, width 16, 64 px; benchmarks/README.md, "Training on the CPU").
-    model = model.to(memory_format=torch.channels_last)
+    # channels_last on CUDA, and on the CPU for the built-in topology: 1.4x the images/s
+    # of NCHW with one thread, 1.15x with two (default study, width 16, 64 px;
+    # benchmarks/README.md, "Training on the CPU"). Another network keeps its format on the
+    # CPU: torch 2.14.1's CPU backward corrupted the heap (SIGSEGV) on the iResNet's units
+    # in channels_last (configs/networks/iresnet50.py; tests/test_architectures.py).
+    fmt = (
+        torch.channels_last
+        if dev.type == "cuda" or cfg.architecture is None
+        else torch.contiguous_format
+    )
+    model = model.to(memory_format=fmt)
     opt = torch.optim.SGD(
         model.parameters(), lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
     )
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: _lr_factor(s, steps, cfg))
     scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
     criterion = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-    return Trainer(model, opt, sched, scaler, criterion)
+    return Trainer(model, opt, sched, scaler, criterion, fmt)
 
 
 def _load_resume(resume: Path, meta: dict, trainer: Trainer, dev) -> tuple[int, list[dict]]:
@@ -245,7 +255,7 @@ def train_one_epoch(trainer: Trainer, loader: DataLoader, dev, desc: str) -> tup
     bar = tqdm(loader, desc=desc, mininterval=5)
     for x, y in bar:
         x, y = x.to(dev, non_blocking=True), y.to(dev, non_blocking=True)
-        x = x.to(memory_format=torch.channels_last)
+        x = x.to(memory_format=trainer.memory_format)
         with torch.autocast(dev.type, enabled=dev.type == "cuda"):
             logits = model(x)
             loss = trainer.criterion(logits, y)
