@@ -1,9 +1,8 @@
 """A small network whose block lives in ``blocks.py`` beside it: a lab's module split in
 two files (``import blocks`` finds it; both are the network's source files)."""
 
-from torch import nn
-
 from blocks import Block
+from torch import nn
 
 
 def net(width=4, blocks=2, embedding=16):
