@@ -83,20 +83,21 @@ def trace(model: nn.Module) -> tuple[fx.Graph, dict[fx.Node, str]]:
     return graph, dict(tracer.node_to_qualname)
 
 
-def is_nonlinear(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
+def _is_op(node: fx.Node, modules: dict[str, nn.Module], module_types, functions, methods):
+    """Whether ``node`` calls one of these modules, functions or tensor methods."""
     if node.op == "call_module":
-        return isinstance(modules.get(node.target), NONLINEAR_MODULES)
+        return isinstance(modules.get(node.target), module_types)
     if node.op == "call_function":
-        return node.target in NONLINEAR_FUNCTIONS
-    return node.op == "call_method" and node.target in NONLINEAR_METHODS
+        return node.target in functions
+    return node.op == "call_method" and node.target in methods
+
+
+def is_nonlinear(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
+    return _is_op(node, modules, NONLINEAR_MODULES, NONLINEAR_FUNCTIONS, NONLINEAR_METHODS)
 
 
 def _passes(node: fx.Node, modules: dict[str, nn.Module]) -> bool:
-    if node.op == "call_module":
-        return isinstance(modules.get(node.target), PASS_MODULES)
-    if node.op == "call_function":
-        return node.target in PASS_FUNCTIONS
-    return node.op == "call_method" and node.target in PASS_METHODS
+    return _is_op(node, modules, PASS_MODULES, PASS_FUNCTIONS, PASS_METHODS)
 
 
 def _head(graph: fx.Graph, modules: dict[str, nn.Module]) -> fx.Node | None:

@@ -72,6 +72,7 @@ from facecues.plan.measured import (
 from facecues.plan.rules import HEAVY_RULES, rule_gpus, rule_threads
 from facecues.plan.sizes import (
     Datasets,
+    activation_sets,
     compute_scale,
     datasets,
     erasure_fit_images,
@@ -454,7 +455,7 @@ def disk_note(study: Study) -> str:
     units = sum(pt.units for pt in points)
     per_set = shard_bytes(units, train_rows(study), dtype)
     nets = study.networks
-    sets = len(nets.probed) * len(study.attributes)
+    sets = activation_sets(study)
     return (
         f"facecues: {units:,} probe units per image; the training activations of one "
         f"(network, attribute) take {per_set / 1e9:.2f} GB ({dtype}), deleted once its "

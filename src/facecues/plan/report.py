@@ -32,6 +32,7 @@ from facecues.plan.measured import (
 )
 from facecues.plan.rules import HEAVY_RULES, LOCAL_RULES, RULES, rule_gpus, rule_threads
 from facecues.plan.sizes import (
+    activation_sets,
     datasets,
     identity_control,
     network_parameters,
@@ -158,7 +159,7 @@ def job_counts(study: Study) -> dict[str, int]:
 
 def rule_plans(study: Study, jobs: dict[str, int], pls_vip_batch: int | None):
     """One ``RulePlan`` per rule: its jobs, cluster submissions, device and costs."""
-    sets = len(study.networks.probed) * len(study.attributes)
+    sets = activation_sets(study)
     rules = {}
     for rule in RULES:
         count = jobs.get(rule, 1)
@@ -235,7 +236,7 @@ def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts:
     rows, dtype = train_rows(study), study.stream.dtype
     shard = {pt.id: shard_bytes(pt.units, rows, dtype) for pt in points}
     set_bytes = sum(shard.values())
-    sets = len(networks.probed) * len(study.attributes)
+    sets = activation_sets(study)
     jobs = job_counts(study)
     # While a network trains, its resumable checkpoint (+ optimizer state) sits beside it.
     params, state = network_parameters(study, datasets(study).identities)

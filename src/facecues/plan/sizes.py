@@ -76,6 +76,12 @@ def datasets(study: Study) -> Datasets:
     return Datasets(train_images=int(round(ids * per_id)), identities=ids, **out)
 
 
+def activation_sets(study: Study) -> int:
+    """The (network, attribute) sets of activation shards: every probed network's, the
+    untrained controls' included (as many as the extract jobs)."""
+    return len(study.networks.probed) * len(study.attributes)
+
+
 def point_units(study: Study) -> list[int]:
     """Units of each probed point (``Study.probed_points``: the input L00 too when probed)."""
     return [p.units for p in study.probed_points]
