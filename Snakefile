@@ -50,6 +50,7 @@ include: "workflow/rules/probe.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/erasure.smk"
 include: "workflow/rules/counterfactual.smk"
+include: "workflow/rules/estimands.smk"
 include: "workflow/rules/report.smk"
 
 
@@ -78,3 +79,4 @@ rule all:
         expand("results/tables/erasure{part}.tsv", part=["", "_downstream"] if ERASED else []),
         expand("results/figures/erasure.{ext}", ext=["png", "pdf"] if ERASED else []),
         expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS),
+        ["results/tables/estimands_agreement.tsv", "results/estimands.md"] if ESTIMANDS_ON else [],
