@@ -78,5 +78,5 @@ rule all:
         "results/atlas",
         expand("results/tables/erasure{part}.tsv", part=["", "_downstream"] if ERASED else []),
         expand("results/figures/erasure.{ext}", ext=["png", "pdf"] if ERASED else []),
-        expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS),
+        COUNTERFACTUAL_TARGETS,
         ["results/tables/estimands_agreement.tsv", "results/estimands.md"] if ESTIMANDS_ON else [],

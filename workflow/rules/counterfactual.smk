@@ -10,6 +10,13 @@ if COUNTERFACTUAL["enabled"] and not SYNTHETIC:
 COUNTERFACTUAL_NETWORKS = PROBED if COUNTERFACTUAL["enabled"] else []
 # what the faces depend on (the bootstrap's seed and draws, the FMR and depth do not)
 COUNTERFACTUAL_FACES = {k: COUNTERFACTUAL[k] for k in ("people", "images_per_person")}
+# what rule all asks for: each network's tables, and the study's over networks
+COUNTERFACTUAL_TARGETS = (
+    expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS)
+    + ["results/tables/counterfactual.tsv", "results/tables/counterfactual_depth.tsv"]
+    if COUNTERFACTUAL["enabled"]
+    else []
+)
 
 
 # The faces, rendered once for every network: the networks' inputs as 8-bit arrays.
@@ -55,3 +62,21 @@ rule counterfactual:
         batch_size=STUDY.stream.batch_size,
     script:
         "../scripts/counterfactual.py"
+
+
+# Over networks: per variant the mean rise over the trained networks with its interval,
+# the untrained ones' beside; per probe point the mean sensitivity (facecues.results.counterfactual).
+rule counterfactual_table:
+    input:
+        world=WORLD,
+        tables=expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS),
+        depth=expand("results/counterfactual/{network}_depth.tsv", network=COUNTERFACTUAL_NETWORKS),
+    output:
+        table="results/tables/counterfactual.tsv",
+        depth="results/tables/counterfactual_depth.tsv",
+    log:
+        "results/logs/counterfactual_table.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/counterfactual_table.py"

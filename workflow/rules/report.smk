@@ -193,6 +193,9 @@ rule summary:
         provenance="results/provenance.json",
         points="results/tables/points.tsv",
         erasure=["results/tables/erasure.tsv"] if ERASED else [],
+        counterfactual=expand(
+            "results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS
+        ),
     output:
         md="results/summary.md",
         html=report("results/summary.html", caption="../report/summary.rst", category="Summary"),

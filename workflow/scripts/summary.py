@@ -19,6 +19,8 @@ scores = read_tables(snakemake.input.scores)
 world = [f for f in snakemake.input if str(f).endswith("world.json")]
 kinds = world_kinds_from_json(world[0]) if world else None
 erasure = read_tables(snakemake.input.erasure[0]) if snakemake.input.erasure else None
+cf = snakemake.input.counterfactual
+counterfactual = read_tables(*cf) if cf else None
 write_summary(
     scores,
     table,
@@ -29,6 +31,7 @@ write_summary(
     erasure=erasure,
     depths=depths_of_rows(read_point_rows(snakemake.input.points)),
     verdicts=snakemake.output.verdicts,
+    counterfactual=counterfactual,
 )
 write_text(
     snakemake.output.html,

@@ -12,9 +12,10 @@ units; may be ``None``: validation fallback), ``table`` (``layer_accuracy.tsv``,
 the control networks' and the input point's rows where the run has them),
 ``world_kinds`` ({attribute: ``identity``/``image``/``unrendered``} of a synthetic
 world, :func:`world_kinds_from_json`; the planted-truth section), ``val_rows``
-(validation images per attribute), ``erasure`` (``results/tables/erasure.tsv``) and
-``depths``, the network's depth landmarks (``facecues.nets.layout.depths``), always
-given: there is no default network.
+(validation images per attribute), ``erasure`` (``results/tables/erasure.tsv``),
+``counterfactual`` (the networks' ``results/counterfactual/<network>.tsv``: the claim
+"used" and the section "Encoded or used") and ``depths``, the network's depth landmarks
+(``facecues.nets.layout.depths``), always given: there is no default network.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from facecues.results.claims import (
 )
 from facecues.results.claims.depth import change_spread, controls_by_depth, depth_change, within
 from facecues.results.claims.store import write_verdicts
+from facecues.results.counterfactual import used_context
 from facecues.results.erasure import erasure_lines
 from facecues.results.estimates import TOL, average, detectable, quantile
 from facecues.results.provenance import provenance_lines, stamp
@@ -221,9 +223,10 @@ def render_summary(
     scores: pd.DataFrame | None = None,
     provenance: dict | None = None,
     erasure: list[str] | None = None,
+    used: str | None = None,
 ) -> str:
     """Markdown text of the summary (``provenance``: results/provenance.json, at its head;
-    ``erasure``: the erasure section's lines)."""
+    ``erasure``: the erasure section's lines; ``used``: the "Encoded or used" section)."""
     return render(
         "summary.md.j2",
         provenance={"stamp": stamp(provenance), "lines": provenance_lines(provenance)}
@@ -237,6 +240,7 @@ def render_summary(
         decide=decidable(ev),
         controls_section=render("summary_controls.md.j2", **_controls_context(ev)),
         erasure=erasure,
+        used=used,
         qda=render("summary_qda.md.j2", **fallback_counts(table, scores)),
     )
 
@@ -252,13 +256,15 @@ def write_summary(
     *,
     depths: Depths,
     verdicts: str | Path | None = None,
+    counterfactual: pd.DataFrame | None = None,
 ) -> list[Verdict]:
     """Write ``results/summary.md``: each claim with its measured values and verdict; and
     ``verdicts`` (``results/verdicts.json``) when given.
 
     ``scores`` may be ``None`` (validation fallback), ``world_kinds`` ``None``
     (no planted-truth section), ``provenance`` ``None`` (no provenance at its head),
-    ``erasure`` ``None`` (no erasure section: results/tables/erasure.tsv not made).
+    ``erasure`` ``None`` (no erasure section: results/tables/erasure.tsv not made),
+    ``counterfactual`` ``None`` (no claim "used", no section "Encoded or used").
     Returns the judged claims.
     """
     ev = gather(
@@ -269,10 +275,16 @@ def write_summary(
         val_rows=val_rows,
         erasure=erasure,
         provenance=provenance,
+        counterfactual=counterfactual,
     )
     judged = evaluate(ev)
     section = erasure_lines(erasure, world_kinds) if erasure is not None else None
-    write_text(path, render_summary(judged, ev, table, scores, provenance, section))
+    used = None
+    if ev.counterfactual is not None:
+        context = used_context(ev.counterfactual, world_kinds or {}, ev.change)
+        used = render("summary_used.md.j2", **context)
+    text = render_summary(judged, ev, table, scores, provenance, section, used)
+    write_text(path, text)
     if verdicts is not None:
         write_verdicts(verdicts, judged, stamp(provenance) if provenance else None)
     return judged

@@ -17,7 +17,15 @@ The paper's thresholds and the attributes its claims name come from
 
 from __future__ import annotations
 
-from facecues.results.claims import claim_a, claim_b, claim_b_each, claim_c, claim_d, planted
+from facecues.results.claims import (
+    claim_a,
+    claim_b,
+    claim_b_each,
+    claim_c,
+    claim_d,
+    planted,
+    used,
+)
 from facecues.results.claims.evidence import Evidence, gather
 from facecues.results.claims.verdict import (
     BORDERLINE,
@@ -41,8 +49,10 @@ CLAIMS = (
     claim_c.judge,
     claim_d.judge,
     planted.judge,
+    used.judge,
 )
-#: Their keys, in the same order.
+#: Their keys, in the same order (``used`` not yet: it applies only where the study ran
+#: the counterfactual faces, off by default).
 KEYS = (claim_a.KEY, claim_b.KEY, claim_b_each.KEY, claim_c.KEY, claim_d.KEY, planted.KEY)
 
 

@@ -1,6 +1,6 @@
 """What the claims are judged on, gathered once: the selected units' scores, the
-whole-layer accuracy over depth, the controls depth by depth, the world's planted kinds
-and the erasure table.
+whole-layer accuracy over depth, the controls depth by depth, the world's planted kinds,
+the erasure table and the networks' counterfactual tables.
 
 ``scores``: test scores, one row per (network, attribute, selection) with
 ``test_accuracy`` (fraction), selection ``multitask``/``layer``/``filter``/``neuron``
@@ -38,7 +38,8 @@ class Evidence:
     of the trained networks from ``source`` (``test``, ``validation`` or ``none``),
     ``change`` (``depth_change``), ``by_depth`` (``controls_by_depth``), the network's
     ``depths``, ``tol`` (the margin of "loses / stays", "does as well", "at chance"),
-    ``val_rows`` (validation images per attribute; None: unknown)."""
+    ``val_rows`` (validation images per attribute; None: unknown), ``counterfactual``
+    (the networks' ``results/counterfactual/<network>.tsv`` rows; None: not run)."""
 
     trained: pd.DataFrame
     controls: pd.DataFrame
@@ -52,6 +53,7 @@ class Evidence:
     val_rows: int | None = None
     erasure: pd.DataFrame | None = None
     notes: tuple[str, ...] = ()
+    counterfactual: pd.DataFrame | None = None
 
     @property
     def synthetic(self) -> bool:
@@ -99,6 +101,7 @@ def gather(
     val_rows: int | None = None,
     erasure: pd.DataFrame | None = None,
     provenance: dict | None = None,
+    counterfactual: pd.DataFrame | None = None,
 ) -> Evidence:
     """The :class:`Evidence` of a run (``provenance``: its record, for duplicate networks)."""
     groups = duplicate_networks(provenance)
@@ -122,6 +125,7 @@ def gather(
         val_rows,
         erasure,
         notes,
+        _merge_duplicates(counterfactual, groups),
     )
 
 

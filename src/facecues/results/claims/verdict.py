@@ -88,11 +88,20 @@ class Verdict:
     @property
     def short(self) -> str:
         """The claim as named in the summary's table of verdicts."""
-        return "Planted truth of the synthetic world" if self.key == "planted" else self.statement
+        return SHORT.get(self.key, self.statement)
 
 
 #: The headings of claims not named "Claim (key)".
-TITLES = {"planted": "Planted truth", "b_each": "Claim (b), each attribute"}
+TITLES = {
+    "planted": "Planted truth",
+    "b_each": "Claim (b), each attribute",
+    "used": "Planted truth, used: counterfactual faces",
+}
+#: The names of claims in the summary's table of verdicts, where not their statement.
+SHORT = {
+    "planted": "Planted truth of the synthetic world",
+    "used": "Planted truth, used: changing identity-bound attributes breaks recognition",
+}
 
 
 def outcomes(checks: list[Check]) -> list[str]:
