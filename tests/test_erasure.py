@@ -239,7 +239,7 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
     table, downstream = erase_attribute(
         model,
         train=([paths[i] for i in train], labels[train]),
-        val=([paths[i] for i in val], labels[val]),
+        val=([paths[i] for i in val], labels[val], celeba.identity[val]),
         extra=([paths[i] for i in extra], labels[extra]),
         pairs=load_lfw_pairs(tiny_world / "lfw"),
         points=[50, 1, 22],
@@ -248,6 +248,7 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
         device=device,
         network="x",
         attribute="Male",
+        n_components=2,  # the halves split by person hold few of the tiny world's images
     )
     assert [r["point"] for r in table] == ["L01", "L22", "L50"]
     assert set(table[0]) == set(COLUMNS)
@@ -259,8 +260,13 @@ def test_erase_attribute_on_a_real_world(tiny_world, device):
             "residual_accuracy",
             "residual_linear_accuracy",
             "verification_accuracy_erased",
+            "chance_bound",
         ):
             assert 0 <= r[key] <= 1, (key, r)
+        assert r["at_chance"] == (r["residual_linear_accuracy"] <= r["chance_bound"])
+        assert r["verdict"].startswith(
+            "linearly removable at" if r["at_chance"] else "not linearly removed"
+        )
     assert [(d["point"], d["later_point"]) for d in downstream] == [
         ("L01", "L22"),
         ("L01", "L50"),

@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 from facecues.data.celeba import load_celeba  # noqa: E402
 from facecues.data.lfw import load_lfw_pairs  # noqa: E402
 from facecues.data.splits import read_split  # noqa: E402
+from facecues.errors import FacecuesError  # noqa: E402
 from facecues.interventions.erasure import (  # noqa: E402
     COLUMNS,
     DOWNSTREAM_COLUMNS,
@@ -27,6 +28,11 @@ m, e = snakemake.params.model, snakemake.params.erasure
 network, attribute = snakemake.wildcards.network, snakemake.wildcards.attribute
 celeba = load_celeba(snakemake.params.celeba, check_images=False)
 split = read_split(snakemake.input.split, attribute, celeba=celeba)
+if celeba.identity is None:  # the residual check's halves share no person
+    raise FacecuesError(
+        f"erasure: {celeba.root} has no identity_CelebA.txt; the residual check splits the "
+        f"validation sample by person and needs each image's identity"
+    )
 model, device = job_network(snakemake.input.model, m, snakemake.threads)
 extra = extra_fit_rows(  # any CelebA image but the probes' validation sample
     np.arange(len(celeba)),
@@ -38,7 +44,7 @@ extra = extra_fit_rows(  # any CelebA image but the probes' validation sample
 rows, downstream = erase_attribute(
     model,
     train=([celeba.image_path(i) for i in split.train], split.train_y),
-    val=([celeba.image_path(i) for i in split.val], split.val_y),
+    val=([celeba.image_path(i) for i in split.val], split.val_y, celeba.identity[split.val]),
     pairs=load_lfw_pairs(snakemake.params.lfw),
     points=[point_index(p) for p in snakemake.params.points],
     input_size=m["input_size"],

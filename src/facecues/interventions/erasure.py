@@ -10,9 +10,11 @@ For one (network, attribute) and each erasure point (docs/protocol.md section 13
    sample (a concept the network never learnt);
 2. **did it work**: a linear probe (PLS + LDA: what a linear eraser removes)
    and the whole-layer probe (PLS + QDA, as everywhere) are fitted again on the
-   erased activations of half the validation sample and scored on the other
-   half, both ways (images the eraser never saw); beside them the same
-   two-fold probe on the unerased activations;
+   erased activations of half the validation sample's *people* and scored on the
+   other half's, both ways (images the eraser never saw, of people the probe never
+   saw: split by image, a probe would read "this person -> label"); beside them the
+   same two-fold probe on the unerased activations; at chance where the linear
+   probe is within a one-sided binomial bound of 50% (``chance_bound``);
 3. **what recognition loses**: LFW verification (10 folds, the threshold chosen
    on the other folds, as in training) and ROC AUC with the eraser applied
    inside the forward pass at the point, against the unerased network and the
@@ -31,6 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from scipy.stats import binom
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
@@ -40,7 +43,6 @@ from facecues.errors import FacecuesError
 from facecues.nets.layout import ERASABLE_KINDS, point_id
 from facecues.nets.probe_points import capture, hook_sites, run_from
 from facecues.probes.erasure import (
-    at_chance,
     eraser_method,
     fit_leace,
     orth_from_sums,
@@ -65,6 +67,8 @@ COLUMNS = [
     "residual_accuracy",
     "linear_probe_accuracy",
     "residual_linear_accuracy",
+    "scored_people",
+    "chance_bound",
     "at_chance",
     "verification_accuracy",
     "verification_accuracy_erased",
@@ -74,7 +78,9 @@ COLUMNS = [
     "verification_auc_control",
     "drop_se",
     "control_drop_se",
+    "verdict",
 ]
+CHANCE_LEVEL = 0.05  # the residual check's one-sided test of chance (facecues)
 DOWNSTREAM_COLUMNS = ["network", "attribute", "point", "later_point", "accuracy", "accuracy_erased"]
 
 
@@ -174,19 +180,55 @@ def _probe_accuracy(x_train, y_train, x_eval, y_eval, n_components: int) -> floa
     return float(_probe_accuracies(x_train, y_train, x_eval, y_eval, n_components)[0])
 
 
-def _two_fold(x, y, n_components: int, rng: np.random.Generator) -> np.ndarray:
-    """The probes fitted on one half of (x, y) and scored on the other, both ways (halves
-    balanced by class): their mean (whole-layer, linear) accuracies."""
-    halves = [[], []]
-    for value in np.unique(y):
-        rows = rng.permutation(np.flatnonzero(y == value))
-        halves[0].append(rows[: len(rows) // 2])
-        halves[1].append(rows[len(rows) // 2 :])
-    a, b = (np.concatenate(h) for h in halves)
-    return (
+def person_halves(y, person, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Two halves of the rows of (``y``, ``person``) that share no person: the people in a
+    random order, stratified by their most frequent label, dealt alternately; then each
+    half balanced by class (its larger class cut at random to the smaller's size), so
+    that a probe that reads nothing scores 50%."""
+    person = np.asarray(person)
+    ids, code = np.unique(person, return_inverse=True)
+    share = np.bincount(code, (np.asarray(y) > 0).astype(float), len(ids)) / np.bincount(
+        code, minlength=len(ids)
+    )
+    order = np.concatenate(
+        [rng.permutation(np.flatnonzero(m)) for m in (share > 0.5, share <= 0.5)]
+    )
+    side = np.empty(len(ids), int)
+    side[order] = np.arange(len(order)) % 2
+    halves = []
+    for h in (0, 1):
+        rows = np.flatnonzero(side[code] == h)
+        n = min(int((y[rows] == v).sum()) for v in np.unique(y))
+        keep = [rng.permutation(rows[y[rows] == v])[:n] for v in np.unique(y)]
+        halves.append(np.sort(np.concatenate(keep)))
+    return halves[0], halves[1]
+
+
+def chance_bound(n: int, level: float = CHANCE_LEVEL) -> float:
+    """The accuracy a balanced two-class probe that reads nothing exceeds with chance at
+    most ``level``, over ``n`` independent verdicts: the (1 - level) quantile of
+    Binomial(n, 1/2) / n."""
+    return float(binom.ppf(1 - level, n, 0.5) / n)
+
+
+def _two_fold(x, y, person, n_components: int, rng: np.random.Generator):
+    """The probes fitted on one half of (x, y) and scored on the other, both ways, the
+    halves sharing no person (``person_halves``): their mean (whole-layer, linear)
+    accuracies, and the number of people scored; one clear error where a half has too
+    few images of a class for the whole-layer probe."""
+    a, b = person_halves(y, person, rng)
+    per_class = min(len(a), len(b)) // 2
+    if per_class <= n_components:
+        raise FacecuesError(
+            f"erasure's residual check: split by person, a half of the validation sample "
+            f"holds {per_class} images of a class; the whole-layer probe "
+            f"({n_components} PLS components) needs more than {n_components}"
+        )
+    accuracies = (
         _probe_accuracies(x[a], y[a], x[b], y[b], n_components)
         + _probe_accuracies(x[b], y[b], x[a], y[a], n_components)
     ) / 2
+    return accuracies, len(np.unique(np.asarray(person)[np.r_[a, b]]))
 
 
 def extra_fit_rows(rows, train, val, fit_images: int, rng: np.random.Generator) -> np.ndarray:
@@ -271,6 +313,7 @@ class _ProbeSample:
     batches: list[torch.Tensor]
     y_train: np.ndarray
     y_val: np.ndarray
+    val_people: np.ndarray  # the identity of each validation image
     n_components: int
 
     @property
@@ -285,10 +328,11 @@ class _ProbeSample:
 
 
 def _probe_sample(train, val, n_components, input_size, batch_size, attribute) -> _ProbeSample:
-    """The probe sample of ``train``/``val`` ((paths, labels)): every training image and
-    the first ``per_class`` validation images of each class (``rows_per_class``: as many
-    as the residual check's two halves need); a clear error where there are too few."""
-    (tr_paths, y_tr), (va_paths, y_va) = train, val
+    """The probe sample of ``train`` (paths, labels) and ``val`` (paths, labels,
+    identities): every training image and the first ``per_class`` validation images of
+    each class (``rows_per_class``: as many as the residual check's two halves need); a
+    clear error where there are too few."""
+    (tr_paths, y_tr), (va_paths, y_va, people) = train, val
     available = int(np.unique(y_va, return_counts=True)[1].min())
     per_class, need = rows_per_class(
         int(np.unique(y_tr, return_counts=True)[1].min()), available, n_components
@@ -302,7 +346,7 @@ def _probe_sample(train, val, n_components, input_size, batch_size, attribute) -
     keep = _balanced_head(y_va, per_class)
     va_paths, y_va = [va_paths[i] for i in keep], y_va[keep]
     batches = _batches(_images([*tr_paths, *va_paths], input_size), batch_size)
-    return _ProbeSample(batches, y_tr, y_va, n_components)
+    return _ProbeSample(batches, y_tr, y_va, np.asarray(people)[keep], n_components)
 
 
 @dataclass(frozen=True)
@@ -380,21 +424,40 @@ def _fit_sample(
     return _FitSample(methods, n_fit, y_x, random_tr, random_x, extra_rows, extra_sums)
 
 
-def _residual_check(va, y_va, eraser, n_components: int, fold_seed: int) -> dict:
+def _residual_check(va, y_va, people, eraser, n_components: int, fold_seed: int) -> dict:
     """Did it work: the whole-layer and linear probes two-fold on the validation rows
-    ``va`` before and after ``eraser`` (the same halves, from ``fold_seed``); the erasure
-    table's columns."""
-    probe, linear = _two_fold(va, y_va, n_components, np.random.default_rng(fold_seed))
-    residual, residual_linear = _two_fold(
-        eraser(va), y_va, n_components, np.random.default_rng(fold_seed)
+    ``va`` (of ``people``) before and after ``eraser`` (the same halves, split by person,
+    from ``fold_seed``); at chance where the linear probe's residual is at most the
+    binomial bound over the people scored (``chance_bound``: a person's images count as
+    one verdict, so that images of one person that agree do not pass for evidence); the
+    erasure table's columns."""
+    (probe, linear), n = _two_fold(va, y_va, people, n_components, np.random.default_rng(fold_seed))
+    (residual, residual_linear), _ = _two_fold(
+        eraser(va), y_va, people, n_components, np.random.default_rng(fold_seed)
     )
+    bound = chance_bound(n)
     return dict(
         probe_accuracy=probe,
         residual_accuracy=residual,
         linear_probe_accuracy=linear,
         residual_linear_accuracy=residual_linear,
-        at_chance=at_chance(residual_linear),
+        scored_people=n,
+        chance_bound=bound,
+        at_chance=bool(residual_linear <= bound),
     )
+
+
+def verdict(row: dict) -> str:
+    """What an erasure row allows one to say: "linearly removable at X verification
+    cost" where the residual is at chance, never that the network uses the attribute."""
+    if not row["at_chance"]:
+        return (
+            f"not linearly removed: the linear probe still reads "
+            f"{100 * row['residual_linear_accuracy']:.1f}% "
+            f"(chance bound {100 * row['chance_bound']:.1f}%)"
+        )
+    drop = 100 * (row["verification_accuracy"] - row["verification_accuracy_erased"])
+    return f"linearly removable at {drop:+.2f} +- {100 * row['drop_se']:.2f} p.p. verification cost"
 
 
 def _recognition_cost(verify: _Verification, model, p: int, eraser, control, unerased) -> dict:
@@ -447,7 +510,7 @@ def erase_attribute(
     model: torch.nn.Module,
     *,
     train: tuple[list[Path], np.ndarray],
-    val: tuple[list[Path], np.ndarray],
+    val: tuple[list[Path], np.ndarray, np.ndarray],
     pairs,
     points: list[int],
     input_size: int,
@@ -461,7 +524,8 @@ def erase_attribute(
     extra: tuple[list[Path], np.ndarray] | None = None,
     method: str = "auto",
 ) -> tuple[list[dict], list[dict]]:
-    """Erase the attribute of ``train``/``val`` ((paths, labels in {-1, +1})) at each of
+    """Erase the attribute of ``train`` (paths, labels in {-1, +1}) and ``val`` (paths,
+    labels, identities: the residual check's halves share no person) at each of
     ``points`` (1-based probe points) and measure it; the rows of the erasure table and
     of the downstream table (``COLUMNS``, ``DOWNSTREAM_COLUMNS``). The eraser is fitted
     on ``train`` and ``extra`` (other CelebA images, never the validation sample's), by
@@ -488,7 +552,9 @@ def erase_attribute(
         eraser, control = fit.erasers(p, tr, probes.y_train)
         fold_seed = int(rng.integers(2**32))
         # 2. did it work
-        check = _residual_check(va, probes.y_val, eraser, n_components, fold_seed)
+        check = _residual_check(
+            va, probes.y_val, probes.val_people, eraser, n_components, fold_seed
+        )
         # 3. what recognition loses
         cost = _recognition_cost(verify, model, p, eraser, control, unerased)
         later = [q for q in points if q > p]
@@ -509,6 +575,7 @@ def erase_attribute(
                 **cost,
             )
         )
+        rows[-1]["verdict"] = verdict(rows[-1])
         _log_point(rows[-1])
     later_rows = [  # the unerased accuracy at q is known once q is done
         dict(
