@@ -575,7 +575,7 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
     read_rate_cpu = n * m * 2 / pls_cold["cpu_phases"]["read"]
     forward_cpu = ex["cpu_phases"]["forward"] / rows / EXTRACT_THREADS
     est_extract = P.estimate_seconds("extract", cfg)
-    est_pls = P.pls_vip_seconds(m, pls_cfg)
+    est_pls = P.PLS_JOB_START_S + P.pls_point_seconds(m, pls_cfg)
     lines = [
         f"  {'constant / estimate':<34}{'plan.py':>14}{'measured':>14}  note",
         f"  {'forward s/image (2 thr, 224 px)':<34}{forward_plan:>14.3f}{forward:>14.3f}  "
@@ -611,7 +611,7 @@ def plan_comparison(ex: dict, pls_cold: dict, paper_rows: int) -> list[str]:
         f"{ex['maxrss'] / MIB:>14,.0f}  estimate_mem_mb (before MEM_MARGIN)",
         f"  {'pls_vip job s (' + format(m, ',') + ' units)':<34}{est_pls:>14.1f}"
         f"{pls_cold['process_wall']:>14.1f}"
-        "  pls_vip_seconds, cold shard",
+        "  PLS_JOB_START_S + pls_point_seconds, cold shard",
         f"  {'pls_vip peak RSS MB':<34}{P.pls_vip_mem_mb(m, pls_cfg):>14,}"
         f"{pls_cold['maxrss'] / MIB:>14,.0f}  pls_vip_mem_mb (what the rule asks)",
         f"  (extract: {fmt_bytes(nbytes)} of shards; the plan's CPU extract has no term for the "

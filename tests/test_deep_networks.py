@@ -52,6 +52,6 @@ def test_dry_run_of_a_deep_torchvision_network(tmp_path, name, points):
     jobs = _jobs(run.stdout)
     networks, attributes = 2, 2  # seed 0 and one control; Male and Smiling
     assert jobs["extract"] == networks * attributes
-    assert jobs["pls_vip"] == networks * attributes * (points + 1)  # the input L00 too
+    assert jobs["pls_vip"] == networks * attributes  # each fits every point, L00 too
     manifest = next((tmp_path / "results/manifests").glob(f"torchvision_{name}-*.json"))
     assert f'"id": "{point_id(points)}"' in manifest.read_text()

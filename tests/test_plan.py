@@ -47,8 +47,8 @@ def test_default_config_jobs_equal_the_dry_run(tmp_path):
     p = plan(load_study(write=False))
     assert p.jobs == _job_counts(run.stdout)
     # 2 trained networks and 2 untrained controls, 8 attributes
-    # 50 points and the input L00
-    assert p.jobs["pls_vip"] == (2 + 2) * 51 * 8 and p.jobs["synthesize"] == 1
+    # one pls_vip job per (network, attribute): its 50 points and the input L00 in turn
+    assert p.jobs["pls_vip"] == (2 + 2) * 8 and p.jobs["synthesize"] == 1
     assert p.jobs["control_network"] == 2 and p.controls == ["random0", "random1"]
     # the same shard size as the workflow's start-up message
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
@@ -60,7 +60,7 @@ def test_paper_preset_jobs_equal_the_dry_run(tiny_world, tmp_path):
     run = _dry_run(tmp_path, None, "--config", f"data={{{roots}}}", configfile=PAPER)
     p = plan(load_study(PAPER, write=False))  # no roots: the plan reads no data
     assert p.jobs == _job_counts(run.stdout)
-    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 51 * 40
+    assert p.jobs["train"] == 6 and p.jobs["pls_vip"] == (6 + 2) * 40
     assert "synthesize" not in p.jobs
     assert f"take {p.set_bytes / 1e9:.2f} GB (float16)" in run.stderr
 
@@ -107,18 +107,15 @@ def test_paper_shards_are_37_82_gb_per_set_in_float16():
     assert p.peak_disk_bytes > p.kept_total > p.kept_bytes["probes"] > 0
 
 
-def test_submissions_leave_local_rules_on_the_host_and_batch_pls_vip():
+def test_submissions_leave_local_rules_on_the_host():
     study = load_study(PAPER, write=False)
     one_each = plan(study)
     # 6 trained networks and 2 untrained controls, 40 attributes
-    assert one_each.rules["pls_vip"].submissions == 16_320
+    assert one_each.rules["pls_vip"].submissions == 320  # one per (network, attribute)
     assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
-    batched = plan(study, pls_vip_batch=51)
-    assert batched.rules["pls_vip"].submissions == 320  # one per (network, attribute)
-    assert plan(study, pls_vip_batch=20).rules["pls_vip"].submissions == 320 * 3
     # train, control_network, finetune, extract, score_val, score_test, environment_torch
     heavy = 6 + 2 + 6 + 320 + 320 + 6 + 1
-    assert batched.submissions == heavy + 320
+    assert one_each.submissions == heavy + 320
     assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
     assert one_each.gpu_hours > 0 and plan(load_study(write=False)).gpu_hours == 0
 
@@ -199,7 +196,7 @@ def test_plan_of_another_network_reads_its_discovered_points(tmp_path):
         "network: torchvision:vit_b_16 (26 points found by FX tracing; 85.8 M parameters, "
         "22.5 GFLOPs per image), 224 px input: 9,380,352 probe units per image"
     ) in run.stdout
-    assert re.search(r"^pls_vip\s+8,640\s", run.stdout, re.M)  # 320 sets x 27 points
+    assert re.search(r"^pls_vip\s+320\s", run.stdout, re.M)  # 320 sets, 27 points each
     assert "one shard per point: 2.48 GB (L02) to 3.15 MB (L26)" in run.stdout
     run = _cli("plan", "--configfile", str(tmp_path / "vit.yaml"), "--points")
     rows = run.stdout.split("probe points\n")[1].splitlines()
@@ -260,15 +257,15 @@ def _cli(*args: str, exe=None):
 
 
 def test_cli_prints_the_paper_plan():
-    run = _cli("plan", "--configfile", "configs/paper.yaml", "--pls-vip-batch", "51")
+    run = _cli("plan", "--configfile", "configs/paper.yaml")
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^pls_vip\s+16,320\s+320\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+320\s+320\s", run.stdout, re.M)
     assert re.search(r"^train\s+6\s+6\s+gpu", run.stdout, re.M)
     assert "37.8 GB per (network, attribute) set" in run.stdout
     assert "320 sets, 12.1 TB written in all" in run.stdout  # units that scale
     assert "CPU-h, GPU-h: threads x time" in run.stdout  # the columns explained
     assert "warning: one train job asks for 25.4 h, more than the 24 h" in run.stdout
-    assert run.stdout.strip() == format_plan(plan(load_study(PAPER, write=False), pls_vip_batch=51))
+    assert run.stdout.strip() == format_plan(plan(load_study(PAPER, write=False)))
 
 
 def test_console_script_prints_the_default_plan():
@@ -278,7 +275,7 @@ def test_console_script_prints_the_default_plan():
     run = _cli("plan", exe=exe)
     assert run.returncode == 0, run.stderr
     assert re.search(r"^synthesize\s+1\s", run.stdout, re.M)
-    assert re.search(r"^pls_vip\s+1,632\s", run.stdout, re.M)
+    assert re.search(r"^pls_vip\s+32\s", run.stdout, re.M)
     assert "plan" in _cli("--help", exe=exe).stdout
 
 
@@ -317,7 +314,7 @@ def test_plan_runs_from_an_installed_wheel_in_another_folder(tmp_path):
     cmd = [env / "bin/facecues", "plan", "--configfile", "study.yaml"]
     run = subprocess.run(cmd, capture_output=True, text=True, cwd=elsewhere, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert re.search(r"^pls_vip\s+16,320\s", run.stdout, re.M), run.stdout
+    assert re.search(r"^pls_vip\s+320\s", run.stdout, re.M), run.stdout
     where = subprocess.run(
         [env / "bin/python", "-c", "import facecues.study.config as c; print(c.DEFAULTS)"],
         capture_output=True, text=True, cwd=elsewhere,
@@ -359,14 +356,6 @@ def test_cli_names_a_missing_or_broken_config_and_exits_2(tmp_path):
 def test_cli_help_lists_the_subcommands():
     run = _cli("--help")
     assert run.returncode == 0 and "plan" in run.stdout
-
-
-def test_cli_batches_pls_vip_as_the_slurm_profile_groups_them():
-    from facecues.plan.rules import SLURM_PLS_VIP_BATCH
-
-    profile = yaml.safe_load((ROOT / "profiles/slurm/config.yaml").read_text())
-    assert profile["groups"] == ["pls_vip=pls_vip"]
-    assert profile["group-components"] == [f"pls_vip={SLURM_PLS_VIP_BATCH}"]
 
 
 def test_the_slurm_profile_sends_every_gpu_rule_to_the_gpu_partition():

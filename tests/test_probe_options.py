@@ -103,13 +103,31 @@ def test_pls_vip_command_fits_with_the_options(tmp_path, data):
     shard = tmp_path / "L02.h5"
     _shard(shard, x, y, identity_y=identity)
     o = ProbeOptions(n_components=2, top_k=2, vip_neurons=3, vip_seed=1, all_filters=True)
+    other = tmp_path / "L03.h5"
+    _shard(other, x[:, ::-1], y, identity_y=identity)
     out = tmp_path / "cmd" / "L02.h5"
     out.parent.mkdir()
     subprocess.run(
-        [sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), str(shard), str(out)]
+        [sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), "--shards", str(shard)]
+        + [str(other), "--out", str(out), str(out.parent / "L03.h5")]
         + ["--network", "0", "--attribute", "Male", *o.to_argv()],
         check=True,
     )
+    # each shard into the probe file of its point, as fit_layer_probes writes it alone
+    alone = tmp_path / "L03.h5.direct"
+    fit_layer_probes(other, alone, o, network="0", attribute="Male")
+    c, d = load_point_probes(out.parent / "L03.h5"), load_point_probes(alone, point="L03")
+    for name in d.train:
+        np.testing.assert_array_equal(c.train[name], d.train[name])
+    # shards and outputs of other points, or in another order: refused before any fit
+    swapped = subprocess.run(
+        [sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), "--shards", str(shard)]
+        + [str(other), "--out", str(out.parent / "L03.h5"), str(out)]
+        + ["--network", "0", "--attribute", "Male"],
+        capture_output=True,
+        text=True,
+    )
+    assert swapped.returncode != 0 and "the same points in the same order" in swapped.stderr
     direct = tmp_path / "L02.h5.direct"
     fit_layer_probes(shard, direct, o, network="0", attribute="Male")
     a, b = load_point_probes(out), load_point_probes(direct, point="L02")

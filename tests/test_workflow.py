@@ -19,8 +19,8 @@ PAPER = ROOT / "configs/paper.yaml"
 def test_tiny_study_runs_end_to_end_then_has_nothing_to_do(tiny_study):
     tmp_path, dry, run = tiny_study
     assert dry.returncode == 0, dry.stderr + dry.stdout
-    # (1 trained network + 1 untrained control) x (50 points + the input L00) x 2 attributes
-    assert re.search(r"^pls_vip\s+204$", dry.stdout, re.M)
+    # (1 trained network + 1 untrained control) x 2 attributes, 50 points + the input L00 each
+    assert re.search(r"^pls_vip\s+4$", dry.stdout, re.M)
     assert re.search(r"^control_network\s+1$", dry.stdout, re.M)
     assert run.returncode == 0, run.stderr[-5000:] + run.stdout[-5000:]
 
@@ -135,7 +135,7 @@ def test_paper_preset_builds_the_full_dag_on_real_format_data(tiny_world, tmp_pa
     assert counts["train"] == 6 and counts["splits"] == 40
     # 6 trained networks and 2 untrained controls
     assert counts["extract"] == 8 * 40 and counts["score_val"] == 8 * 40
-    assert counts["pls_vip"] == 8 * 51 * 40 and counts["control_network"] == 2  # L00 too
+    assert counts["pls_vip"] == 8 * 40 and counts["control_network"] == 2
     assert counts["score_test"] == 6 and counts["select"] == 6 and counts["finetune"] == 6
     assert "synthesize" not in counts
     assert "37.82 GB" in run.stderr  # ~38 GB per (network, attribute) in float16
@@ -169,7 +169,7 @@ def test_a_given_checkpoint_is_probed_without_training(tmp_path):
     counts = _job_counts(dry.stdout)
     assert "train" not in counts
     # the given network and the untrained control of its architecture
-    assert counts["extract"] == 4 and counts["pls_vip"] == 204 and counts["score_test"] == 1
+    assert counts["extract"] == 4 and counts["pls_vip"] == 4 and counts["score_test"] == 1
     assert counts["control_network"] == 1
     assert "results/test/checkpoint.tsv" in dry.stdout
 

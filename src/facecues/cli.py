@@ -1,4 +1,4 @@
-"""The ``facecues`` command: ``facecues plan [--configfile F] [--pls-vip-batch N]``, and
+"""The ``facecues`` command: ``facecues plan [--configfile F]``, and
 ``facecues points [--configfile F]`` (the study's network) or ``facecues points SPEC
 [--input-size N] [--kwargs JSON] [--points P ...]`` and
 ``facecues compare RESULTS ... --out PNG`` and ``facecues architectures FILE [--no-run]
@@ -14,7 +14,6 @@ from pathlib import Path
 from facecues.errors import FacecuesError
 from facecues.nets.spec import describe
 from facecues.plan.report import format_plan, format_points_plan, plan
-from facecues.plan.rules import SLURM_PLS_VIP_BATCH
 from facecues.study.study import load_study
 
 
@@ -54,17 +53,9 @@ def _add_plan(sub) -> None:
         help="config overriding the workflow's config.yaml, as snakemake --configfile does",
     )
     p.add_argument(
-        "--pls-vip-batch",
-        type=_positive,
-        default=SLURM_PLS_VIP_BATCH,
-        metavar="N",
-        help=f"pls_vip jobs per cluster submission (default: {SLURM_PLS_VIP_BATCH}, the job "
-        "groups of profiles/slurm; 1: one each)",
-    )
-    p.add_argument(
         "--points",
         action="store_true",
-        help="also list every probe point: units, shard bytes, pls_vip time and memory",
+        help="also list every probe point: units, shard bytes, its pls_vip time and memory",
     )
     p.add_argument(
         "--concurrent-extracts",
@@ -158,11 +149,7 @@ def main(argv: list[str] | None = None) -> int:
 def _plan(args) -> int:
     try:
         study = load_study(args.configfile, write=False)
-        result = plan(
-            study,
-            pls_vip_batch=args.pls_vip_batch,
-            concurrent_extracts=args.concurrent_extracts,
-        )
+        result = plan(study, concurrent_extracts=args.concurrent_extracts)
     except FacecuesError as e:
         where = args.configfile or "config.yaml"
         message = str(e) if str(e).startswith(str(where)) else f"{where}: {e}"

@@ -89,11 +89,12 @@ RESOURCES = {rule: rule_resources(rule, STUDY) for rule in (*HEAVY_RULES, "pls_v
 
 
 def probe_mem_mb(wildcards, input):
-    """Memory of a pls_vip job from its shard's size (facecues.plan.costs.shard_probe_mem_mb).
+    """Memory of a pls_vip job from its largest shard (facecues.plan.costs.shard_probe_mem_mb):
+    it holds one point's shard at a time.
 
-    Snakemake evaluates this again once the shard exists.
+    Snakemake evaluates this again once the shards exist.
     """
-    return shard_probe_mem_mb(input.size_mb, SHARD_ITEMSIZE)
+    return shard_probe_mem_mb(max(input.size_files_mb, default=0), SHARD_ITEMSIZE)
 
 
 # Before any job runs: how much disk the temporary activation shards take.

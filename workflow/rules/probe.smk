@@ -3,16 +3,18 @@ envvars:
     "FACECUES_PLS_VIP",
 
 
-# PLS + VIP per (network, probe point, attribute): a light job (numpy + h5py), run as a
-# plain command so that each of the thousands of jobs skips Snakemake's script preamble.
+# PLS + VIP per (network, attribute), every probe point's shard in turn: a light job
+# (numpy + h5py), run as a plain command that skips Snakemake's script preamble; one
+# process for all the points of an extract job's shards, which are made and removed
+# together (one point per job spent ~90% of it starting the interpreter).
 rule pls_vip:
     input:
         known_network("pls_vip", world=False),
-        shard=shard("{point}"),
+        shards=[shard(p) for p in POINTS],
     output:
-        "results/probes/{network}/{attribute}/{point}.h5",
+        expand("results/probes/{{network}}/{{attribute}}/{point}.h5", point=POINTS),
     log:
-        "results/logs/pls_vip/{network}/{attribute}/{point}.log",
+        "results/logs/pls_vip/{network}/{attribute}.log",
     priority: job_priority("pls_vip")
     conda:
         "../../envs/probe.yaml"
@@ -25,7 +27,7 @@ rule pls_vip:
     # The command comes from $FACECUES_PLS_VIP (common.smk), not from params: a moved
     # checkout or another interpreter must not make Snakemake redo every pls_vip job.
     shell:
-        "$FACECUES_PLS_VIP {input.shard:q} {output:q} --log {log:q} {params.options}"
+        "$FACECUES_PLS_VIP --shards {input.shards:q} --out {output:q} --log {log:q} {params.options}"
 
 
 # Validation: stream the validation images once through the network, project

@@ -194,7 +194,7 @@ def _score_s(j: _Job) -> float:
 
 
 def _pls_vip_s(j: _Job) -> float:
-    return sum(pls_vip_seconds(u, j.study) for u in j.units) / len(j.units)
+    return PLS_JOB_START_S + sum(pls_point_seconds(u, j.study) for u in j.units)
 
 
 def _synthesize_s(j: _Job) -> float:
@@ -250,7 +250,7 @@ def estimate_seconds(rule: str, study: Study) -> float:
       a forward pass, the host copy of every point in float32 (GPU), the projections and
       decoding, then the QDA fits, and reading the probe files; score_test as if a
       selection sat at every point (an upper bound);
-    - pls_vip: the mean over the network's points of ``pls_vip_seconds``;
+    - pls_vip: one start (PLS_JOB_START_S), then ``pls_point_seconds`` of every point;
     - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; atlas:
       ATLAS_S_PER_ITEM per page and per card (at most two per trained network and
       attribute); others LIGHT_JOB_S.
@@ -260,12 +260,13 @@ def estimate_seconds(rule: str, study: Study) -> float:
     return 0.0 if rule == "all" else LIGHT_JOB_S
 
 
-def pls_vip_seconds(units: int, study: Study) -> float:
-    """Wall seconds of one pls_vip job (1 thread) on a probe point of ``units`` units."""
+def pls_point_seconds(units: int, study: Study) -> float:
+    """Wall seconds (1 thread) a pls_vip job spends on a probe point of ``units`` units:
+    reading its shard and the fits, the job's start not included."""
     n = train_rows(study)
     read = n * units * itemsize(study) / SHARD_READ_BYTES_S
     fits = 2 if identity_control(study) else 1  # the probes again on the identity task
-    return PLS_JOB_START_S + read + fits * PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
+    return read + fits * PLS_FIT_FACTOR * PLS_CORE_S_PER_ELEMENT * n * units
 
 
 def erasure_fit_seconds(units: list[int], study: Study, d: Datasets) -> float:
@@ -274,7 +275,7 @@ def erasure_fit_seconds(units: list[int], study: Study, d: Datasets) -> float:
     ERASURE_GRAM_S_PER_ELEMENT; the orthogonal eraser's class sums are nothing beside
     it), the whole-layer probe on the training sample and eight on halves of the
     validation sample (whole-layer and linear, before and after), and the probe again
-    at every later point (PLS fits as in ``pls_vip_seconds``)."""
+    at every later point (PLS fits as in ``pls_point_seconds``)."""
     n = train_rows(study)
     fit = erasure_fit_images(study, d)
     val = erasure_rows(study) - n
@@ -435,7 +436,7 @@ def rule_resources(rule: str, study: Study) -> dict[str, int]:
     MIN_RUNTIME_MIN; estimated peak memory (``estimate_mem_mb``) x MEM_MARGIN, at least
     MIN_MEM_MB.  ``rule`` is one of HEAVY_RULES, or ``pls_vip``: then the memory is exactly
     what workflow/rules/common.smk's ``probe_mem_mb`` asks for the largest point's shard,
-    and the runtime that of the mean point.
+    and the runtime that of every point in turn.
     """
     if rule not in HEAVY_RULES and rule != "pls_vip":
         raise ValueError(f"no resource model for rule {rule!r}; known: {HEAVY_RULES}")

@@ -11,7 +11,6 @@ the sizes of shards and probe files their formats' own modules
 
 from __future__ import annotations
 
-import math
 import textwrap
 from dataclasses import dataclass, field
 
@@ -19,8 +18,8 @@ from facecues.activations.shards import shard_bytes
 from facecues.nets.spec import describe
 from facecues.plan.costs import (
     estimate_seconds,
+    pls_point_seconds,
     pls_vip_mem_mb,
-    pls_vip_seconds,
     rule_resources,
 )
 from facecues.plan.measured import (
@@ -87,7 +86,6 @@ class Plan:
     peak_shard_bytes: int
     kept_bytes: dict[str, int]  # what stays, by kind
     training_extra_bytes: int  # resumable checkpoints while networks train
-    pls_vip_batch: int | None = None
     study: Study | None = field(default=None, repr=False)
 
     @property
@@ -145,7 +143,7 @@ def job_counts(study: Study) -> dict[str, int]:
         "control_network": c,
         "finetune": n,
         "extract": probed * a,
-        "pls_vip": probed * len(study.probed_points) * a,
+        "pls_vip": probed * a,
         "score_val": probed * a,
         "select": n,
         "score_test": n,
@@ -157,20 +155,14 @@ def job_counts(study: Study) -> dict[str, int]:
     }
 
 
-def rule_plans(study: Study, jobs: dict[str, int], pls_vip_batch: int | None):
+def rule_plans(study: Study, jobs: dict[str, int]):
     """One ``RulePlan`` per rule: its jobs, cluster submissions, device and costs."""
-    sets = activation_sets(study)
     rules = {}
     for rule in RULES:
         count = jobs.get(rule, 1)
         gpus = rule_gpus(rule, study)
         local = rule in LOCAL_RULES
-        if local:
-            subs = 0
-        elif rule == "pls_vip" and pls_vip_batch:
-            subs = sets * math.ceil(len(study.probed_points) / pls_vip_batch)
-        else:
-            subs = count
+        subs = 0 if local else count
         res = rule_resources(rule, study) if rule in HEAVY_RULES or rule == "pls_vip" else {}
         rules[rule] = RulePlan(
             rule=rule,
@@ -222,15 +214,11 @@ def kept_bytes(study: Study, jobs: dict[str, int]) -> dict[str, int]:
     return kept
 
 
-def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts: int = 1) -> Plan:
+def plan(study: Study, *, concurrent_extracts: int = 1) -> Plan:
     """Work out a study without running anything (see the module docstring).
 
-    ``pls_vip_batch``: pls_vip jobs per cluster submission (grouped within a (network,
-    attribute) set, whose 50 jobs become ready together when its extract ends); None =
-    one each.  ``concurrent_extracts``: extract jobs running at once (peak shard disk).
+    ``concurrent_extracts``: extract jobs running at once (peak shard disk).
     """
-    if pls_vip_batch is not None and pls_vip_batch < 1:
-        raise ValueError(f"pls_vip_batch must be >= 1, got {pls_vip_batch}")
     networks = study.networks
     points = study.probed_points
     rows, dtype = train_rows(study), study.stream.dtype
@@ -250,7 +238,7 @@ def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts:
         units_per_image=sum(pt.units for pt in points),
         rows=rows,
         dtype=dtype,
-        rules=rule_plans(study, jobs, pls_vip_batch),
+        rules=rule_plans(study, jobs),
         shard_bytes=shard,
         set_bytes=set_bytes,
         sets=sets,
@@ -258,7 +246,6 @@ def plan(study: Study, *, pls_vip_batch: int | None = None, concurrent_extracts:
         peak_shard_bytes=min(sets, concurrent_extracts + 1) * set_bytes,
         kept_bytes=kept_bytes(study, jobs),
         training_extra_bytes=resumable,
-        pls_vip_batch=pls_vip_batch,
         study=study,
     )
 
@@ -288,7 +275,8 @@ def _gb(b: float) -> str:
 
 def format_points_plan(study: Study) -> str:
     """Per probe point of the study's network: its name, kind, shape and units, its
-    shard's bytes, and the time and memory of one pls_vip job on it."""
+    shard's bytes, and its share of a pls_vip job: time, and the memory the job asks for
+    when this is its largest shard."""
     rows = [("id", "name", "kind", "shape", "units", "shard", "pls_vip", "mem_mb")]
     n, dtype = train_rows(study), study.stream.dtype
     for pt in study.probed_points:
@@ -300,7 +288,7 @@ def format_points_plan(study: Study) -> str:
                 "x".join(map(str, pt.shape)),
                 f"{pt.units:,}",
                 _gb(shard_bytes(pt.units, n, dtype)),
-                f"{pls_vip_seconds(pt.units, study):.1f} s",
+                f"{pls_point_seconds(pt.units, study):.1f} s",
                 f"{pls_vip_mem_mb(pt.units, study):,}",
             )
         )
@@ -313,8 +301,9 @@ def format_points_plan(study: Study) -> str:
         for r in rows
     ]
     lines.append(
-        f"shard: {n:,} training rows in {dtype}; pls_vip: one job's estimated wall time and "
-        "the memory it asks for"
+        f"shard: {n:,} training rows in {dtype}; pls_vip: the point's share of its pls_vip "
+        "job (reading the shard, the fits) and the memory the job asks for where it is the "
+        "largest shard"
     )
     return "\n".join(line.rstrip() for line in lines)
 
@@ -395,17 +384,13 @@ def format_plan(plan: Plan) -> str:
         + "; scheduling gaps and Snakemake's own time not included",
         100,
     )
-    batch = (
-        f"pls_vip batched {plan.pls_vip_batch} per submission"
-        if plan.pls_vip_batch
-        else "one submission per pls_vip job (--pls-vip-batch N to batch them)"
-    )
     columns = [
         "jobs: jobs of the rule, as snakemake -n counts them",
-        f"sbatch: submissions on a SLURM cluster ({batch})",
+        "sbatch: submissions on a SLURM cluster (one per job)",
         "on: where a job runs: gpu / cpu, a cluster node of that kind; local, the submitting host",
         "thr, gpu: threads and GPUs one job asks for",
-        "time/job: estimated wall time of one job (pls_vip: the mean point)",
+        "time/job: estimated wall time of one job (pls_vip: every point of a (network, "
+        "attribute) in turn)",
         "mem_mb, runtime: what one job asks for, margins included (pls_vip: the largest shard)",
         "CPU-h, GPU-h: threads x time and GPUs x time, over all the rule's jobs",
     ]

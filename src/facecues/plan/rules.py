@@ -34,9 +34,6 @@ HEAVY_RULES = (
     "train", "control_network", "finetune", "extract", "score_val", "score_test", "erasure",
     "synthesize",
 )  # fmt: skip
-#: pls_vip jobs per cluster submission (profiles/slurm: group-components pls_vip=51, the
-#: 50 points of a network and the input L00).
-SLURM_PLS_VIP_BATCH = 51
 # Threads the rules declare; train's and synthesize's come from the config. One each: on
 # a CPU a 1-thread conv job does 1.4x the work per core-second of a 2-thread one
 # (benchmarks/README.md, "Training on the CPU"); on a GPU the thread count matters little.
