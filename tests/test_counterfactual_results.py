@@ -228,3 +228,37 @@ def test_without_counterfactual_faces_no_claim_and_no_section(tmp_path):
     flips_only = flips_only[flips_only.variant.isin(["Male", "pose"])]
     used = _judged(tmp_path, flips_only)[0]["used"]
     assert used.verdict == "not testable in this run" and "planted contrast" in used.why
+
+
+# --- the workflow's rules (workflow/rules/counterfactual.smk) ---------------------------
+
+
+@pytest.mark.workflow
+def test_the_rules_write_the_tables_over_networks_and_the_figures(tmp_path):
+    """A real Snakemake run on the tiny study (a trained and an untrained network): the
+    tables over networks hold every variant of both, the figures are drawn."""
+    from facecues.results.tables import read_tables
+    from tests.conftest import snakemake
+    from tests.test_counterfactual import _study_config
+
+    configfile = _study_config(tmp_path, people=16, fmr=0.05, bootstrap=200)
+    targets = [
+        "results/tables/counterfactual.tsv",
+        "results/figures/counterfactual_fnmr.png",
+        "results/figures/counterfactual_depth.pdf",
+    ]
+    run = snakemake(tmp_path, "--cores", "2", *targets, configfile=configfile)
+    assert run.returncode == 0, run.stderr[-3000:]
+    table = read_tables(tmp_path / "results/tables/counterfactual.tsv")
+    each = read_tables(*(tmp_path / f"results/counterfactual/{n}.tsv" for n in ("0", "random0")))
+    assert len(table) == 2 * each.variant.nunique()  # per variant, FNMR and FMR
+    fnmr = table[table.measure == "fnmr_rise"].set_index("variant")
+    mine = each.set_index(["network", "variant"])["fnmr_rise"]
+    assert fnmr["0"].to_dict() == pytest.approx(mine["0"].to_dict())
+    assert fnmr["mean"].to_dict() == pytest.approx(mine["0"].to_dict())  # one trained network
+    assert fnmr["untrained_mean"].to_dict() == pytest.approx(mine["random0"].to_dict())
+    assert (fnmr["trained"] == 1).all() and fnmr["caps"].str.contains("one network").all()
+    depth = read_tables(tmp_path / "results/tables/counterfactual_depth.tsv")
+    assert len(depth) == 5 * 50 and (depth.trained == 1).all() and (depth.untrained == 1).all()
+    for t in targets[1:]:
+        assert (tmp_path / t).stat().st_size > 10_000

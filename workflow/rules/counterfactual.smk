@@ -10,10 +10,16 @@ if COUNTERFACTUAL["enabled"] and not SYNTHETIC:
 COUNTERFACTUAL_NETWORKS = PROBED if COUNTERFACTUAL["enabled"] else []
 # what the faces depend on (the bootstrap's seed and draws, the FMR and depth do not)
 COUNTERFACTUAL_FACES = {k: COUNTERFACTUAL[k] for k in ("people", "images_per_person")}
-# what rule all asks for: each network's tables, and the study's over networks
+# what rule all asks for: each network's tables, the study's over networks, the figures
+# (over depth only where depth is measured)
 COUNTERFACTUAL_TARGETS = (
     expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS)
     + ["results/tables/counterfactual.tsv", "results/tables/counterfactual_depth.tsv"]
+    + expand(
+        "results/figures/counterfactual_{figure}.{ext}",
+        figure=["fnmr", "depth"] if COUNTERFACTUAL["depth"] else ["fnmr"],
+        ext=["png", "pdf"],
+    )
     if COUNTERFACTUAL["enabled"]
     else []
 )
@@ -80,3 +86,41 @@ rule counterfactual_table:
         "../../envs/report.yaml"
     script:
         "../scripts/counterfactual_table.py"
+
+
+rule fig_counterfactual_fnmr:
+    input:
+        world=WORLD,
+        tables=expand("results/counterfactual/{network}.tsv", network=COUNTERFACTUAL_NETWORKS),
+    output:
+        png=report(
+            "results/figures/counterfactual_fnmr.png",
+            caption="../report/counterfactual_fnmr.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/counterfactual_fnmr.pdf",
+    log:
+        "results/logs/fig_counterfactual_fnmr.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/counterfactual_figures.py"
+
+
+rule fig_counterfactual_depth:
+    input:
+        depth="results/tables/counterfactual_depth.tsv",
+        points="results/tables/points.tsv",
+    output:
+        png=report(
+            "results/figures/counterfactual_depth.png",
+            caption="../report/counterfactual_depth.rst",
+            category="Figures",
+        ),
+        pdf="results/figures/counterfactual_depth.pdf",
+    log:
+        "results/logs/fig_counterfactual_depth.log",
+    conda:
+        "../../envs/report.yaml"
+    script:
+        "../scripts/counterfactual_figures.py"
