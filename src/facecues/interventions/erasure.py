@@ -27,13 +27,13 @@ For one (network, attribute) and each erasure point (docs/protocol.md section 13
 from __future__ import annotations
 
 import logging
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
-from scipy.stats import binom
 from sklearn.discriminant_analysis import LinearDiscriminantAnalysis
 from sklearn.metrics import roc_auc_score
 from tqdm import tqdm
@@ -207,8 +207,13 @@ def person_halves(y, person, rng: np.random.Generator) -> tuple[np.ndarray, np.n
 def chance_bound(n: int, level: float = CHANCE_LEVEL) -> float:
     """The accuracy a balanced two-class probe that reads nothing exceeds with chance at
     most ``level``, over ``n`` independent verdicts: the (1 - level) quantile of
-    Binomial(n, 1/2) / n."""
-    return float(binom.ppf(1 - level, n, 0.5) / n)
+    Binomial(n, 1/2) / n (the fewest successes k whose CDF reaches it, over n)."""
+    log_pmf = [
+        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2)
+        for k in range(n + 1)
+    ]
+    cdf = np.cumsum(np.exp(log_pmf))
+    return float(np.searchsorted(cdf, (1 - level) * (1 - 1e-12)) / n)
 
 
 def _two_fold(x, y, person, n_components: int, rng: np.random.Generator):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from facecues.interventions.estimands import (
     AGREEMENT_FMR,
@@ -72,8 +71,8 @@ def spearman(x: np.ndarray, truth: np.ndarray) -> np.ndarray:
     """Spearman's rank correlation of each row of ``x`` (draws, attributes) with
     ``truth`` (attributes); ties share their mean rank; NaN for a constant row."""
     x = np.atleast_2d(x)
-    rx = rankdata(x, axis=1) - (x.shape[1] + 1) / 2
-    rt = rankdata(truth) - (len(truth) + 1) / 2
+    rx = pd.DataFrame(x).rank(axis=1).to_numpy() - (x.shape[1] + 1) / 2
+    rt = pd.Series(truth).rank().to_numpy() - (len(truth) + 1) / 2
     den = np.sqrt((rx**2).sum(1) * (rt**2).sum())
     return np.divide(rx @ rt, den, out=np.full(len(x), np.nan), where=den > 0)
 
