@@ -184,8 +184,11 @@ def test_the_planted_truth_used_is_recovered_and_the_summary_ranks_by_it(tmp_pat
 @pytest.mark.parametrize(
     ("changes", "fails"),
     [
-        ({"1": {CONTRAST: USED_MARGIN - 0.04}}, "contrast below 10 p.p."),  # a trained network
-        ({"random1": {CONTRAST: UNTRAINED_MARGIN + 0.03}}, "untrained contrast not below"),
+        (
+            {"1": {CONTRAST: USED_MARGIN - 0.04}},
+            "contrast not shown at least 10 p.p.",
+        ),  # a trained network
+        ({"random1": {CONTRAST: UNTRAINED_MARGIN + 0.03}}, "untrained contrast not shown below"),
         ({"0": {"pose": CONTROL_MARGIN + 0.03}}, "pose in network 0"),
         ({"1": {"light": -CONTROL_MARGIN - 0.03}}, "light in network 1"),
     ],

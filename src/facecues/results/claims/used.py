@@ -146,9 +146,13 @@ def judge(ev: Evidence) -> Verdict | None:
         missing.append("no untrained network measured: the untrained check not made")
     if not calm_rows:
         missing.append("no nuisance control measured")
-    fails = _fails(used_rows, f"contrast below {100 * USED_MARGIN:.0f} p.p. or unsure")
-    fails += _fails(flat_rows, f"untrained contrast not below {100 * UNTRAINED_MARGIN:.0f} p.p.")
-    fails += _fails(calm_rows, f"control not within ±{100 * CONTROL_MARGIN:.0f} p.p.")
+    fails = _fails(used_rows, f"contrast not shown at least {100 * USED_MARGIN:.0f} p.p.")
+    fails += _fails(
+        flat_rows, f"untrained contrast not shown below {100 * UNTRAINED_MARGIN:.0f} p.p."
+    )
+    fails += _fails(
+        calm_rows, f"nuisance control not shown within ±{100 * CONTROL_MARGIN:.0f} p.p."
+    )
     weakest = min(used_rows, key=lambda r: r["margin"])
     met = (
         "every trained network's contrast clears "
