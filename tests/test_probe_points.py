@@ -1,3 +1,6 @@
+import subprocess
+import sys
+
 import pytest
 import torch
 import torchvision
@@ -162,3 +165,22 @@ def test_a_job_whose_points_differ_from_the_manifest_does_not_run(tmp_path, monk
         assert str(stale) in msg and "the manifest has 18 points, this job finds 34" in msg
         assert "manifest L06 layer2.0.relu1 (inner, chw, 128x4x4)" in msg
         assert "vs job L06 layer1.2.relu1 (inner, chw, 64x8x8)" in msg
+
+
+def test_the_default_networks_jobs_import_no_torchvision():
+    # torchvision imports torch._dynamo (~1.8 s a job): the built-in ResNet is hooked,
+    # never traced, so building, loading and capturing it must not import it
+    code = (
+        "import sys, torch\n"
+        "from facecues.nets.probe_points import point_capture, probe_points\n"
+        "from facecues.nets.resnet import FaceResNet\n"
+        "m = FaceResNet(3, base_width=4).eval()\n"
+        "probe_points(m, 32, with_input=True)\n"
+        "with point_capture(m, [0, 5, 50], input_size=32) as (run, acts):\n"
+        "    run(torch.zeros(2, 3, 32, 32))\n"
+        "assert sorted(acts) == [0, 5, 50], sorted(acts)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

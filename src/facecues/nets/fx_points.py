@@ -7,6 +7,10 @@ module a leaf, which hides the activations inside MobileNet's
 that returns a clone of each wanted value the moment it is computed, so an
 in-place operation later in the pass (``out += identity``,
 ``ReLU(inplace=True)``) cannot change it.
+
+torchvision is imported only when a graph is traced: importing it imports
+``torch._dynamo`` (through ``torchvision.ops``), ~1.8 s in every job of the
+default study, whose ResNet is hooked, never traced (benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -17,10 +21,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
-import torchvision
 from torch import fx, nn
 from torch.nn import functional as F
-from torchvision.models.feature_extraction import NodePathTracer
 
 from facecues.errors import FacecuesError
 from facecues.nets.blocks import blocks, stage_of
@@ -69,16 +71,17 @@ EMBEDDING = "embedding"  # the embedding's name where no module names it
 CALLS = ("call_module", "call_function", "call_method")
 
 
-class _Tracer(NodePathTracer):
+def _tracer():
     """torchvision's node-naming tracer with torch's own leaf modules only."""
+    import torchvision
+    from torchvision.models.feature_extraction import NodePathTracer
 
-    def __init__(self):
-        super().__init__(autowrap_modules=(math, torchvision.ops))
+    return NodePathTracer(autowrap_modules=(math, torchvision.ops))
 
 
 def trace(model: nn.Module) -> tuple[fx.Graph, dict[fx.Node, str]]:
     """The model's graph and each node's qualified name (its module path)."""
-    tracer = _Tracer()
+    tracer = _tracer()
     graph = tracer.trace(model)
     return graph, dict(tracer.node_to_qualname)
 
