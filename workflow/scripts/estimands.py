@@ -77,6 +77,9 @@ log.info(
     e["bootstrap"],
     time.perf_counter() - t1,
 )
+for r in table:
+    if r["note"]:
+        log.warning("%s of %s: %s", r["estimand"], r["attribute"], r["note"])
 np.savez(snakemake.output.draws, **draws)
 write_table(pd.DataFrame(table, columns=COLUMNS), snakemake.output.table)
 end_job()
