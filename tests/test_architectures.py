@@ -80,7 +80,7 @@ def test_the_commands_of_a_comparison(tmp_path, monkeypatch):
     last; relative paths as given (relative to where the command runs)."""
     monkeypatch.chdir(ROOT)
     studies, out = read_comparison(ROOT / "configs/architectures.yaml")
-    assert [s.name for s in studies] == ["resnet50", "small_vit", "iresnet50"]
+    assert [s.name for s in studies] == ["resnet50", "small_vit", "iresnet100"]
     assert str(out) == "results/architectures"
     cmd = snakemake_command(studies[1], ["--profile", "profiles/slurm"], dry_run=True)
     assert cmd[1:] == [
@@ -138,31 +138,40 @@ def test_snakemake_refuses_a_comparison_file_as_a_config(tmp_path):
     assert "facecues architectures FILE -- --cores 2" in run.stdout + run.stderr
 
 
-def test_the_presets_iresnet50_builds_is_discovered_and_runs(tmp_path):
-    """configs/iresnet50.yaml: ArcFace's iResNet-50 ([3, 4, 14, 3] IBasicBlock units, PReLU,
-    the BN-Dropout-FC-BN embedding) at the default study's input size: built as the study
-    builds it, its 50 points discovered (stem, each unit's PReLU and output, embedding) in
-    forward order, and a forward pass gives the embedding and the identity logits."""
+@pytest.mark.parametrize(
+    "preset,units,stem,last",
+    [
+        ("iresnet100", [3, 13, 30, 3], (4, 32, 32), (32, 2, 2)),
+        ("iresnet50", [3, 4, 14, 3], (6, 64, 64), (48, 4, 4)),
+    ],
+)
+def test_the_presets_iresnet_builds_is_discovered_and_runs(preset, units, stem, last):
+    """configs/iresnet100.yaml (the architectures preset's, compute-matched: 4 channels
+    and a stride-2 stem) and configs/iresnet50.yaml (ArcFace's stride-1 stem): ArcFace's
+    iResNets (IBasicBlock units, PReLU, the BN-Dropout-FC-BN embedding) at the default
+    study's input size, built as the study builds them, their points discovered (stem,
+    each unit's PReLU and output, embedding) in forward order, ids to L100 for the
+    iResNet-100, and a forward pass gives the embedding and the identity logits."""
     import torch
 
     from facecues.nets.architectures import build_network, embed
     from facecues.study.study import load_study
 
-    study = load_study(ROOT / "configs/iresnet50.yaml", write=False, root=ROOT)
+    study = load_study(ROOT / f"configs/{preset}.yaml", write=False, root=ROOT)
     entry, size = study.architecture, study.model.input_size
     assert size == load_study(write=False).model.input_size == 64
-    assert entry["name"] == f"{ROOT / 'configs/networks/iresnet50.py'}:iresnet50"
+    assert entry["name"] == f"{ROOT / 'configs/networks/iresnet.py'}:{preset}"
     points = study.network_points
-    units = [3, 4, 14, 3]
-    assert len(points) == 1 + 2 * sum(units) + 1 == 50
-    assert (points[0].name, points[0].kind, points[0].shape) == ("prelu", "stem", (6, 64, 64))
+    assert len(points) == 1 + 2 * sum(units) + 1 == int(preset[len("iresnet") :])
+    assert (points[0].name, points[0].kind, points[0].shape) == ("prelu", "stem", stem)
     unit_names = [f"layer{s + 1}.{u}" for s, n in enumerate(units) for u in range(n)]
     assert [p.name for p in points[1:-1]] == [
         name for unit in unit_names for name in (f"{unit}.prelu", unit)
     ]
-    assert points[2].shape == (6, 32, 32) and points[-2].shape == (48, 4, 4)
+    assert points[2].shape == (stem[0], stem[1] // 2, stem[2] // 2) and points[-2].shape == last
     assert (points[-1].name, points[-1].shape) == ("features", (128,))
-    assert study.manifest.flops < 50e6  # about the default ResNet's 43 MFLOPs
+    assert points[-1].id == f"L{len(points)}" and study.point_ids[-1] == points[-1].id
+    assert study.manifest.flops < 50e6  # the default ResNet's: 42 MFLOPs
 
     torch.manual_seed(0)
     net = build_network(entry, size, num_classes=5).eval()
@@ -172,9 +181,27 @@ def test_the_presets_iresnet50_builds_is_discovered_and_runs(tmp_path):
     assert not net.backbone.features.weight.requires_grad  # ArcFace's fixed scale
 
 
+def test_an_iresnets_stem_and_input_size_are_checked():
+    """The total stride (16, or 32 with the stride-2 stem) must divide the input size; the
+    study's network builder names the function, its arguments and what was expected."""
+    from facecues.errors import FacecuesError
+    from facecues.nets.architectures import build_network
+    from facecues.nets.spec import parse_spec
+
+    def build(size, **kwargs):
+        entry = parse_spec(f"{ROOT / 'configs/networks/iresnet.py'}:iresnet100", kwargs)
+        return build_network(entry, size, num_classes=3)
+
+    with pytest.raises(FacecuesError, match="input_size 48, stem_stride 2: .* multiple of 32"):
+        build(48, width=2, input_size=48, stem_stride=2)
+    with pytest.raises(FacecuesError, match="stem_stride 3: expected a stem stride of 1 or 2"):
+        build(96, width=2, input_size=96, stem_stride=3)
+    assert build(48, width=2, embedding=8, input_size=48).backbone.fc.in_features == 16 * 3 * 3
+
+
 def test_the_iresnet_trains_as_the_train_job_trains_it():
     """Two SGD steps of the train job's loop (``build_trainer``, ``train_one_epoch``) on the
-    preset's iResNet-50, on the CPU: in a process of their own, as torch 2.14.1's CPU
+    preset's iResNet-100, on the CPU: in a process of their own, as torch 2.14.1's CPU
     backward crashed (SIGSEGV) on these units in channels_last, the format the loop kept
     for every network before; the built-in ResNet keeps channels_last."""
     script = f"""
@@ -182,7 +209,7 @@ import sys, torch
 sys.path.insert(0, {str(ROOT / "src")!r})
 from facecues.study.study import load_study
 from facecues.training.train import TrainConfig, build_trainer, train_one_epoch
-study = load_study({str(ROOT / "configs/iresnet50.yaml")!r}, write=False, root={str(ROOT)!r})
+study = load_study({str(ROOT / "configs/iresnet100.yaml")!r}, write=False, root={str(ROOT)!r})
 cpu = torch.device("cpu")
 cfg = TrainConfig(input_size=64, architecture=study.architecture, batch_size=16, epochs=1)
 trainer = build_trainer(cfg, n_ids=5, steps=2, seed=0, dev=cpu)

@@ -195,7 +195,7 @@ def build_trainer(cfg: TrainConfig, n_ids: int, steps: int, seed: int, dev) -> T
     # of NCHW with one thread, 1.15x with two (default study, width 16, 64 px;
     # benchmarks/README.md, "Training on the CPU"). Another network keeps its format on the
     # CPU: torch 2.14.1's CPU backward corrupted the heap (SIGSEGV) on the iResNet's units
-    # in channels_last (configs/networks/iresnet50.py; tests/test_architectures.py).
+    # in channels_last (configs/networks/iresnet.py; tests/test_architectures.py).
     fmt = (
         torch.channels_last
         if dev.type == "cuda" or cfg.architecture is None

@@ -1,25 +1,35 @@
-"""An iResNet-50, the backbone of ArcFace (insightface's ``iresnet50``), at a size a
-laptop CPU trains in minutes: the architecture face recognition uses, beside the
-ImageNet ResNet-50 of the default study.
+"""ArcFace's iResNets (insightface's ``iresnet50`` and ``iresnet100``), the backbones of
+face recognition, at a size a laptop CPU trains in minutes, beside the ImageNet ResNet-50
+of the default study.
 
 The design is insightface's (``recognition/arcface_torch/backbones/iresnet.py``):
 
-- stem: conv3x3 (stride 1) -> BN -> PReLU;
-- four stages of ``IBasicBlock`` units, [3, 4, 14, 3] of them, each stage halving the
-  map in its first unit; a unit is BN -> conv3x3 -> BN -> PReLU -> conv3x3 (stride) -> BN,
-  plus the shortcut (a strided 1x1 conv and BN where the shape changes), with no
-  activation after the sum;
+- stem: conv3x3 -> BN -> PReLU (stride 1 in ArcFace; ``stem_stride``);
+- four stages of ``IBasicBlock`` units ([3, 4, 14, 3] in the iResNet-50, [3, 13, 30, 3]
+  in the iResNet-100), each stage halving the map in its first unit; a unit is
+  BN -> conv3x3 -> BN -> PReLU -> conv3x3 (stride) -> BN, plus the shortcut (a strided
+  1x1 conv and BN where the shape changes), with no activation after the sum;
 - the embedding head: BN -> flatten -> Dropout -> FC -> BN1d (its scale fixed at 1),
   whose output is the face embedding (the model has no classifier head).
 
-Only the widths differ: ``width`` channels in the first stage (64 in ArcFace), doubling
-per stage, and an embedding of ``embedding`` values (512 in ArcFace). At 64 px,
-``width=6`` and ``embedding=128`` (configs/iresnet50.yaml) it counts about the FLOPs per
-image of the default study's ResNet-50 of base width 16 (38 M against 43 M;
-``facecues plan --configfile configs/iresnet50.yaml``).
+The widths differ: ``width`` channels in the first stage (64 in ArcFace), doubling per
+stage, and an embedding of ``embedding`` values (512 in ArcFace); and the stem's stride:
+ArcFace's stride-1 stem keeps, at its 112 px input, the 56, 28, 14, 7 px stage maps
+an ImageNet ResNet has at 224 px. The study puts 64 px faces in place of both (its
+ResNet's stages at 16, 8, 4, 2 px); ``stem_stride=2`` gives the iResNet those same stage
+maps (the total stride 32 of the ResNet), ArcFace's 112 px maps at the study's scale,
+where the stride-1 stem runs the stem and the first unit at the full 64 px.
 
-Used as ``model.architecture: {source: file, name: configs/networks/iresnet50.py:iresnet50}``
-(configs/iresnet50.yaml); the keyword arguments come from the entry's ``kwargs``.
+Presets (64 px, embedding 128), their training step timed against the default study's
+ResNet by ``benchmarks/train_step.py`` (one thread, batch 64):
+
+- configs/iresnet100.yaml: ``iresnet100(width=4, stem_stride=2)``, compute-matched (a
+  step 0.71-0.73x the ResNet's; 5 channels: 0.94x), 100 probe points;
+- configs/iresnet50.yaml: ``iresnet50(width=6)``, ArcFace's stride-1 stem (about the
+  ResNet's FLOPs, 38 M against 42 M, but 2.1-2.3x its step), 50 probe points.
+
+Used as ``model.architecture: {source: file, name: configs/networks/iresnet.py:iresnet100}``;
+the keyword arguments come from the entry's ``kwargs``.
 """
 
 from torch import nn
@@ -62,13 +72,16 @@ class IResNet(nn.Module):
         embedding: int = 512,
         dropout: float = 0.0,
         input_size: int = 112,
+        stem_stride: int = 1,
     ):
         super().__init__()
-        if input_size % 16:
+        stride = 16 * stem_stride
+        if stem_stride not in (1, 2) or input_size % stride:
             raise ValueError(
-                f"input_size {input_size}: expected a multiple of 16 (4 stages of stride 2)"
+                f"input_size {input_size}, stem_stride {stem_stride}: expected a stem stride "
+                f"of 1 or 2 and an input size a multiple of {stride} (the total stride)"
             )
-        self.conv1 = conv3x3(3, width)
+        self.conv1 = conv3x3(3, width, stem_stride)
         self.bn1 = nn.BatchNorm2d(width, eps=1e-05)
         self.prelu = nn.PReLU(width)
         stages, cin = [], width
@@ -86,7 +99,7 @@ class IResNet(nn.Module):
         self.layer1, self.layer2, self.layer3, self.layer4 = stages
         self.bn2 = nn.BatchNorm2d(cin, eps=1e-05)
         self.dropout = nn.Dropout(p=dropout)
-        side = input_size // 16
+        side = input_size // stride
         self.fc = nn.Linear(cin * side * side, embedding)
         self.features = nn.BatchNorm1d(embedding, eps=1e-05)
         for m in self.modules():
@@ -105,7 +118,22 @@ class IResNet(nn.Module):
 
 
 def iresnet50(
-    width: int = 64, embedding: int = 512, dropout: float = 0.0, input_size: int = 112
+    width: int = 64,
+    embedding: int = 512,
+    dropout: float = 0.0,
+    input_size: int = 112,
+    stem_stride: int = 1,
 ) -> IResNet:
     """ArcFace's iResNet-50: [3, 4, 14, 3] units, ``width`` channels in the first stage."""
-    return IResNet((3, 4, 14, 3), width, embedding, dropout, input_size)
+    return IResNet((3, 4, 14, 3), width, embedding, dropout, input_size, stem_stride)
+
+
+def iresnet100(
+    width: int = 64,
+    embedding: int = 512,
+    dropout: float = 0.0,
+    input_size: int = 112,
+    stem_stride: int = 1,
+) -> IResNet:
+    """ArcFace's iResNet-100: [3, 13, 30, 3] units, ``width`` channels in the first stage."""
+    return IResNet((3, 13, 30, 3), width, embedding, dropout, input_size, stem_stride)
