@@ -140,6 +140,10 @@ def judge(ev: Evidence) -> Verdict | None:
         return untestable(KEY, STATEMENT, why)
     used, used_rows = _contrast_checks(trained[trained["kind"] == CONTRAST], True)
     flat, flat_rows = _contrast_checks(untrained[untrained["kind"] == CONTRAST], False)
+    # the originals' FNMR (a control counts every genuine pair): near 100%, no rise can show
+    originals = rows[rows["kind"] == CONTROL].groupby("network")["fnmr"].first()
+    for r in used_rows + flat_rows:
+        r["fnmr"] = float(originals.get(r["network"], float("nan")))
     calm, calm_rows = _control_checks(trained[trained["kind"] == CONTROL])
     missing = list(ev.notes)
     if untrained.empty:

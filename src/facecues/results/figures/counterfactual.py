@@ -44,6 +44,8 @@ _PALETTE = sns.color_palette("colorblind", 3)
 KIND_COLORS = {"identity": _PALETTE[0], "image": _PALETTE[1], CONTROL: (0.45, 0.45, 0.45)}
 KIND_LABELS = {"identity": "identity-bound", "image": "per-image", CONTROL: "nuisance control"}
 NETWORK_MARKERS = ("o", "s", "^", "v", "P", "X", "<", ">")
+#: The line of each nuisance control in the depth figure's last panel.
+CONTROL_STYLES = ((0, (4, 1.5)), "-.", ":")
 
 
 def _order(rows: pd.DataFrame, kinds: dict[str, str], est: dict) -> list[tuple[str, str]]:
@@ -294,11 +296,10 @@ def fig_counterfactual_depth(depth: pd.DataFrame, png, pdf=None, *, depths: Dept
             _depth_curve(ax, ctrl, "sensitivity", color="0.35", lw=0.8, ls="--")
             ax.set_title(name.replace("_", " "), fontsize=8, color=color)
         else:
-            for v, ls in zip(controls, ("--", "-.", ":"), strict=False):
+            for v, ls in zip(controls, CONTROL_STYLES, strict=False):
                 g = d[d["variant"] == v]
-                _depth_curve(ax, g, "sensitivity", color="0.3", lw=1.0, ls=ls, label=v)
+                _depth_curve(ax, g, "sensitivity", color="0.3", lw=1.0, ls=ls)
                 _depth_curve(ax, g, "untrained_sensitivity", color="0.3", lw=0.6, ls=ls, alpha=0.35)
-            ax.legend(fontsize=6, frameon=False, loc="upper left")
             ax.set_title(name, fontsize=8)
         stage_axis(ax, depths)
         ax.tick_params(labelsize=6)
@@ -311,12 +312,12 @@ def fig_counterfactual_depth(depth: pd.DataFrame, png, pdf=None, *, depths: Dept
         ax = axes[(len(panels) - 1 - k) // ncols, k]
         ax.xaxis.set_tick_params(labelbottom=True)
         ax.set_xlabel("probe point", fontsize=7)
-    _depth_legend(fig, d)
-    fig.tight_layout(rect=(0, 0, 1, 1 - 0.45 / (1.55 * nrows + 0.7)))
+    _depth_legend(fig, d, controls)
+    fig.tight_layout(rect=(0, 0.02, 1, 1 - 0.6 / (1.55 * nrows + 0.7)))
     save(fig, png, pdf)
 
 
-def _depth_legend(fig, d: pd.DataFrame) -> None:
+def _depth_legend(fig, d: pd.DataFrame, controls: list[str]) -> None:
     trained = int(d["trained"].max()) if len(d) else 0
     untrained = int(d["untrained"].max()) if len(d) else 0
     handles = [
@@ -331,7 +332,10 @@ def _depth_legend(fig, d: pd.DataFrame) -> None:
         f"untrained (mean over {untrained}): the same colour, faint",
         "nuisance controls, mean over the trained",
     ]
-    fig.legend(handles, labels, loc="upper center", ncol=2, fontsize=6.5, frameon=False)
+    for v, ls in zip(controls, CONTROL_STYLES, strict=False):
+        handles.append(Line2D([], [], color="0.3", lw=1.0, ls=ls))
+        labels.append(f"control: {v.replace('_', ' ')} (last panel)")
+    fig.legend(handles, labels, loc="upper center", ncol=3, fontsize=6.5, frameon=False)
     fig.text(
         0.5,
         0.0,
