@@ -63,6 +63,7 @@ def _row(network, variant, kind, rise, half):
         exact=variant != "Male",
         people=200,
         fmr_target=0.01,
+        fnmr=0.4,
         fnmr_rise=rise,
         fnmr_rise_lo=rise - half,
         fnmr_rise_hi=rise + half,
@@ -179,6 +180,7 @@ def test_the_planted_truth_used_is_recovered_and_the_summary_ranks_by_it(tmp_pat
     ranked = [line.split(" | ")[1] for line in section.splitlines() if line.startswith("| 1 ")]
     assert ranked == ["Male"]  # the largest FNMR rise first
     assert "Why Pale_Skin" not in md
+    assert "| 0 | 40.0% | +16.5 p.p. ± 2.0 | yes | +4.5 p.p. |" in md  # the originals' FNMR
 
 
 @pytest.mark.parametrize(

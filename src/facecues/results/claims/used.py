@@ -141,7 +141,8 @@ def judge(ev: Evidence) -> Verdict | None:
     used, used_rows = _contrast_checks(trained[trained["kind"] == CONTRAST], True)
     flat, flat_rows = _contrast_checks(untrained[untrained["kind"] == CONTRAST], False)
     # the originals' FNMR (a control counts every genuine pair): near 100%, no rise can show
-    originals = rows[rows["kind"] == CONTROL].groupby("network")["fnmr"].first()
+    controls = rows[rows["kind"] == CONTROL]
+    originals = controls.groupby("network")["fnmr"].first() if "fnmr" in rows else {}
     for r in used_rows + flat_rows:
         r["fnmr"] = float(originals.get(r["network"], float("nan")))
     calm, calm_rows = _control_checks(trained[trained["kind"] == CONTROL])
