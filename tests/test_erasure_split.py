@@ -56,8 +56,8 @@ def test_split_by_image_reads_people_split_by_person_does_not():
     chance (the old check's error, issue 30)."""
     rng = np.random.default_rng(1)
     x, y, person = _people(40, 4, 60, 0.0, rng)  # few people, wide activations
-    (_, by_person), n = _two_fold(x, y, person, 8, np.random.default_rng(0))
-    (_, by_image), _ = _two_fold(x, y, np.arange(len(y)), 8, np.random.default_rng(0))
+    (_, by_person), n, _ = _two_fold(x, y, person, 8, np.random.default_rng(0))
+    (_, by_image), _, _ = _two_fold(x, y, np.arange(len(y)), 8, np.random.default_rng(0))
     assert by_image > 0.7 and by_person <= chance_bound(n)
 
 
@@ -72,7 +72,7 @@ def test_the_at_chance_rule_false_alarms_rarely_and_finds_a_residual(per_image):
     for signal, n_reps in reps.items():
         for _ in range(n_reps):
             x, y, person = _people(150, 2, 10, signal, rng, per_image)
-            (_, linear), n = _two_fold(x, y, person, 4, rng)
+            (_, linear), n, _ = _two_fold(x, y, person, 4, rng)
             calls[signal] += linear > chance_bound(n)
     # measured 5.5% (labels per person) and 5.0% (per image) over 200 other draws;
     # 9% is the nominal 5% plus 2.6 binomial SDs of 200 draws
@@ -80,11 +80,15 @@ def test_the_at_chance_rule_false_alarms_rarely_and_finds_a_residual(per_image):
     assert calls[1.2] / reps[1.2] >= 0.8, calls
 
 
-def test_too_few_images_in_a_half_is_one_clear_error():
+def test_small_halves_use_fewer_components_and_none_is_one_clear_error():
     rng = np.random.default_rng(3)
-    x, y, person = _people(6, 2, 5, 0.0, rng)
+    x, y, person = _people(12, 2, 5, 0.0, rng, per_image=True)
+    a, b = person_halves(y, person, np.random.default_rng(0))
+    *_, k = _two_fold(x, y, person, 8, np.random.default_rng(0))
+    assert k == min(len(a), len(b)) // 2 - 1 < 8
+    x, y, person = x[:4], np.array([1, 1, -1, -1]), np.array([0, 0, 1, 1])
     with pytest.raises(FacecuesError, match="split by person, a half of the validation"):
-        _two_fold(x, y, person, 8, rng)
+        _two_fold(x, y, person, 8, rng)  # one person, one class, in each half
 
 
 def test_the_verdict_says_removable_at_a_cost_never_used():

@@ -27,7 +27,6 @@ For one (network, attribute) and each erasure point (docs/protocol.md section 13
 from __future__ import annotations
 
 import logging
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +66,7 @@ COLUMNS = [
     "residual_accuracy",
     "linear_probe_accuracy",
     "residual_linear_accuracy",
+    "check_components",
     "scored_people",
     "chance_bound",
     "at_chance",
@@ -187,9 +187,7 @@ def person_halves(y, person, rng: np.random.Generator) -> tuple[np.ndarray, np.n
     that a probe that reads nothing scores 50%."""
     person = np.asarray(person)
     ids, code = np.unique(person, return_inverse=True)
-    share = np.bincount(code, (np.asarray(y) > 0).astype(float), len(ids)) / np.bincount(
-        code, minlength=len(ids)
-    )
+    share = np.bincount(code, np.asarray(y) > 0, len(ids)) / np.bincount(code)
     order = np.concatenate(
         [rng.permutation(np.flatnonzero(m)) for m in (share > 0.5, share <= 0.5)]
     )
@@ -208,32 +206,29 @@ def chance_bound(n: int, level: float = CHANCE_LEVEL) -> float:
     """The accuracy a balanced two-class probe that reads nothing exceeds with chance at
     most ``level``, over ``n`` independent verdicts: the (1 - level) quantile of
     Binomial(n, 1/2) / n (the fewest successes k whose CDF reaches it, over n)."""
-    log_pmf = [
-        math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) - n * math.log(2)
-        for k in range(n + 1)
-    ]
-    cdf = np.cumsum(np.exp(log_pmf))
+    k = np.arange(1, n + 1)  # log C(n, k) as a running sum of log((n - k + 1) / k)
+    cdf = np.cumsum(np.exp(np.r_[0.0, np.cumsum(np.log((n - k + 1) / k))] - n * np.log(2)))
     return float(np.searchsorted(cdf, (1 - level) * (1 - 1e-12)) / n)
 
 
 def _two_fold(x, y, person, n_components: int, rng: np.random.Generator):
     """The probes fitted on one half of (x, y) and scored on the other, both ways, the
-    halves sharing no person (``person_halves``): their mean (whole-layer, linear)
-    accuracies, and the number of people scored; one clear error where a half has too
-    few images of a class for the whole-layer probe."""
+    halves sharing no person (``person_halves``), on ``n_components`` PLS components or
+    fewer where a half holds too few images of a class (the QDA needs more images per
+    class than components): their mean (whole-layer, linear) accuracies, the people
+    scored and the components used; one clear error below 2 images a class."""
     a, b = person_halves(y, person, rng)
     per_class = min(len(a), len(b)) // 2
-    if per_class <= n_components:
+    k = min(n_components, per_class - 1)
+    if k < 1:
         raise FacecuesError(
             f"erasure's residual check: split by person, a half of the validation sample "
-            f"holds {per_class} images of a class; the whole-layer probe "
-            f"({n_components} PLS components) needs more than {n_components}"
+            f"holds {per_class} images of a class; the probes need at least 2"
         )
     accuracies = (
-        _probe_accuracies(x[a], y[a], x[b], y[b], n_components)
-        + _probe_accuracies(x[b], y[b], x[a], y[a], n_components)
+        _probe_accuracies(x[a], y[a], x[b], y[b], k) + _probe_accuracies(x[b], y[b], x[a], y[a], k)
     ) / 2
-    return accuracies, len(np.unique(np.asarray(person)[np.r_[a, b]]))
+    return accuracies, len(np.unique(np.asarray(person)[np.r_[a, b]])), k
 
 
 def extra_fit_rows(rows, train, val, fit_images: int, rng: np.random.Generator) -> np.ndarray:
@@ -436,12 +431,17 @@ def _residual_check(va, y_va, people, eraser, n_components: int, fold_seed: int)
     binomial bound over the people scored (``chance_bound``: a person's images count as
     one verdict, so that images of one person that agree do not pass for evidence); the
     erasure table's columns."""
-    (probe, linear), n = _two_fold(va, y_va, people, n_components, np.random.default_rng(fold_seed))
-    (residual, residual_linear), _ = _two_fold(
+    (probe, linear), n, k = _two_fold(
+        va, y_va, people, n_components, np.random.default_rng(fold_seed)
+    )
+    (residual, residual_linear), _, _ = _two_fold(
         eraser(va), y_va, people, n_components, np.random.default_rng(fold_seed)
     )
+    if k < n_components:
+        log.warning("residual check on %d PLS components: the halves are small", k)
     bound = chance_bound(n)
     return dict(
+        check_components=k,
         probe_accuracy=probe,
         residual_accuracy=residual,
         linear_probe_accuracy=linear,
