@@ -24,7 +24,8 @@ Presets (64 px, embedding 128), their training step timed against the default st
 ResNet by ``benchmarks/train_step.py`` (one thread, batch 64):
 
 - configs/iresnet100.yaml: ``iresnet100(width=4, stem_stride=2)``, compute-matched (a
-  step 0.71-0.73x the ResNet's; 5 channels: 0.94x), 100 probe points;
+  step 0.71-0.74x the ResNet's; 5 channels: 0.94-0.97x, and no better on LFW), 100 probe
+  points;
 - configs/iresnet50.yaml: ``iresnet50(width=6)``, ArcFace's stride-1 stem (about the
   ResNet's FLOPs, 38 M against 42 M, but 2.1-2.3x its step), 50 probe points.
 
