@@ -46,6 +46,9 @@ TINY_STUDY = {
     "multitask": {"epochs": 1, "batch_size": 16},
     "controls": {"random_networks": 1, "recalibrate_bn": 16},
     "erasure": {"enabled": True, "points": ["L01", "L40", "L50"]},
+    # on in config.yaml; their own tests turn them on (test_counterfactual*, test_estimands)
+    "counterfactual": {"enabled": False},
+    "estimands": {"enabled": False},
     "figures": {
         "fig4_attribute": "Smiling",
         "fig5_attribute": "Male",
@@ -115,6 +118,8 @@ def erasure_table(drops: dict[str, list[float]], control_accuracy: float = 0.9 -
                         fit_images=4096,
                         residual_accuracy=0.56,
                         residual_linear_accuracy=0.51,
+                        scored_people=280,
+                        chance_bound=0.55,  # interventions.erasure.chance_bound(280)
                         at_chance=True,
                         verification_accuracy=0.9,
                         verification_accuracy_erased=0.9 - drop,

@@ -9,7 +9,7 @@ from facecues.errors import ConfigError, FacecuesError
 from facecues.interventions.erasure import erasure_sites
 from facecues.nets.probe_points import capture, run_from
 from facecues.nets.resnet import FaceResNet
-from facecues.probes.erasure import at_chance, eraser_method, fit_leace, fit_orth
+from facecues.probes.erasure import eraser_method, fit_leace, fit_orth
 from facecues.results.erasure import erasure_lines, planted_check, ranking, worked_points
 from facecues.study.config import erasure_points, load_config
 from tests.conftest import erasure_table
@@ -202,10 +202,6 @@ def test_the_summary_ranks_attributes_and_judges_the_planted_truth():
     assert "the mean over L50 (the points where the erasure worked" in "\n".join(
         erasure_lines(t, kinds)
     )
-
-
-def test_at_chance_is_at_most_the_margin_above_half():
-    assert at_chance(0.52) and at_chance(0.45) and not at_chance(0.521)
 
 
 @pytest.mark.parametrize(

@@ -50,15 +50,6 @@ import numpy as np
 from facecues.errors import FacecuesError
 
 SVD_TOL = 0.01  # the reference's default tolerance on ||Sigma^{-1/2} sigma_xz||
-#: The project's own: a probe at most 2 p.p. above 50% after erasure is "at chance"
-#: (``at_chance``; below 50% a two-fold probe reads nothing either).
-CHANCE_MARGIN = 0.02
-
-
-def at_chance(accuracy: float) -> bool:
-    """Whether a balanced two-class probe's ``accuracy`` is at chance: at most
-    ``CHANCE_MARGIN`` above 50%."""
-    return accuracy <= 0.5 + CHANCE_MARGIN + 1e-9  # 52% itself counts, despite rounding
 
 
 def rows_per_class(train: int, val: int, n_components: int) -> tuple[int, int]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from facecues.probes.erasure import CHANCE_MARGIN, at_chance
 from facecues.results.estimates import (
     CHANCE,
     LEVEL,
@@ -146,6 +145,12 @@ def _methods(table: pd.DataFrame) -> str:
     )
 
 
+def _bounds(table: pd.DataFrame) -> str:
+    """The chance bounds of the table's rows, as a range: "54.7-55.2% here"."""
+    low, high = 100 * table["chance_bound"].min(), 100 * table["chance_bound"].max()
+    return f"{low:.1f}% here" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}-{high:.1f}% here"
+
+
 def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> list[str]:
     """The summary's section: attributes ranked by what erasing them costs recognition."""
     if table.empty:
@@ -165,10 +170,11 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
         f"more); control: a random relabelling erased the same way; {LEVEL:.0%} intervals over "
         "the networks with the LFW "
         "folds' error. Residual: a probe refitted on the erased validation activations "
-        "(two halves, each scored on the other), linear (PLS + LDA: what a linear eraser "
-        "removes) and whole-layer (PLS + QDA, which also reads the classes' spread); at "
-        f"chance: the linear one at most {100 * CHANCE_MARGIN:.0f} p.p. above "
-        f"{100 * CHANCE:.0f}% (the project's own margin).",
+        "(two halves that share no person, each scored on the other), linear (PLS + LDA: "
+        "what a linear eraser removes) and whole-layer (PLS + QDA, which also reads the "
+        "classes' spread); at chance: the linear one at or below the one-sided 5% binomial "
+        f"bound of {100 * CHANCE:.0f}% over the people scored ({_bounds(table)}; the "
+        "project's own level).",
         "",
         "| rank | attribute | planted | drop | control drop | drop - control | residual "
         "linear probe | residual whole-layer probe | points at chance |",
@@ -196,7 +202,7 @@ def erasure_lines(table: pd.DataFrame, kinds: dict[str, str] | None = None) -> l
             )
             + ".",
         ]
-    quadratic = ~table["residual_accuracy"].map(at_chance).astype(bool)
+    quadratic = table["residual_accuracy"] > table["chance_bound"]
     if quadratic.any():
         lines += [
             "",

@@ -19,7 +19,6 @@ import pandas as pd
 import seaborn as sns
 from matplotlib.lines import Line2D
 
-from facecues.probes.erasure import CHANCE_MARGIN
 from facecues.results.erasure import with_drops
 from facecues.results.estimates import estimate
 from facecues.results.figures.style import FULL_WIDTH, save
@@ -81,7 +80,7 @@ def fig_erasure(table: pd.DataFrame, png, pdf=None) -> None:
     ax.set_title("verification, attribute erased", fontsize=8)
     low = min(40.0, 100 * float(t[[c for pair in PROBES.values() for c in pair]].min().min()))
     for ax2, title in zip(probes, PROBES, strict=True):
-        ax2.axhspan(50, 50 + 100 * CHANCE_MARGIN, color="0.88")
+        ax2.axhspan(50, 100 * t["chance_bound"].max(), color="0.88")  # at chance below
         ax2.axhline(50, color="k", lw=0.6, ls=":")
         ax2.set_ylim(low - 2, 100)
         ax2.set_title(title, fontsize=8)
