@@ -71,6 +71,18 @@ def test_a_figure_attribute_the_user_names_must_be_probed():
         load_config(given={"attributes": ["Male"], "figures": {"fig4_attribute": "Smiling"}})
 
 
+def test_counterfactuals_on_by_default_where_rendered_off_on_real_data(caplog):
+    assert load_config()["counterfactual"]["enabled"] is True
+    with caplog.at_level(logging.INFO):
+        real = load_config(given={"data": {"source": "real"}})
+    assert real["counterfactual"]["enabled"] is False and real["estimands"]["enabled"] is True
+    assert "synthetic worlds only, off on real data" in caplog.text
+    assert "the real-data estimands run" in caplog.text
+    # asked for on real data by the user: one error naming the key
+    with pytest.raises(ConfigError, match=r"counterfactual.enabled = true: .* data.source is real"):
+        load_config(given={"data": {"source": "real"}, "counterfactual": {"enabled": True}})
+
+
 def test_the_user_path_overrides_and_start_up_count(tmp_path):
     """``snakemake -n --config 'seeds=[0,1,2]' 'attributes=[Male,Smiling]'`` plans the
     smaller study, and the start-up line counts every extracted set, controls included."""

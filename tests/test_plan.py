@@ -113,8 +113,9 @@ def test_submissions_leave_local_rules_on_the_host():
     # 6 trained networks and 2 untrained controls, 40 attributes
     assert one_each.rules["pls_vip"].submissions == 320  # one per (network, attribute)
     assert one_each.rules["aggregate"].submissions == 0 == one_each.rules["splits"].submissions
-    # train, control_network, finetune, extract, score_val, score_test, environment_torch
-    heavy = 6 + 2 + 6 + 320 + 320 + 6 + 1
+    # train, control_network, finetune, extract, score_val, score_test, environment_torch,
+    # estimands (on real data without the counterfactual faces)
+    heavy = 6 + 2 + 6 + 320 + 320 + 6 + 1 + 8
     assert one_each.submissions == heavy + 320
     assert one_each.rules["train"].device == "gpu" and one_each.rules["pls_vip"].device == "cpu"
     assert one_each.gpu_hours > 0 and plan(load_study(write=False)).gpu_hours == 0

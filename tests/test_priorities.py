@@ -40,7 +40,9 @@ def test_training_outranks_every_control_job(default_jobs):
     synth = [j for j in default_jobs if j["rule"] == "synthesize"]
     controls = [j for j in default_jobs if j["network"] and j["network"].startswith("random")]
     assert len(trains) == 2 and len(synth) == 1
-    assert {j["rule"] for j in controls} == {"control_network", "extract", "pls_vip", "score_val"}
+    assert {j["rule"] for j in controls} == {
+        "control_network", "extract", "pls_vip", "score_val", "counterfactual", "estimands"
+    }  # fmt: skip
     lowest_train = min(j["priority"] for j in trains)
     assert synth[0]["priority"] >= lowest_train
     assert lowest_train > max(j["priority"] for j in controls)

@@ -30,6 +30,8 @@ import math
 from facecues.activations.shards import shard_bytes
 from facecues.plan.measured import (
     ATLAS_S_PER_ITEM,
+    CF_BOOTSTRAP_S,
+    CF_DEPTH_S_PER_UNIT,
     CPU_TRAIN_IMAGES_S,
     CPU_TRAIN_REF,
     CUDA_CONTEXT_MB,
@@ -217,6 +219,38 @@ def _erasure_s(j: _Job) -> float:
     return TORCH_JOB_START_S + images + lfw + erasure_fit_seconds(units, j.study, j.d)
 
 
+def _counterfactual_faces(j: _Job) -> tuple[int, int]:
+    """(faces, variants): the originals and their changed twins, and the variants (each
+    probed attribute's flip and the 3 nuisance controls)."""
+    cf = j.study.config["counterfactual"]
+    variants = len(j.study.attributes) + 3
+    return cf["people"] * cf["images_per_person"] * (1 + variants), variants
+
+
+def _counterfactual_faces_s(j: _Job) -> float:
+    faces, _ = _counterfactual_faces(j)
+    return TORCH_JOB_START_S + faces * SYNTH_CORE_S_PER_IMAGE
+
+
+def _counterfactual_s(j: _Job) -> float:
+    """Every face through the network (at every probe point too, with ``depth``), then the
+    bootstrap of every variant."""
+    cf = j.study.config["counterfactual"]
+    faces, variants = _counterfactual_faces(j)
+    depth = faces * j.total_units * CF_DEPTH_S_PER_UNIT if cf["depth"] else 0.0
+    return (
+        TORCH_JOB_START_S + faces * j.forward + depth + cf["bootstrap"] * variants * CF_BOOTSTRAP_S
+    )
+
+
+def _estimands_s(j: _Job) -> float:
+    """The sample of CelebA images decoded and embedded, then the bootstrap per attribute."""
+    e = j.study.config["estimands"]
+    images = e["people"] * e["images_per_person"]
+    draws = e["bootstrap"] * len(j.study.attributes) * CF_BOOTSTRAP_S
+    return TORCH_JOB_START_S + images * (j.forward + j.celeba_load) + draws
+
+
 def _atlas_s(j: _Job) -> float:
     networks, a = j.study.networks, len(j.study.attributes)
     items = len(networks.probed) * a + len(networks.studied) * a * 2
@@ -234,6 +268,9 @@ _SECONDS = {
     "synthesize": _synthesize_s,
     "erasure": _erasure_s,
     "atlas": _atlas_s,
+    "counterfactual_faces": _counterfactual_faces_s,
+    "counterfactual": _counterfactual_s,
+    "estimands": _estimands_s,
 }
 
 
@@ -253,7 +290,9 @@ def estimate_seconds(rule: str, study: Study) -> float:
     - pls_vip: one start (PLS_JOB_START_S), then ``pls_point_seconds`` of every point;
     - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; atlas:
       ATLAS_S_PER_ITEM per page and per card (at most two per trained network and
-      attribute); others LIGHT_JOB_S.
+      attribute); counterfactual_faces: the renderer's time per face; counterfactual: a
+      forward pass per face (and CF_DEPTH_S_PER_UNIT per unit with ``depth``) and the
+      bootstrap; estimands: its CelebA sample decoded and embedded; others LIGHT_JOB_S.
     """
     if rule in _SECONDS:
         return _SECONDS[rule](_Job(rule, study))

@@ -91,6 +91,14 @@ PROJECT_S_PER_UNIT = 1.5e-9
 # synthesize: the default world (10,000 images) in 22.4 s on 2 workers
 # (results/benchmarks/synthesize.tsv of a default run), i.e. 4.5 ms per image and core.
 SYNTH_CORE_S_PER_IMAGE = 22.4 * 2 / 10_000
+# Counterfactual faces (docs/protocol.md section 14), the quiet runs of issue 30 (200 new
+# people x 3 images, 8 attributes and 3 nuisance controls: 7,200 faces with the originals):
+# rendering them took 35 s, the renderer's SYNTH_CORE_S_PER_IMAGE per face on one core;
+# a network's job 10 s (7,200 forward passes, the bootstrap over people: 2,000 draws of
+# 11 variants in ~1 s), 26 s with the sensitivity at every probe point (16 s more for
+# 7,200 x 185,856 units).
+CF_BOOTSTRAP_S = 4.5e-5  # a draw of one variant's rises
+CF_DEPTH_S_PER_UNIT = 1.2e-8  # a face's distance to its twin at one unit
 # Light rules (splits, select, aggregate, tables, figures): 0-3 s each in the quiet default
 # run of issue 33 (its log's time stamps; the figure rules import matplotlib: 2-3 s);
 # "all" does nothing.

@@ -135,7 +135,9 @@ def job_counts(study: Study) -> dict[str, int]:
     n, c = len(networks.studied), len(networks.controls)
     probed = n + c
     erased = study.erasure.networks
-    counterfactual = study.synthetic and study.config["counterfactual"]["enabled"]
+    cf = study.config["counterfactual"]
+    counterfactual = study.synthetic and cf["enabled"]
+    estimands = counterfactual or study.config["estimands"]["enabled"]
     return {
         "synthesize": 1 if study.synthetic else 0,
         "splits": a,
@@ -152,6 +154,11 @@ def job_counts(study: Study) -> dict[str, int]:
         "fig_erasure": 1 if erased else 0,
         "counterfactual_faces": 1 if counterfactual else 0,
         "counterfactual": probed if counterfactual else 0,
+        "counterfactual_table": 1 if counterfactual else 0,
+        "fig_counterfactual_fnmr": 1 if counterfactual else 0,
+        "fig_counterfactual_depth": 1 if counterfactual and cf["depth"] else 0,
+        "estimands": probed if estimands else 0,
+        "estimands_table": 1 if estimands else 0,
     }
 
 
@@ -354,14 +361,14 @@ def format_plan(plan: Plan) -> str:
         f"network: {_network_line(study)}, {study.model.input_size} px input: "
         f"{plan.units_per_image:,} probe units per image",
         "",
-        f"{'rule':<20}{'jobs':>8}{'sbatch':>8}  {'on':<6}{'thr':>4}{'gpu':>4}"
+        f"{'rule':<25}{'jobs':>8}{'sbatch':>8}  {'on':<6}{'thr':>4}{'gpu':>4}"
         f"{'time/job':>10}{'mem_mb':>9}{'runtime':>9}{'CPU-h':>9}{'GPU-h':>8}",
     ]
     for r in plan.rules.values():
         if not r.jobs:
             continue
         lines.append(
-            f"{r.rule:<20}{r.jobs:>8,}{r.submissions:>8,}  {r.device:<6}{r.threads:>4}"
+            f"{r.rule:<25}{r.jobs:>8,}{r.submissions:>8,}  {r.device:<6}{r.threads:>4}"
             f"{r.gpus:>4}{_dur(r.seconds_per_job):>10}"
             f"{'' if r.mem_mb is None else f'{r.mem_mb:,}':>9}"
             f"{'' if r.runtime_min is None else _dur(r.runtime_min * 60):>9}"
@@ -369,7 +376,7 @@ def format_plan(plan: Plan) -> str:
         )
     total_jobs = sum(plan.jobs.values())
     lines.append(
-        f"{'total':<20}{total_jobs:>8,}{plan.submissions:>8,}{'':>44}"
+        f"{'total':<25}{total_jobs:>8,}{plan.submissions:>8,}{'':>44}"
         f"{_hours(plan.cpu_hours):>9}{_hours(plan.gpu_hours):>8}"
     )
     walls = [(c, *plan.wall_seconds(c)) for c in WALL_CORES]

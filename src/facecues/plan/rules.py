@@ -20,14 +20,18 @@ RULES = (
     "score_val", "select", "score_test", "environment_torch", "environment_probe",
     "environment_report", "provenance", "aggregate", "accuracy_view", "points", "table1", "fig3",
     "fig4", "fig5", "average_faces_fig1", "average_faces_fig6", "erasure", "erasure_table",
-    "fig_erasure", "counterfactual_faces", "counterfactual", "summary", "atlas", "all",
+    "fig_erasure", "counterfactual_faces", "counterfactual", "counterfactual_table",
+    "fig_counterfactual_fnmr", "fig_counterfactual_depth", "estimands", "estimands_table",
+    "summary", "atlas", "all",
 )  # fmt: skip
 #: Seconds of work each: on a cluster they run on the submitting host (``localrules``;
 #: environment_torch runs where the probing jobs run, to see their GPUs).
 LOCAL_RULES = (
     "all", "splits", "select", "environment_probe", "environment_report", "provenance",
     "aggregate", "accuracy_view", "points", "table1", "fig3", "fig4", "fig5",
-    "average_faces_fig1", "average_faces_fig6", "erasure_table", "fig_erasure", "summary", "atlas",
+    "average_faces_fig1", "average_faces_fig6", "erasure_table", "fig_erasure",
+    "counterfactual_table", "fig_counterfactual_fnmr", "fig_counterfactual_depth",
+    "estimands_table", "summary", "atlas",
 )  # fmt: skip
 #: The rules whose jobs are sized from the config (``mem_mb``, ``runtime``).
 HEAVY_RULES = (

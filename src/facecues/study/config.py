@@ -233,8 +233,31 @@ def load_config(
         )
     validate(config, schema, label)
     _probed_figure_attributes(config, chosen)
+    _counterfactual_where_rendered(config, layers, label)
     check_config(config)
     return config
+
+
+def _counterfactual_where_rendered(config: dict, layers: list[Mapping], label: str) -> None:
+    """Counterfactual faces need the synthetic world's renderer: on real data they are off
+    (an info line says so; the real-data estimands still run where enabled), unless the
+    user's own files or --config turn them on, which is an error naming the key."""
+    if config["data"]["source"] == "synthetic" or not config["counterfactual"]["enabled"]:
+        return
+    asked = [layer for layer in layers if (layer.get("counterfactual") or {}).get("enabled")]
+    if asked:
+        raise ConfigError(
+            f"{label}: counterfactual.enabled = true: counterfactual faces need the synthetic "
+            "world's renderer, and data.source is real; expected counterfactual.enabled: false "
+            "(the real-data estimands run without them: estimands.enabled)"
+        )
+    config["counterfactual"]["enabled"] = False
+    logging.getLogger(__name__).info(
+        "counterfactual faces: synthetic worlds only, off on real data%s",
+        "; the real-data estimands run (results/estimands.md)"
+        if config["estimands"]["enabled"]
+        else "",
+    )
 
 
 def _probed_figure_attributes(config: dict, chosen: Mapping) -> None:
