@@ -32,6 +32,7 @@ from facecues.plan.measured import (
     ATLAS_S_PER_ITEM,
     CF_BOOTSTRAP_S,
     CF_DEPTH_S_PER_UNIT,
+    CF_RENDER_S_PER_FACE,
     CPU_TRAIN_IMAGES_S,
     CPU_TRAIN_REF,
     CUDA_CONTEXT_MB,
@@ -229,7 +230,7 @@ def _counterfactual_faces(j: _Job) -> tuple[int, int]:
 
 def _counterfactual_faces_s(j: _Job) -> float:
     faces, _ = _counterfactual_faces(j)
-    return TORCH_JOB_START_S + faces * SYNTH_CORE_S_PER_IMAGE
+    return TORCH_JOB_START_S + faces * CF_RENDER_S_PER_FACE
 
 
 def _counterfactual_s(j: _Job) -> float:
@@ -290,7 +291,7 @@ def estimate_seconds(rule: str, study: Study) -> float:
     - pls_vip: one start (PLS_JOB_START_S), then ``pls_point_seconds`` of every point;
     - synthesize: SYNTH_CORE_S_PER_IMAGE per image over the workers; atlas:
       ATLAS_S_PER_ITEM per page and per card (at most two per trained network and
-      attribute); counterfactual_faces: the renderer's time per face; counterfactual: a
+      attribute); counterfactual_faces: CF_RENDER_S_PER_FACE per face; counterfactual: a
       forward pass per face (and CF_DEPTH_S_PER_UNIT per unit with ``depth``) and the
       bootstrap; estimands: its CelebA sample decoded and embedded; others LIGHT_JOB_S.
     """

@@ -73,8 +73,10 @@ PLS_FIT_FACTOR = 1.6
 # the mean point (the rest: the process, numpy, h5py; README.md).
 PLS_JOB_START_S = 0.18
 # Start-up of a torch job: the extract job's imports took 2.5 s on the quiet 2-core machine
-# (issue 33; torch, torchvision, facecues), then the network and the CelebA lists (~0.1 s).
-TORCH_JOB_START_S = 2.5
+# (issue 33; torch, torchvision, facecues); without torchvision (issue 30's session), the
+# quiet default run's extract and score_val jobs took 3.3 s and 4.5 s where this model with
+# 2.5 s gave 4.1 and 6.0: ~1.5 s.
+TORCH_JOB_START_S = 1.5
 # load_vggface2 (calib): 30 s to parse 3,141,890 rows; + a stat of every listed image.
 VGG_INDEX_S_PER_IMAGE = 2e-5
 # QDA fits of score_val / score_test, batched (facecues.qda on 1-8 features): a fixed part
@@ -91,14 +93,14 @@ PROJECT_S_PER_UNIT = 1.5e-9
 # synthesize: the default world (10,000 images) in 22.4 s on 2 workers
 # (results/benchmarks/synthesize.tsv of a default run), i.e. 4.5 ms per image and core.
 SYNTH_CORE_S_PER_IMAGE = 22.4 * 2 / 10_000
-# Counterfactual faces (docs/protocol.md section 14), the quiet runs of issue 30 (200 new
-# people x 3 images, 8 attributes and 3 nuisance controls: 7,200 faces with the originals):
-# rendering them took 35 s, the renderer's SYNTH_CORE_S_PER_IMAGE per face on one core;
-# a network's job 10 s (7,200 forward passes, the bootstrap over people: 2,000 draws of
-# 11 variants in ~1 s), 26 s with the sensitivity at every probe point (16 s more for
-# 7,200 x 185,856 units).
+# Counterfactual faces (docs/protocol.md section 14), the quiet default run of issue 30's
+# second session (200 new people x 3 images, 8 attributes and 3 nuisance controls: 7,200
+# faces with the originals): rendering them took 42 s, 5.6 ms a face; a network's job
+# 35 s: 7,200 forward passes, the bootstrap over people (2,000 draws of 11 variants in
+# ~1 s) and the sensitivity at every probe point (~26 s for 7,200 x 198,144 units).
+CF_RENDER_S_PER_FACE = 5.6e-3
 CF_BOOTSTRAP_S = 4.5e-5  # a draw of one variant's rises
-CF_DEPTH_S_PER_UNIT = 1.2e-8  # a face's distance to its twin at one unit
+CF_DEPTH_S_PER_UNIT = 1.8e-8  # a face's distance to its twin at one unit
 # Light rules (splits, select, aggregate, tables, figures): 0-3 s each in the quiet default
 # run of issue 33 (its log's time stamps; the figure rules import matplotlib: 2-3 s);
 # "all" does nothing.
