@@ -133,6 +133,10 @@ def _people(pairs: PairSet, keep: np.ndarray) -> int:
     return len(np.unique(np.r_[pairs.a[keep], pairs.b[keep]]))
 
 
+def _count(people: int) -> str:
+    return f"{people} {'person' if people == 1 else 'people'}"
+
+
 def _difference(pairs, hit, first, second, genuine, weights, groups: tuple[str, str]):
     """The rate of ``hit`` over pairs ``first`` minus over pairs ``second`` (masks), its
     draws, the people and pairs it rests on, and a note where a group has fewer than
@@ -141,7 +145,7 @@ def _difference(pairs, hit, first, second, genuine, weights, groups: tuple[str, 
         clustered_rate(hit[m], pairs.a[m], pairs.b[m], genuine, weights) for m in (first, second)
     )
     people = [_people(pairs, m) for m in (first, second)]
-    few = [f"{g}: {p} people" for g, p in zip(groups, people, strict=True) if p < MIN_PEOPLE]
+    few = [f"{g}: {_count(p)}" for g, p in zip(groups, people, strict=True) if p < MIN_PEOPLE]
     note = f"not estimable ({'; '.join(few)}; at least {MIN_PEOPLE} needed)" if few else ""
     value = np.nan if few else r1 - r0
     boot = np.full(len(weights), np.nan) if few else b1 - b0
@@ -182,7 +186,7 @@ def within_person(pairs: PairSet, y, threshold: float, weights: np.ndarray):
     n_pairs = int((n_across + n_within)[both].sum())
     if people < MIN_PEOPLE:
         note = (
-            f"not estimable ({people} people with the attribute both ways; "
+            f"not estimable ({_count(people)} with the attribute both ways; "
             f"at least {MIN_PEOPLE} needed)"
         )
         return np.nan, np.full(len(weights), np.nan), people, n_pairs, note
