@@ -1,6 +1,8 @@
 """Probe points discovered from real models (random weights, no downloads): names, order
 and shapes, and captured values checked against forward passes written out by hand."""
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -250,3 +252,53 @@ def test_input_size_the_model_cannot_take():
     model = _net("torchvision:vit_b_16", 32, image_size=32)
     with pytest.raises(FacecuesError, match=r"cannot take a 64x64 input"):
         discover(model, 64)
+
+
+@pytest.mark.parametrize(
+    ("spec", "size", "kwargs"),
+    [
+        ("torchvision:resnet18", 32, {}),
+        ("torchvision:densenet121", 32, {}),
+        ("torchvision:swin_t", 64, {}),
+        ("torchvision:convnext_tiny", 32, {}),
+        ("torchvision:efficientnet_b0", 32, {}),
+        ("torchvision:mobilenet_v3_small", 32, {}),
+        ("torchvision:vit_b_16", 32, {"image_size": 32}),
+        (f"{IRESNET}:iresnet", 32, {}),
+    ],
+)
+def test_node_paths_are_torchvisions(spec, size, kwargs):
+    # facecues.nets.node_paths follows torchvision's NodePathTracer (which jobs no longer
+    # import): the same nodes, the same names, in the same order
+    import math
+
+    import torchvision
+    from torchvision.models.feature_extraction import NodePathTracer as Theirs
+
+    from facecues.nets.node_paths import NodePathTracer as Ours
+
+    model = _net(spec, size, **kwargs)
+    ours, theirs = Ours(), Theirs(autowrap_modules=(math, torchvision.ops))
+    a, b = ours.trace(model), theirs.trace(model)
+    assert [(n.op, str(n.target)) for n in a.nodes] == [(n.op, str(n.target)) for n in b.nodes]
+    assert list(ours.node_to_qualname.values()) == list(theirs.node_to_qualname.values())
+
+
+def test_a_traced_file_network_imports_no_torchvision():
+    # torchvision imports torch._dynamo (~1.8 s a job); a user file that does not use it
+    # is traced, discovered and captured without it
+    code = (
+        "import sys, torch\n"
+        "from facecues.nets.architectures import build_backbone\n"
+        "from facecues.nets.discovery import capture, discover\n"
+        "from facecues.nets.spec import parse_spec\n"
+        f"m = build_backbone(parse_spec({IRESNET + ':iresnet'!r}, {{}}), 32).eval()\n"
+        "found = discover(m, 32)\n"
+        "with torch.no_grad(), capture(m, found) as (run, store):\n"
+        "    run(torch.zeros(2, 3, 32, 32))\n"
+        "assert len(store) == len(found.points)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torchvision'))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == "[]"

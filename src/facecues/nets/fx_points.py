@@ -1,22 +1,18 @@
 """Probe points found in a network's FX graph (``facecues.nets.discovery`` says which).
 
-Tracing uses torchvision's ``NodePathTracer`` with torch's own leaf modules
-only: torchvision's feature extraction also makes every ``torchvision.ops``
-module a leaf, which hides the activations inside MobileNet's
+Tracing names nodes as torchvision's feature extraction does
+(``facecues.nets.node_paths``), with torch's own leaf modules only:
+torchvision's feature extraction also makes every ``torchvision.ops`` module a
+leaf, which hides the activations inside MobileNet's
 ``Conv2dNormActivation`` and a ViT's ``MLP``. Capture runs a copy of the graph
 that returns a clone of each wanted value the moment it is computed, so an
 in-place operation later in the pass (``out += identity``,
 ``ReLU(inplace=True)``) cannot change it.
-
-torchvision is imported only when a graph is traced: importing it imports
-``torch._dynamo`` (through ``torchvision.ops``), ~1.8 s in every job of the
-default study, whose ResNet is hooked, never traced (benchmarks/README.md).
 """
 
 from __future__ import annotations
 
 import fnmatch
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -26,6 +22,7 @@ from torch.nn import functional as F
 
 from facecues.errors import FacecuesError
 from facecues.nets.blocks import blocks, stage_of
+from facecues.nets.node_paths import NodePathTracer
 
 NONLINEAR_MODULES = (
     nn.ReLU,
@@ -71,17 +68,9 @@ EMBEDDING = "embedding"  # the embedding's name where no module names it
 CALLS = ("call_module", "call_function", "call_method")
 
 
-def _tracer():
-    """torchvision's node-naming tracer with torch's own leaf modules only."""
-    import torchvision
-    from torchvision.models.feature_extraction import NodePathTracer
-
-    return NodePathTracer(autowrap_modules=(math, torchvision.ops))
-
-
 def trace(model: nn.Module) -> tuple[fx.Graph, dict[fx.Node, str]]:
     """The model's graph and each node's qualified name (its module path)."""
-    tracer = _tracer()
+    tracer = NodePathTracer()
     graph = tracer.trace(model)
     return graph, dict(tracer.node_to_qualname)
 
