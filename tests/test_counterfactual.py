@@ -73,6 +73,100 @@ def test_a_flip_that_shifts_the_stream_is_an_error(faces):
         cf._redraw(faces[0], {"male": not faces[0].person["male"]}, ())
 
 
+def _quantile(value: float, lo: float, hi: float) -> float:
+    return (value - lo) / (hi - lo)
+
+
+def test_face_shape_flips_move_the_worlds_terms_on_the_same_draws(faces):
+    """Chubby and Oval_Face redraw the face shape from the same uniform draws: the width
+    and chin move by the world's terms (chubby +0.03 and -0.015, oval -0.015 and
+    +0.035), the jaw keeps its quantile in the other branch's range; never both."""
+    jaw = {"oval": (0.35, 0.45), "chubby": (0.04, 0.14), "neither": (0.14, 0.3)}
+
+    def shape(p):
+        return "oval" if p["oval"] else "chubby" if p["chubby"] else "neither"
+
+    terms = {"Chubby": ("chubby", 0.03, -0.015), "Oval_Face": ("oval", -0.015, 0.035)}
+    for attribute, (trait, da, dbb) in terms.items():
+        for face in faces:
+            g = cf.flip(attribute, face)
+            if g is None:
+                assert face.person["chubby" if trait == "oval" else "oval"]
+                continue
+            p, q = face.person, g.person
+            assert _moved(p, q) <= {trait, "face_a", "face_bb", "jaw", "square"}
+            assert not (q["chubby"] and q["oval"])
+            sign = 1 if q[trait] else -1
+            assert q["face_a"] - p["face_a"] == pytest.approx(sign * da, abs=1e-12)
+            assert q["face_bb"] - p["face_bb"] == pytest.approx(sign * dbb, abs=1e-12)
+            before = _quantile(p["jaw"], *jaw[shape(p)])
+            assert _quantile(q["jaw"], *jaw[shape(q)]) == pytest.approx(before, abs=1e-9)
+
+
+def test_bald_and_hair_styles_toggle_against_short_hair(faces):
+    """Bald <-> short hair without bangs where no hat hides it; Straight_Hair and
+    Wavy_Hair <-> short; every result a combination the world draws."""
+    seen = set()
+    for face in faces:
+        for attribute in ("Bald", "Straight_Hair", "Wavy_Hair"):
+            g = cf.flip(attribute, face)
+            if g is None:
+                continue
+            p, q = face.person, g.person
+            assert _moved(p, q) <= {"bald", "hair_style"}
+            if attribute == "Bald":
+                assert q["hair_style"] == ("none" if q["bald"] else "short")
+            assert not (q["bald"] and q["bangs"])
+            seen.add((attribute, p["hair_style"], q["hair_style"]))
+        if face.state["hat_on"]:
+            assert cf.flip("Bald", face) is None
+    assert seen == {
+        ("Bald", "none", "short"),
+        ("Bald", "short", "none"),
+        ("Straight_Hair", "straight", "short"),
+        ("Straight_Hair", "short", "straight"),
+        ("Wavy_Hair", "wavy", "short"),
+        ("Wavy_Hair", "short", "wavy"),
+    }
+
+
+def test_no_beard_removes_or_grows_both(faces):
+    """No_Beard on men: a beard (mustache, goatee or both) goes entirely, or both come;
+    a flip and its way back give the face back for men with both or neither."""
+    kinds = set()
+    for face in faces:
+        g = cf.flip("No_Beard", face)
+        if not face.person["male"]:
+            assert g is None
+            continue
+        p, q = face.person, g.person
+        bare = not (p["mustache"] or p["goatee"])
+        assert q["mustache"] == q["goatee"] == bare
+        assert _moved(p, q) <= {"mustache", "goatee"}
+        kinds.add((p["mustache"], p["goatee"]))
+        if p["mustache"] == p["goatee"]:
+            assert not _moved(p, cf.flip("No_Beard", g).person)
+    assert kinds == {(True, True), (True, False), (False, True), (False, False)}
+
+
+def test_the_new_flips_change_the_picture(faces):
+    """On a sharp face without a hat (a hat hides a short-haired man's hair style: the
+    world labels it all the same, so the flip changes the label and little else)."""
+    for attribute in (
+        "Bald",
+        "Straight_Hair",
+        "Wavy_Hair",
+        "Chubby",
+        "Oval_Face",
+        "No_Beard",
+    ):
+        sharp = [f for f in faces if not (f.state["blurry"] or f.state["hat_on"])]
+        face = next(f for f in sharp if cf.FLIPS[attribute].eligible(f))
+        base = np.asarray(cf.render(face, CFG), dtype=np.int16)
+        g = np.asarray(cf.render(cf.flip(attribute, face), CFG), dtype=np.int16)
+        assert (np.abs(g - base) > 16).sum() > 20, attribute
+
+
 def test_blur_keeps_its_quantile(faces):
     face = next(f for f in faces if not f.state["blurry"])
     g = cf.flip("Blurry", face)
@@ -106,13 +200,13 @@ def test_one_clear_error_per_attribute_without_a_flip():
     unrendered = next(a for a in CELEBA_ATTRIBUTES if ATTRIBUTES[a].kind == UNRENDERED)
     with pytest.raises(FacecuesError, match="does not render it"):
         cf.flip_for(unrendered)
-    with pytest.raises(FacecuesError, match="no exact flip yet"):
-        cf.flip_for("Gray_Hair")
     with pytest.raises(FacecuesError, match="not a CelebA attribute"):
         cf.flip_for("Tall")
     with pytest.raises(FacecuesError, match="nuisance control 'zoom'"):
         cf.nuisance_control("zoom", cf.new_people(CFG, 2, 2)[0][0], CFG)
     rendered = {a for a in CELEBA_ATTRIBUTES if ATTRIBUTES[a].kind != UNRENDERED}
+    with pytest.raises(FacecuesError, match="no exact flip yet"):
+        cf.flip_for("Gray_Hair")
     assert rendered == set(cf.FLIPS) | set(cf.NOT_YET)
 
 

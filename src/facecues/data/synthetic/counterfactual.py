@@ -13,7 +13,9 @@ that one thing changed (docs/protocol.md section 14). Three kinds of change:
   these traits consumes the same draws: every other detail stays bit-for-bit the same,
   and the flipped one is what the world would have drawn. Each flip names the details it
   may change; any other change is an error (a shifted stream), never a silent result.
-  Hair colour is exact among black, brown and blond (grey draws its tint differently).
+  Baldness, hair style and facial hair enter no continuous draw (nothing is redrawn);
+  the short style is their reference (``_SHORT``). Hair colour is exact among black,
+  brown and blond (grey draws its tint differently).
 - **sex** is a declared bundle, not a single trait (the world ties sex to face width,
   mouth width, facial hair, clothing and make-up, and a man's hair length is drawn from
   a different number of draws): see ``_sex``. It uses no random draw.
@@ -82,7 +84,8 @@ class Flip:
     """How one attribute is changed: ``apply`` returns the face with it toggled.
 
     ``bundle`` names the other labels the flip may change with it (hat hides baldness,
-    sunglasses hide narrow eyes, a hair colour replaces another), ``eligible`` the faces
+    sunglasses hide narrow eyes, a hair colour replaces another, a beard is a mustache
+    or a goatee), ``eligible`` the faces
     it applies to (combinations the world draws), ``exact`` whether everything else in
     the photo is bit-for-bit the same."""
 
@@ -127,13 +130,17 @@ def _blur(face: Face) -> Face:
     return replace(face, state=st)
 
 
+def _stream(face: Face) -> np.random.Generator:
+    """A fresh generator of the person's own stream (what ``sample_people`` drew from)."""
+    return np.random.default_rng([face.seed, COUNTERFACTUAL, face.person["pid"], _PERSON])
+
+
 def _redraw(face: Face, changes: dict, details: tuple[str, ...]) -> Face:
     """The person with the traits ``changes`` and their continuous detail drawn again from
     their own stream; only ``details`` may differ, else the stream shifted (an error)."""
     p = copy.deepcopy(face.person)
     p.update(changes)
-    rng = np.random.default_rng([face.seed, COUNTERFACTUAL, p["pid"], _PERSON])
-    again = _continuous(rng, p)
+    again = _continuous(_stream(face), p)
     moved = sorted(k for k, v in again.items() if k not in details and v != p[k])
     if moved:
         raise FacecuesError(
@@ -170,6 +177,43 @@ def _not_grey(face: Face) -> bool:
     return face.person["hair_color"] != "gray"
 
 
+# the short style is the reference of the hair flips: the world's style of people with
+# hair that sets none of Bald, Straight_Hair and Wavy_Hair (a bald person has "none")
+_SHORT = "short"
+
+
+def _hair_style(attribute: str, style: str) -> Flip:
+    """``style`` <-> short, for people with hair of one of the two styles."""
+
+    def apply(face: Face) -> Face:
+        now = face.person["hair_style"]
+        return _redraw(face, {"hair_style": _SHORT if now == style else style}, ())
+
+    def eligible(face: Face) -> bool:
+        return not face.person["bald"] and face.person["hair_style"] in (style, _SHORT)
+
+    return Flip(attribute, "person", True, (), eligible, apply, "<-> short, not bald")
+
+
+def _bald(face: Face) -> Face:
+    """Bald <-> short hair without bangs (the world gives bald people no style, no bangs)."""
+    was = face.person["bald"]
+    return _redraw(face, {"bald": not was, "hair_style": _SHORT if was else "none"}, ())
+
+
+def _bald_eligible(face: Face) -> bool:
+    """Bald people and people whose hair sets no other label, where no hat hides it."""
+    p = face.person
+    plain = p["bald"] or (p["hair_style"] == _SHORT and not p["bangs"])
+    return plain and not face.state["hat_on"]
+
+
+def _beard(face: Face) -> Face:
+    """No_Beard: the beard goes (mustache and goatee), or a full one comes (both)."""
+    bare = not (face.person["mustache"] or face.person["goatee"])
+    return _redraw(face, {"mustache": bare, "goatee": bare}, ())
+
+
 # the world's sex terms in people._continuous (added to the same uniform draws)
 _FACE_A, _MOUTH_W, _MALE_HAIR_LEN = 0.012, 0.006, 0.72
 
@@ -196,6 +240,12 @@ def _sex(face: Face) -> Face:
     return replace(face, person=p, state=st)
 
 
+def _not(trait: str) -> Callable[[Face], bool]:
+    """Eligible where the person lacks ``trait`` (the world draws oval faces only among
+    the faces that are not chubby: never both)."""
+    return lambda face: not face.person[trait]
+
+
 def _narrow_eyes_visible(face: Face) -> bool:
     return not (face.state["glasses_on"] and face.person["sunglasses"])
 
@@ -209,6 +259,8 @@ def _person(attribute, key, details=(), bundle=(), eligible=_anyone, note="") ->
 
 
 _BEARD = ("No_Beard",)
+_BEARDS = ("Goatee", "Mustache")  # No_Beard is the absence of both
+_FACE_SHAPE = ("face_a", "face_bb", "jaw", "square")  # chubby and oval move these draws
 _SEX_BUNDLE = (
     "5_o_Clock_Shadow",
     "Goatee",
@@ -238,6 +290,12 @@ FLIPS: dict[str, Flip] = {
         _image("Wearing_Necktie", "necktie_on", eligible=_men, note="men only"),
         _person("Arched_Eyebrows", "arched_brows", ("brow_arch",)),
         _person("Bangs", "bangs", eligible=lambda f: not f.person["bald"], note="not bald"),
+        Flip("Bald", "person", True, (), _bald_eligible, _bald, "<-> short hair, no hat"),
+        _hair_style("Straight_Hair", "straight"),
+        _hair_style("Wavy_Hair", "wavy"),
+        _person("Chubby", "chubby", _FACE_SHAPE, eligible=_not("oval"), note="not oval"),
+        _person("Oval_Face", "oval", _FACE_SHAPE, eligible=_not("chubby"), note="not chubby"),
+        Flip("No_Beard", "person", True, _BEARDS, _men, _beard, "men: both go, or both come"),
         _person("Big_Lips", "big_lips", ("lip_up", "lip_lo")),
         _person("Big_Nose", "big_nose", ("nose_len", "nose_w")),
         _person("Bushy_Eyebrows", "bushy_brows", ("brow_th", "brow_dark")),
@@ -257,12 +315,6 @@ FLIPS: dict[str, Flip] = {
     )
 }
 NOT_YET = {  # rendered, no flip yet: why
-    "Bald": "baldness sets the hair style's draw (a bald man has no style)",
-    "Chubby": "chubby and oval faces are drawn from one joint draw",
-    "Oval_Face": "chubby and oval faces are drawn from one joint draw",
-    "Straight_Hair": "hair style is drawn with baldness",
-    "Wavy_Hair": "hair style is drawn with baldness",
-    "No_Beard": "the absence of two traits (flip Mustache or Goatee)",
     "Gray_Hair": "a grey tint is drawn from a different number of draws",
 }
 
