@@ -10,7 +10,7 @@ import pytest
 from facecues.data.celeba import CELEBA_ATTRIBUTES
 from facecues.data.synthetic import counterfactual as cf
 from facecues.data.synthetic.config import SyntheticConfig
-from facecues.data.synthetic.people import ATTRIBUTES, UNRENDERED
+from facecues.data.synthetic.people import ATTRIBUTES, HAIR_RGB, UNRENDERED
 from facecues.data.synthetic.render import jpeg_bytes, render_image
 from facecues.data.synthetic.world import plan_world
 from facecues.errors import FacecuesError
@@ -130,6 +130,42 @@ def test_bald_and_hair_styles_toggle_against_short_hair(faces):
     }
 
 
+def _hair_by_hand(face: cf.Face, colour: str) -> list[int]:
+    """people._continuous's first draws, written out: skin (a beta, three normals), the
+    tint (one normal for grey, three for the others), the hair's gain."""
+    rng = np.random.default_rng([face.seed, cf.COUNTERFACTUAL, face.person["pid"], 0])
+    rng.beta(1.5, 2.4)
+    rng.normal(0, 6, 3)
+    tint = np.full(3, rng.normal(0, 10)) if colour == "gray" else rng.normal(0, 8, 3)
+    rgb = np.array(HAIR_RGB[colour], float) * rng.uniform(0.8, 1.2) + tint
+    return [int(np.clip(round(float(v)), 0, 255)) for v in rgb]
+
+
+def test_hair_colour_is_the_worlds_draw_in_each_branch(faces):
+    """Grey draws one tint where the others draw three: the flipped hair is what the world
+    draws for the person in the new colour's branch, everything else the person's own,
+    and a flip and its way back give the person back bit for bit."""
+    attribute_of = {colour: a for a, colour in cf._HAIR.items()}
+    greys = [f for f in faces if f.person["hair_color"] == "gray"]
+    assert greys and len(greys) < len(faces)
+    for face in faces:  # the writing-out is the world's: it gives every person's own hair
+        assert face.person["hair_rgb"] == _hair_by_hand(face, face.person["hair_color"])
+    for face in faces[::3]:
+        g = cf.flip("Gray_Hair", face)
+        new = g.person["hair_color"]
+        assert new == ("brown" if face.person["hair_color"] == "gray" else "gray")
+        assert _moved(face.person, g.person) == {"hair_color", "hair_rgb"}
+        assert g.person["hair_rgb"] == _hair_by_hand(face, new)
+        back = cf.flip(attribute_of[face.person["hair_color"]], g)
+        assert not _moved(face.person, back.person)
+    black = next(f for f in faces if f.person["hair_color"] == "black")
+    old = cf._redraw(black, {"hair_color": "blond"}, ("hair_rgb",))  # no grey: the same
+    assert cf.flip("Blond_Hair", black).person == old.person
+    stranger = cf.Face(black.person, black.state, black.seed + 1, black.image)
+    with pytest.raises(FacecuesError, match="not the draw of the person's own stream"):
+        cf.flip("Gray_Hair", stranger)
+
+
 def test_no_beard_removes_or_grows_both(faces):
     """No_Beard on men: a beard (mustache, goatee or both) goes entirely, or both come;
     a flip and its way back give the face back for men with both or neither."""
@@ -158,6 +194,7 @@ def test_the_new_flips_change_the_picture(faces):
         "Wavy_Hair",
         "Chubby",
         "Oval_Face",
+        "Gray_Hair",
         "No_Beard",
     ):
         sharp = [f for f in faces if not (f.state["blurry"] or f.state["hat_on"])]
@@ -205,9 +242,7 @@ def test_one_clear_error_per_attribute_without_a_flip():
     with pytest.raises(FacecuesError, match="nuisance control 'zoom'"):
         cf.nuisance_control("zoom", cf.new_people(CFG, 2, 2)[0][0], CFG)
     rendered = {a for a in CELEBA_ATTRIBUTES if ATTRIBUTES[a].kind != UNRENDERED}
-    with pytest.raises(FacecuesError, match="no exact flip yet"):
-        cf.flip_for("Gray_Hair")
-    assert rendered == set(cf.FLIPS) | set(cf.NOT_YET)
+    assert rendered == set(cf.FLIPS)  # every rendered attribute has a flip
 
 
 def test_the_people_are_new():

@@ -14,8 +14,10 @@ that one thing changed (docs/protocol.md section 14). Three kinds of change:
   and the flipped one is what the world would have drawn. Each flip names the details it
   may change; any other change is an error (a shifted stream), never a silent result.
   Baldness, hair style and facial hair enter no continuous draw (nothing is redrawn);
-  the short style is their reference (``_SHORT``). Hair colour is exact among black,
-  brown and blond (grey draws its tint differently).
+  the short style is their reference (``_SHORT``). Hair colour is the one joint draw:
+  grey takes one tint draw where the others take three, so the hair alone is drawn in
+  the new colour's branch of the person's own stream (a fresh generator of it) and every
+  other detail is kept (``_hair_rgb``).
 - **sex** is a declared bundle, not a single trait (the world ties sex to face width,
   mouth width, facial hair, clothing and make-up, and a man's hair length is drawn from
   a different number of draws): see ``_sex``. It uses no random draw.
@@ -44,7 +46,6 @@ from facecues.data.synthetic.config import SyntheticConfig
 from facecues.data.synthetic.people import (
     _PERSON,
     ATTRIBUTES,
-    UNRENDERED,
     _continuous,
     sample_image_state,
     sample_people,
@@ -158,23 +159,35 @@ def _toggle_trait(key: str, details: tuple[str, ...] = ()) -> Callable[[Face], F
     return apply
 
 
-_HAIR = {"Black_Hair": "black", "Brown_Hair": "brown", "Blond_Hair": "blond"}
-_HAIR_OFF = {"black": "brown", "brown": "black", "blond": "brown"}  # where "off" goes
+_HAIR = {"Black_Hair": "black", "Brown_Hair": "brown", "Blond_Hair": "blond", "Gray_Hair": "gray"}
+_HAIR_OFF = {"black": "brown", "brown": "black", "blond": "brown", "gray": "brown"}  # "off"
+
+
+def _hair_rgb(face: Face, colour: str) -> list[int]:
+    """The hair colour the world draws for this person with hair ``colour``: the branch
+    of ``people._continuous`` for that colour, run on a fresh generator of the person's
+    own stream, of which only the hair is kept. Skin is drawn before the hair, so the
+    branches agree up to it; grey draws one tint where the others draw three, so the
+    draws after the hair shift between branches: the person keeps their own."""
+    return _continuous(_stream(face), {**face.person, "hair_color": colour})["hair_rgb"]
 
 
 def _hair(attribute: str) -> Callable[[Face], Face]:
     colour = _HAIR[attribute]
 
     def apply(face: Face) -> Face:
-        now = face.person["hair_color"]
-        new = _HAIR_OFF[now] if now == colour else colour
-        return _redraw(face, {"hair_color": new}, ("hair_rgb",))
+        p = copy.deepcopy(face.person)
+        if _hair_rgb(face, p["hair_color"]) != p["hair_rgb"]:
+            raise FacecuesError(
+                f"counterfactual {attribute} (person {p['pid']}): the hair colour "
+                f"{p['hair_rgb']} is not the draw of the person's own stream (seed "
+                f"{face.seed}, dataset {COUNTERFACTUAL}): not one of new_people's faces"
+            )
+        p["hair_color"] = _HAIR_OFF[p["hair_color"]] if p["hair_color"] == colour else colour
+        p["hair_rgb"] = _hair_rgb(face, p["hair_color"])
+        return replace(face, person=p)
 
     return apply
-
-
-def _not_grey(face: Face) -> bool:
-    return face.person["hair_color"] != "gray"
 
 
 # the short style is the reference of the hair flips: the world's style of people with
@@ -308,30 +321,24 @@ FLIPS: dict[str, Flip] = {
         _person("Wearing_Lipstick", "lipstick", eligible=_women, note="women only"),
         _person("Young", "young", ("wrinkle",), note="wrinkles drawn (or removed)"),
         *(
-            Flip(a, "person", True, tuple(sorted(set(_HAIR) - {a})), _not_grey, _hair(a), "")
+            Flip(a, "person", True, tuple(sorted(set(_HAIR) - {a})), _anyone, _hair(a), "")
             for a in _HAIR
         ),
         Flip("Male", "bundle", False, _SEX_BUNDLE, _anyone, _sex, "see _sex"),
     )
 }
-NOT_YET = {  # rendered, no flip yet: why
-    "Gray_Hair": "a grey tint is drawn from a different number of draws",
-}
 
 
 def flip_for(attribute: str) -> Flip:
-    """The registered flip of ``attribute``, or one clear error saying why there is none."""
+    """The registered flip of ``attribute`` (every rendered attribute has one), or one
+    clear error saying why there is none."""
     if attribute in FLIPS:
         return FLIPS[attribute]
     if attribute not in ATTRIBUTES:
         raise FacecuesError(f"counterfactual flip {attribute!r}: not a CelebA attribute")
-    if ATTRIBUTES[attribute].kind == UNRENDERED:
-        raise FacecuesError(
-            f"counterfactual flip {attribute!r}: the synthetic world does not render it "
-            "(its label is random), so there is nothing to change in the image"
-        )
     raise FacecuesError(
-        f"counterfactual flip {attribute!r}: no exact flip yet: {NOT_YET[attribute]}"
+        f"counterfactual flip {attribute!r}: the synthetic world does not render it "
+        "(its label is random), so there is nothing to change in the image"
     )
 
 
