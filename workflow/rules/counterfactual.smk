@@ -21,12 +21,14 @@ COUNTERFACTUAL_TARGETS = (
 )
 
 
-# The faces, rendered once for every network: the networks' inputs as 8-bit arrays.
+# The faces, rendered once for every network: the networks' inputs as 8-bit arrays; a few
+# of them kept for the atlas (per variant the original and the changed face of 4 people).
 rule counterfactual_faces:
     input:
         world=WORLD,
     output:
-        temp("results/counterfactual/faces.npz"),
+        faces=temp("results/counterfactual/faces.npz"),
+        examples=directory("results/counterfactual/examples"),
     log:
         "results/logs/counterfactual/faces.log",
     benchmark:

@@ -216,6 +216,12 @@ rule atlas:
         world_input,
         table="results/tables/layer_accuracy.tsv",
         units=expand("results/test/{network}_neurons.h5", network=NETWORKS),
+        # the counterfactual faces' page, where the study runs them
+        counterfactual=(
+            ["results/tables/counterfactual.tsv", "results/counterfactual/examples"]
+            if COUNTERFACTUAL["enabled"]
+            else []
+        ),
     output:
         report(
             directory("results/atlas"),

@@ -13,7 +13,11 @@ import logging  # noqa: E402
 from facecues.data.synthetic.config import SyntheticConfig  # noqa: E402
 from facecues.data.synthetic.counterfactual import FLIPS, flip_for, new_people  # noqa: E402
 from facecues.errors import FacecuesError  # noqa: E402
-from facecues.interventions.counterfactual_faces import render_faces, save_faces  # noqa: E402
+from facecues.interventions.counterfactual_faces import (  # noqa: E402
+    render_faces,
+    save_examples,
+    save_faces,
+)
 
 log = logging.getLogger("counterfactual_faces")
 c = snakemake.params.counterfactual
@@ -39,5 +43,6 @@ faces = render_faces(
     crop=snakemake.params.lfw_crop,
 )
 log.info("%d faces, %d variants: %s", len(faces.person), len(faces.variants), list(faces.variants))
-save_faces(faces, snakemake.output[0])
+save_faces(faces, snakemake.output.faces)
+save_examples(faces, snakemake.output.examples)
 end_job()

@@ -17,7 +17,10 @@ request outside the folder:
   of every attribute; a unit chosen for several attributes has one card naming
   them all): the 16 test faces that excite it most and the 16 least
   (thumbnails), the mean of the k highest and of the k lowest (as Fig. 1), and
-  its activation histogram split by each attribute's label.
+  its activation histogram split by each attribute's label;
+- ``counterfactual.html``, where the study ran the counterfactual faces: per attribute
+  flip and nuisance control its example pairs, what it changes and the FNMR rise it
+  causes (``facecues.results.atlas_counterfactual``); without them the atlas is as before.
 
 The test activations come from the score_test step (``results/test/<network>_neurons.h5``:
 every test image's activation of each selected unit, gathered while streaming).
@@ -45,8 +48,10 @@ import pandas as pd  # noqa: E402
 from markupsafe import Markup  # noqa: E402
 from PIL import Image  # noqa: E402
 
+from facecues.errors import DataFormatError  # noqa: E402
 from facecues.io import atomic_path, write_text  # noqa: E402
 from facecues.nets.names import is_control  # noqa: E402
+from facecues.results.atlas_counterfactual import counterfactual_context  # noqa: E402
 from facecues.results.figures.faces import average_faces  # noqa: E402
 from facecues.results.figures.style import COLORS, CURVES, depth_curves  # noqa: E402
 from facecues.results.pages import document, table_points  # noqa: E402
@@ -58,6 +63,11 @@ table { margin: 0.5em 0; }
 img { max-width: 100%; }
 .missing { color: #a00; }
 """  # on top of the report pages' style (facecues.results.pages)
+PAIRS_STYLE = """
+.pairs { display: flex; flex-wrap: wrap; gap: 10px; }
+.pairs figure { margin: 0; padding: 4px; border: 1px solid #ccc; font-size: 12px; }
+.pairs img { image-rendering: pixelated; max-width: none; margin-right: 3px; }
+"""  # the counterfactual page's pairs: original and changed, enlarged pixel for pixel
 
 
 def _escape(value) -> Markup:
@@ -84,12 +94,13 @@ def _templates() -> jinja2.Environment:
     return env
 
 
-def _page(title: str, template: str, depth: int = 0, **context) -> str:
+def _page(title: str, template: str, depth: int = 0, style: str = "", **context) -> str:
     """A page of the atlas: ``templates/atlas_<template>.html.j2`` rendered with
-    ``context``, a link home (``depth`` folders up), under the report pages' frame."""
+    ``context``, a link home (``depth`` folders up), under the report pages' frame (and
+    ``style`` after the atlas's)."""
     home = "../" * depth + "index.html"
     body = _templates().get_template(f"atlas_{template}.html.j2").render(home=home, **context)
-    return document(title, body, STYLE)
+    return document(title, body, STYLE + style)
 
 
 def _save_figure(fig, path: Path) -> None:
@@ -342,9 +353,10 @@ def _unit_cards(tmp: Path, unit_files: dict, attributes: list[str], celeba, k: i
 
 
 def _index_page(table: pd.DataFrame, networks: list[str], attributes: list[str],
-                chosen: dict, missing: list[str]) -> str:  # fmt: skip
+                chosen: dict, missing: list[str], counterfactual: bool) -> str:  # fmt: skip
     """index.html: per attribute and network the best whole-layer point past the input
-    and its accuracy (None where the network has no rows), and the Table I cards."""
+    and its accuracy (None where the network has no rows), and the Table I cards; a link
+    to the counterfactual faces' page where there is one."""
     layer = table[(table["probe"] == "layer") & (table["depth"] > 0)]
     rows = []
     for attribute in attributes:
@@ -369,6 +381,7 @@ def _index_page(table: pd.DataFrame, networks: list[str], attributes: list[str],
         networks=[(n, is_control(n)) for n in networks],
         rows=rows,
         missing=missing,
+        counterfactual=counterfactual,
     )
 
 
@@ -378,15 +391,26 @@ def build_atlas(
     unit_files: dict[str, str | Path],
     celeba,
     k: int = 100,
+    counterfactual: tuple[pd.DataFrame, str | Path] | None = None,
 ) -> dict:
     """Write the atlas into ``out`` (replaced whole) from the accuracy ``table`` and
     ``unit_files`` ({network: its ``*_neurons.h5``, the selected units' test
-    activations}); ``celeba`` gives the test images and labels. Returns {"pages": n,
+    activations}); ``celeba`` gives the test images and labels; ``counterfactual``, where
+    the study ran it, (``results/tables/counterfactual.tsv``, the examples' folder of the
+    rule counterfactual_faces) adds ``counterfactual.html``. Returns {"pages": n,
     "cards": n, "bytes": n, "missing": [what could not be shown, as the index says]}."""
     out = Path(out)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    if counterfactual is not None:  # first: bad input stops before anything is built
+        try:
+            context = counterfactual_context(*counterfactual, tmp)
+        except DataFormatError:
+            shutil.rmtree(tmp)
+            raise
+        page = _page("Counterfactual faces", "counterfactual", style=PAIRS_STYLE, **context)
+        write_text(tmp / "counterfactual.html", page)
     table = table.assign(network=table["network"].astype(str))
     points = table_points(table)
     attributes = list(dict.fromkeys(table["attribute"]))
@@ -403,7 +427,8 @@ def build_atlas(
             network_page(
                 table, network, attribute, tmp / network, cards.get(network, {}), points, picks
             )
-    write_text(tmp / "index.html", _index_page(table, networks, attributes, chosen, missing))
+    index = _index_page(table, networks, attributes, chosen, missing, counterfactual is not None)
+    write_text(tmp / "index.html", index)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
