@@ -252,6 +252,7 @@ def test_the_rules_keep_the_examples_and_the_atlas_shows_them(study):
         if r.kind != "contrast":
             assert f"FNMR rise <b>{100 * r.mean:+.1f} p.p." in page, r.variant
     assert "A declared bundle of traits, not exact. Male &lt;-&gt; female" in page
+    assert "(encoded): <a href='0/Male.html'>network 0</a>, <a href='random0/Male.html'>" in page
     assert "href='counterfactual.html'" in (atlas / "index.html").read_text()
 
 

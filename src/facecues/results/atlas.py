@@ -67,6 +67,7 @@ PAIRS_STYLE = """
 .pairs { display: flex; flex-wrap: wrap; gap: 10px; }
 .pairs figure { margin: 0; padding: 4px; border: 1px solid #ccc; font-size: 12px; }
 .pairs img { image-rendering: pixelated; max-width: none; margin-right: 3px; }
+.rise { white-space: nowrap; }
 """  # the counterfactual page's pairs: original and changed, enlarged pixel for pixel
 
 
@@ -403,18 +404,20 @@ def build_atlas(
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
+    table = table.assign(network=table["network"].astype(str))
+    points = table_points(table)
+    attributes = list(dict.fromkeys(table["attribute"]))
+    networks = list(dict.fromkeys([*map(str, unit_files), *table["network"]]))
     if counterfactual is not None:  # first: bad input stops before anything is built
         try:
             context = counterfactual_context(*counterfactual, tmp)
         except DataFormatError:
             shutil.rmtree(tmp)
             raise
-        page = _page("Counterfactual faces", "counterfactual", style=PAIRS_STYLE, **context)
+        probed = {a: [(n, f"{n}/{a}.html") for n in networks] for a in attributes}
+        page = _page("Counterfactual faces", "counterfactual", style=PAIRS_STYLE,
+                     probed=probed, **context)  # fmt: skip
         write_text(tmp / "counterfactual.html", page)
-    table = table.assign(network=table["network"].astype(str))
-    points = table_points(table)
-    attributes = list(dict.fromkeys(table["attribute"]))
-    networks = list(dict.fromkeys([*map(str, unit_files), *table["network"]]))
     missing: list[str] = []
     cards, chosen, n_cards = _unit_cards(tmp, unit_files, attributes, celeba, k, missing)
     for network in networks:
