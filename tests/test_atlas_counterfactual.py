@@ -18,13 +18,8 @@ from facecues.data.celeba import CELEBA_ATTRIBUTES, load_celeba
 from facecues.data.synthetic import counterfactual as cf
 from facecues.data.synthetic.config import SyntheticConfig
 from facecues.errors import DataFormatError
-from facecues.interventions.counterfactual_faces import (
-    EXAMPLES,
-    change_of,
-    input_image,
-    render_faces,
-    save_examples,
-)
+from facecues.interventions.counterfactual_examples import EXAMPLES, change_of, save_examples
+from facecues.interventions.counterfactual_faces import input_image, render_faces
 from facecues.results.atlas import build_atlas
 from facecues.results.atlas_counterfactual import DISPLAY
 from facecues.results.counterfactual import over_networks

@@ -13,11 +13,8 @@ import logging  # noqa: E402
 from facecues.data.synthetic.config import SyntheticConfig  # noqa: E402
 from facecues.data.synthetic.counterfactual import FLIPS, flip_for, new_people  # noqa: E402
 from facecues.errors import FacecuesError  # noqa: E402
-from facecues.interventions.counterfactual_faces import (  # noqa: E402
-    render_faces,
-    save_examples,
-    save_faces,
-)
+from facecues.interventions.counterfactual_examples import save_examples  # noqa: E402
+from facecues.interventions.counterfactual_faces import render_faces, save_faces  # noqa: E402
 
 log = logging.getLogger("counterfactual_faces")
 c = snakemake.params.counterfactual

@@ -18,7 +18,7 @@ import pandas as pd
 from PIL import Image
 
 from facecues.errors import DataFormatError
-from facecues.interventions.counterfactual_faces import EXAMPLE_COLUMNS
+from facecues.interventions.counterfactual_examples import read_examples
 from facecues.io import atomic_path
 from facecues.nets.names import is_control
 from facecues.results.formatting import pp
@@ -27,25 +27,6 @@ DISPLAY = 128  # pixels: a face smaller than this is shown enlarged pixel for pi
 FOLDER = "counterfactual"  # the pairs' folder in the atlas
 _TABLE = {"variant", "kind", "measure", "trained", "mean", "low", "high", "untrained",
           "untrained_mean", "caps"}  # fmt: skip
-
-
-def read_examples(folder: str | Path) -> pd.DataFrame:
-    """``examples.tsv`` of the rule ``counterfactual_faces``'s ``folder``; one clear error
-    where it or a column is missing."""
-    path = Path(folder) / "examples.tsv"
-    try:
-        t = pd.read_csv(path, sep="\t", keep_default_na=False, dtype=str)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
-        raise DataFormatError(
-            f"{path}: no counterfactual examples ({e}); rerun the rule counterfactual_faces"
-        ) from None
-    missing = set(EXAMPLE_COLUMNS) - set(t.columns)
-    if missing:
-        raise DataFormatError(
-            f"{path}: no column(s) {sorted(missing)}; expected "
-            f"{list(EXAMPLE_COLUMNS)} (rerun the rule counterfactual_faces)"
-        )
-    return t.astype({"row": int, "person": int, "image": int})
 
 
 def _interval(mean: float, low: float, high: float) -> str:
