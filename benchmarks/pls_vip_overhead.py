@@ -1,9 +1,10 @@
-"""Benchmark: what one pls_vip job costs beyond its work.
+"""Benchmark: what a pls_vip process costs beyond its work.
 
-The default study runs thousands of pls_vip jobs whose own work (read one
-shard, fit the probes, write one file) takes milliseconds to a second; each
-job is a new process. This script measures, in one run, on a shard of the
-default study's size:
+The default study ran thousands of pls_vip jobs, one per point, whose own work
+(read one shard, fit the probes, write one file) takes milliseconds to a second;
+each job was a new process. A job now fits every point of a (network, attribute)
+(issue 30's second session: 1,632 starts became 32); this script still measures,
+in one run, on a shard of the default study's size, what one start costs:
 
 1. the work: ``fit_layer_probes`` in this process, imports done (min of R);
 2. the job as the rule runs it: ``python workflow/bin/pls_vip.py ...`` (min of R);
@@ -71,8 +72,8 @@ def best_of(repeat: int, fn) -> float:
 def command(shard: Path, out: Path, log: Path) -> list[str]:
     o = OPTIONS
     return [
-        sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), str(shard), str(out),
-        "--log", str(log), "--network", "0", "--attribute", "Male",
+        sys.executable, str(ROOT / "workflow/bin/pls_vip.py"), "--shards", str(shard),
+        "--out", str(out), "--log", str(log), "--network", "0", "--attribute", "Male",
         *ProbeOptions(**o).to_argv(),
     ]  # fmt: skip
 
