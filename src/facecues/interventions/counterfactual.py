@@ -40,6 +40,7 @@ from facecues.data.celeba import CELEBA_ATTRIBUTES
 from facecues.data.synthetic.people import ATTRIBUTES, IDENTITY, IMAGE
 from facecues.errors import FacecuesError
 from facecues.interventions.counterfactual_faces import FaceSet, as_input
+from facecues.interventions.estimands import interval
 from facecues.nets.architectures import embed
 from facecues.nets.layout import point_id
 from facecues.nets.probe_points import point_capture, probe_points
@@ -155,15 +156,6 @@ def rise(before, after, pairs: Pairs, genuine: bool, weights: np.ndarray):
         den = np.einsum("bp,pq,bq->b", weights, counts, weights)
     boot = np.divide(num, den, out=np.full(len(num), np.nan), where=den > 0)
     return float(before.mean()), float(after.mean()), float(d.mean()), boot
-
-
-def interval(boot: np.ndarray) -> tuple[float, float]:
-    """The 95% percentile interval of bootstrap values (NaN ones left out)."""
-    boot = boot[np.isfinite(boot)]
-    if not len(boot):
-        return np.nan, np.nan
-    lo, hi = np.percentile(boot, [2.5, 97.5])
-    return float(lo), float(hi)
 
 
 def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
