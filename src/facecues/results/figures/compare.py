@@ -12,17 +12,15 @@ studies' folders (``results/tables/layer_accuracy.tsv`` and
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
 from facecues.errors import FacecuesError
 from facecues.nets.names import is_control
 from facecues.nets.spec import describe
-from facecues.results.figures.style import FULL_WIDTH, save, theme
+from facecues.results.figures.style import FULL_WIDTH, panel_grid, save, theme
 from facecues.results.provenance import finished_study
 from facecues.results.tables import read_tables
 from facecues.study.study import Study
@@ -78,16 +76,8 @@ def compare_figure(
         raise FacecuesError("the studies share no probed attribute")
     theme()
     colors = sns.color_palette("colorblind", len(curves))
-    ncols = min(4, len(shared))
-    nrows = math.ceil(len(shared) / ncols)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(FULL_WIDTH, 1.55 * nrows + 0.8),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = panel_grid(len(shared), width=FULL_WIDTH, extra_height=0.8)
+    nrows = axes.shape[0]
     for ax, attr in zip(axes.flat, shared, strict=False):
         for (label, t), color in zip(curves, colors, strict=True):
             a = t[t["attribute"] == attr]

@@ -16,8 +16,6 @@ faint, the nuisance controls' mean dashed; the last panel the controls one by on
 
 from __future__ import annotations
 
-import math
-
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -37,7 +35,7 @@ from facecues.results.counterfactual import (
     estimates,
     split,
 )
-from facecues.results.figures.style import FULL_WIDTH, save, stage_axis, theme
+from facecues.results.figures.style import FULL_WIDTH, panel_grid, save, stage_axis, theme
 
 _PALETTE = sns.color_palette("colorblind", 3)
 #: The colour of each planted kind (a nuisance control's: grey).
@@ -264,17 +262,9 @@ def fig_counterfactual_depth(depth: pd.DataFrame, png, pdf=None, *, depths: Dept
     )
     controls = list(dict.fromkeys(d[d["kind"] == CONTROL]["variant"]))
     panels = flips + (["nuisance controls"] if controls else [])
-    ncols = min(4, len(panels))
-    nrows = math.ceil(len(panels) / ncols)
     sns.set_theme(style="ticks", context="paper", font_scale=0.9)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(1.9 * ncols + 0.4, 1.55 * nrows + 0.7),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = panel_grid(len(panels), extra_height=0.7)
+    nrows, ncols = axes.shape
     ctrl = d[d["kind"] == CONTROL].groupby("depth")[["sensitivity"]].mean().reset_index()
     for ax, name in zip(axes.flat, panels, strict=False):
         ax.axhline(1.0, color="0.75", lw=0.5)

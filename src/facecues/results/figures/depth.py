@@ -20,6 +20,7 @@ from facecues.results.figures.style import (
     attribute_rows,
     depth_curves,
     networks_note,
+    panel_grid,
     save,
     stage_axis,
     stage_labels,
@@ -67,17 +68,9 @@ def fig3(
     curves, random_curves, identity_curves = fig3_curves(table)
     with_input = bool((curves["depth"] == 0).any())
     attributes = list(dict.fromkeys(trained["attribute"]))
-    ncols = min(4, len(attributes))
-    nrows = math.ceil(len(attributes) / ncols)
     sns.set_theme(style="ticks", context="paper", font_scale=0.9)
-    fig, axes = plt.subplots(
-        nrows,
-        ncols,
-        figsize=(1.9 * ncols + 0.4, 1.55 * nrows + 0.6),
-        sharex=True,
-        sharey=True,
-        squeeze=False,
-    )
+    fig, axes = panel_grid(len(attributes))
+    nrows, ncols = axes.shape
     for ax, attr in zip(axes.flat, attributes, strict=False):
         for probe, label in CURVES.items():
             c = curves[(curves["attribute"] == attr) & (curves["probe"] == probe)]

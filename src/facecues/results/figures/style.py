@@ -9,6 +9,7 @@ boundaries, ticks, stage names) comes from the network's layout
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -40,6 +41,22 @@ def save(fig, png: str | Path, pdf: str | Path | None) -> None:
 def theme() -> None:
     """The figures' seaborn theme (paper context)."""
     sns.set_theme(style="ticks", context="paper", font_scale=1.0)
+
+
+def panel_grid(panels: int, *, width: float | None = None, extra_height: float = 0.6):
+    """``(fig, axes)``: ``panels`` small panels with shared axes, up to 4 a row (``axes``
+    2-D, the unused ones left to the caller); ``width`` in inches, by default 1.9 a column
+    and 0.4 more; each row 1.55 high, ``extra_height`` for titles and legends."""
+    ncols = min(4, panels)
+    nrows = math.ceil(panels / ncols)
+    return plt.subplots(
+        nrows,
+        ncols,
+        figsize=(1.9 * ncols + 0.4 if width is None else width, 1.55 * nrows + extra_height),
+        sharex=True,
+        sharey=True,
+        squeeze=False,
+    )
 
 
 def depth_curves(
