@@ -40,6 +40,7 @@ from facecues.data.celeba import CELEBA_ATTRIBUTES
 from facecues.data.synthetic.people import ATTRIBUTES, IDENTITY, IMAGE
 from facecues.errors import FacecuesError
 from facecues.interventions.counterfactual_faces import FaceSet, as_input
+from facecues.interventions.estimands import bootstrap_weights as people_weights
 from facecues.interventions.estimands import interval
 from facecues.nets.architectures import embed
 from facecues.nets.layout import point_id
@@ -130,8 +131,7 @@ def bootstrap_weights(person, n_boot: int, rng) -> np.ndarray:
     """(n_boot, people) draw counts of each person (in ``np.unique`` order) in each of
     ``n_boot`` resamples of the people with replacement: one set for every variant, so
     that differences between variants have intervals too."""
-    n = len(np.unique(person))
-    return rng.multinomial(n, np.full(n, 1 / n), size=n_boot).astype(float)
+    return people_weights(len(np.unique(person)), n_boot, rng)
 
 
 def rise(before, after, pairs: Pairs, genuine: bool, weights: np.ndarray):
